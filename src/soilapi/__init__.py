@@ -1,0 +1,1 @@
+"""soilapi: the GraphQL API for the global soil-governance network."""

@@ -1,0 +1,466 @@
+"""The registry's tables.
+
+Every record is a row of `entities` (kind, slug, name, dates) plus a row in its kind's detail
+table (joined-table inheritance). One id space lets provenance, names, identifiers, relations,
+quantities and statements point at any record with a real foreign key.
+"""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from soilapi import vocab
+from soilapi.db.base import Base, ProvenanceMixin, enum_column, partial_date
+
+UUID_PK = sa.Uuid(as_uuid=True)
+
+
+def fk(target: str, *, nullable: bool = False, index: bool = True) -> Mapped[uuid.UUID]:
+    """A foreign key column; detail rows go with their entity, references are restricted."""
+    return mapped_column(
+        sa.ForeignKey(target, ondelete="CASCADE" if not nullable else "SET NULL"),
+        nullable=nullable,
+        index=index,
+    )
+
+
+def opt_fk(target: str) -> Mapped[uuid.UUID | None]:
+    """A nullable reference to another row, cleared if that row goes."""
+    return mapped_column(sa.ForeignKey(target, ondelete="SET NULL"), nullable=True, index=True)
+
+
+class SourceDocument(Base):
+    """One of the documents the data was transcribed from, kept verbatim."""
+
+    __tablename__ = "source_documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID_PK, primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(8), unique=True)
+    file_name: Mapped[str] = mapped_column(sa.Text)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    title: Mapped[str] = mapped_column(sa.Text)
+    genre: Mapped[str] = mapped_column(sa.Text)
+    published_date, published_precision = partial_date("published")
+    publisher: Mapped[str | None] = mapped_column(sa.Text)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    content: Mapped[str] = mapped_column(sa.Text)
+    line_count: Mapped[int]
+
+
+class Entity(Base):
+    """Columns every record shares; `kind` selects the detail table."""
+
+    __tablename__ = "entities"
+    __table_args__ = (
+        sa.Index("ix_entities_kind_name_id", "kind", "name", "id"),
+        sa.Index("ix_entities_kind_start_date_id", "kind", "start_date", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID_PK, primary_key=True)
+    kind: Mapped[vocab.EntityKind] = mapped_column(enum_column(vocab.EntityKind))
+    slug: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    name: Mapped[str] = mapped_column(sa.Text)
+    acronym: Mapped[str | None] = mapped_column(sa.Text)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    country_code: Mapped[str | None] = mapped_column(sa.String(2), index=True)
+    start_date, start_precision = partial_date("start")
+    end_date, end_precision = partial_date("end")
+
+    __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_abstract": True}
+
+
+def _detail_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(sa.ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Organization(Entity):
+    """Organisations, partnerships, networks and their units."""
+
+    __tablename__ = "organizations"
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.ORGANIZATION}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    org_class: Mapped[vocab.OrgClass | None] = mapped_column(enum_column(vocab.OrgClass))
+    category: Mapped[vocab.OrgCategory | None] = mapped_column(
+        enum_column(vocab.OrgCategory), index=True
+    )
+    is_international_org: Mapped[bool | None]
+    jurisdiction_label: Mapped[str | None] = mapped_column(sa.Text)
+    purpose: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Programme(Entity):
+    """Programmes, strategies, laws, treaties and frameworks."""
+
+    __tablename__ = "programmes"
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.PROGRAMME}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    category: Mapped[vocab.ProgrammeCategory | None] = mapped_column(
+        enum_column(vocab.ProgrammeCategory)
+    )
+    period_start: Mapped[int | None]
+    period_end: Mapped[int | None]
+    target_year: Mapped[int | None]
+    status: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Initiative(Entity):
+    """Initiatives, projects, missions and UN decades."""
+
+    __tablename__ = "initiatives"
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.INITIATIVE}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    category: Mapped[vocab.InitiativeCategory | None] = mapped_column(
+        enum_column(vocab.InitiativeCategory)
+    )
+    target_year: Mapped[int | None]
+    goal: Mapped[str | None] = mapped_column(sa.Text)
+    launched_date, launched_precision = partial_date("launched")
+
+
+class FacilityBlock(Entity):
+    """The Core or Global Facilities block of the "4 per 1000" Initiative."""
+
+    __tablename__ = "facility_blocks"
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.FACILITY_BLOCK}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    facility_kind: Mapped[vocab.FacilityKind] = mapped_column(enum_column(vocab.FacilityKind))
+    owner_id: Mapped[uuid.UUID] = fk("organizations.id")
+    purpose: Mapped[str | None] = mapped_column(sa.Text)
+    development: Mapped[str | None] = mapped_column(sa.Text)
+    key_actors_label: Mapped[str | None] = mapped_column(sa.Text)
+    key_actors: Mapped[str | None] = mapped_column(sa.Text)
+    column_headers: Mapped[list[str]] = mapped_column(ARRAY(sa.Text), default=list)
+
+
+class Facility(Entity):
+    """A facility (CF2, GF1 ...) of a facility block."""
+
+    __tablename__ = "facilities"
+    __table_args__ = (sa.UniqueConstraint("block_id", "code"),)
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.FACILITY}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    block_id: Mapped[uuid.UUID] = fk("facility_blocks.id")
+    code: Mapped[str] = mapped_column(sa.String(16), index=True)
+    code_inferred: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int]
+
+
+class StrategicObjective(Entity):
+    """A strategic objective (A1 ... F3), listed under one facility."""
+
+    __tablename__ = "strategic_objectives"
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.STRATEGIC_OBJECTIVE}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    label: Mapped[str] = mapped_column(sa.String(8), index=True)
+    goal_letter: Mapped[str] = mapped_column(sa.String(1), index=True)
+    facility_id: Mapped[uuid.UUID] = fk("facilities.id")
+    position: Mapped[int]
+    assignment_contested: Mapped[bool] = mapped_column(default=False)
+    assignment_note: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class TaskForce(Entity):
+    """The task force of one strategic objective."""
+
+    __tablename__ = "task_forces"
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.TASK_FORCE}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    objective_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("strategic_objectives.id", ondelete="CASCADE"), unique=True
+    )
+    explicitly_listed: Mapped[bool] = mapped_column(default=True)
+
+
+class Alliance(Entity):
+    """An alliance of a global facility (none is named in the sources yet)."""
+
+    __tablename__ = "alliances"
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.ALLIANCE}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    facility_id: Mapped[uuid.UUID] = fk("facilities.id")
+
+
+class PartnerAgreement(Entity):
+    """One item of an organisation's list of partnerships, with its terms."""
+
+    __tablename__ = "partner_agreements"
+    __table_args__ = (sa.UniqueConstraint("owner_id", "ordinal"),)
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.PARTNER_AGREEMENT}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    owner_id: Mapped[uuid.UUID] = fk("organizations.id")
+    ordinal: Mapped[int]
+    raw_text: Mapped[str] = mapped_column(sa.Text)
+    list_as_of_date, list_as_of_precision = partial_date("list_as_of")
+    jurisdiction_label: Mapped[str | None] = mapped_column(sa.Text)
+    context_id: Mapped[uuid.UUID | None] = opt_fk("events.id")
+
+
+class AgreementInstrument(Entity):
+    """One instrument (grant, secondment, MoU ...) of a partner agreement."""
+
+    __tablename__ = "agreement_instruments"
+    __table_args__ = (sa.UniqueConstraint("agreement_id", "ordinal"),)
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.AGREEMENT_INSTRUMENT}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    agreement_id: Mapped[uuid.UUID] = fk("partner_agreements.id")
+    ordinal: Mapped[int]
+    instrument_type: Mapped[vocab.InstrumentType] = mapped_column(
+        enum_column(vocab.InstrumentType), index=True
+    )
+    raw_text: Mapped[str] = mapped_column(sa.Text)
+    signed_date, signed_precision = partial_date("signed")
+    duration_months: Mapped[int | None]
+    fte: Mapped[Decimal | None] = mapped_column(sa.Numeric(5, 2))
+    location_id: Mapped[uuid.UUID | None] = opt_fk("places.id")
+    end_is_derived: Mapped[bool] = mapped_column(default=False)
+    date_note: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Output(Entity):
+    """Reports, protocols, maps, databases, books, webinars, campaigns."""
+
+    __tablename__ = "outputs"
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.OUTPUT}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    category: Mapped[vocab.OutputCategory | None] = mapped_column(
+        enum_column(vocab.OutputCategory), index=True
+    )
+    subtitle: Mapped[str | None] = mapped_column(sa.Text)
+    publication_place_id: Mapped[uuid.UUID | None] = opt_fk("places.id")
+    launched_date, launched_precision = partial_date("launched")
+
+
+class Event(Entity):
+    """Conferences, launches, symposia, sessions and observances."""
+
+    __tablename__ = "events"
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.EVENT}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    category: Mapped[vocab.EventCategory | None] = mapped_column(
+        enum_column(vocab.EventCategory), index=True
+    )
+    place_id: Mapped[uuid.UUID | None] = opt_fk("places.id")
+    attendance_mode: Mapped[vocab.AttendanceMode | None] = mapped_column(
+        enum_column(vocab.AttendanceMode)
+    )
+    is_implied: Mapped[bool] = mapped_column(default=False)
+
+
+class Person(Entity):
+    """A named person."""
+
+    __tablename__ = "people"
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.PERSON}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    honorific: Mapped[str | None] = mapped_column(sa.Text)
+    given_name: Mapped[str | None] = mapped_column(sa.Text)
+    family_name: Mapped[str | None] = mapped_column(sa.Text)
+    name_order_uncertain: Mapped[bool] = mapped_column(default=False)
+
+
+class Post(Entity):
+    """A position in an organisation (Director, Secretary ...)."""
+
+    __tablename__ = "posts"
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.POST}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    organization_id: Mapped[uuid.UUID] = fk("organizations.id")
+    label: Mapped[str] = mapped_column(sa.Text)
+
+
+class Document(Entity):
+    """An official document, decision or memorandum, with its symbol if it has one."""
+
+    __tablename__ = "documents"
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.DOCUMENT}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    symbol: Mapped[str | None] = mapped_column(sa.Text, unique=True)
+    category: Mapped[vocab.DocumentCategory | None] = mapped_column(
+        enum_column(vocab.DocumentCategory)
+    )
+
+
+class Citation(Entity):
+    """A footnote of a source document."""
+
+    __tablename__ = "citations"
+    __table_args__ = (sa.UniqueConstraint("source_document_id", "footnote"),)
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.CITATION}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    source_document_id: Mapped[uuid.UUID] = fk("source_documents.id")
+    footnote: Mapped[int]
+    raw_text: Mapped[str] = mapped_column(sa.Text)
+    authors_text: Mapped[str | None] = mapped_column(sa.Text)
+    year: Mapped[int | None]
+    place_text: Mapped[str | None] = mapped_column(sa.Text)
+    url: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Place(Entity):
+    """Countries, territories, cities and regions."""
+
+    __tablename__ = "places"
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.PLACE}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    category: Mapped[vocab.PlaceCategory | None] = mapped_column(enum_column(vocab.PlaceCategory))
+    iso3166_1: Mapped[str | None] = mapped_column(sa.String(2))
+    iso3166_2: Mapped[str | None] = mapped_column(sa.String(6))
+    # Deferred so a batch of places can be written in any order within one transaction.
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("places.id", ondelete="SET NULL", deferrable=True, initially="DEFERRED"),
+        nullable=True,
+        index=True,
+    )
+
+
+class SdgTarget(Entity):
+    """A Sustainable Development Goal target."""
+
+    __tablename__ = "sdg_targets"
+    __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.SDG_TARGET}
+
+    id: Mapped[uuid.UUID] = _detail_pk()
+    goal: Mapped[int]
+    target: Mapped[str] = mapped_column(sa.String(8), unique=True)
+
+
+class EntitySource(Base):
+    """One excerpt of a source document that backs a record (or one of its fields)."""
+
+    __tablename__ = "entity_sources"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID_PK, primary_key=True)
+    entity_id: Mapped[uuid.UUID] = fk("entities.id")
+    property: Mapped[str | None] = mapped_column(sa.Text)
+    document_id: Mapped[uuid.UUID] = fk("source_documents.id")
+    line_start: Mapped[int]
+    line_end: Mapped[int]
+    quote: Mapped[str] = mapped_column(sa.Text)
+    evidence: Mapped[vocab.Evidence] = mapped_column(enum_column(vocab.Evidence))
+
+
+class EntityName(ProvenanceMixin, Base):
+    """Another name of a record: acronym, alias, spelling variant."""
+
+    __tablename__ = "entity_names"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID_PK, primary_key=True)
+    entity_id: Mapped[uuid.UUID] = fk("entities.id")
+    value: Mapped[str] = mapped_column(sa.Text)
+    kind: Mapped[vocab.NameKind] = mapped_column(enum_column(vocab.NameKind))
+
+
+class EntityIdentifier(ProvenanceMixin, Base):
+    """An identifier of a record in an outside scheme (URL, catalogue code, symbol)."""
+
+    __tablename__ = "entity_identifiers"
+    __table_args__ = (sa.Index("ix_entity_identifiers_scheme_value", "scheme", "value"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID_PK, primary_key=True)
+    entity_id: Mapped[uuid.UUID] = fk("entities.id")
+    scheme: Mapped[vocab.IdentifierScheme] = mapped_column(enum_column(vocab.IdentifierScheme))
+    value: Mapped[str] = mapped_column(sa.Text)
+
+
+class Relation(ProvenanceMixin, Base):
+    """A typed, optionally time-bounded edge "subject predicate object"."""
+
+    __tablename__ = "relations"
+    __table_args__ = (
+        sa.Index("ix_relations_subject_predicate", "subject_id", "predicate"),
+        sa.Index("ix_relations_object_predicate", "object_id", "predicate"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID_PK, primary_key=True)
+    subject_id: Mapped[uuid.UUID] = fk("entities.id", index=False)
+    predicate: Mapped[vocab.Predicate] = mapped_column(enum_column(vocab.Predicate))
+    object_id: Mapped[uuid.UUID] = fk("entities.id", index=False)
+    ordinal: Mapped[int | None]
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    start_date, start_precision = partial_date("start")
+    end_date, end_precision = partial_date("end")
+    rank: Mapped[vocab.Rank] = mapped_column(enum_column(vocab.Rank))
+
+
+class Quantity(ProvenanceMixin, Base):
+    """A number stated about a record, with its qualifier ("over 300") and date."""
+
+    __tablename__ = "quantities"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID_PK, primary_key=True)
+    subject_id: Mapped[uuid.UUID] = fk("entities.id")
+    metric: Mapped[str] = mapped_column(sa.Text)
+    value: Mapped[Decimal] = mapped_column(sa.Numeric)
+    qualifier: Mapped[vocab.Qualifier] = mapped_column(enum_column(vocab.Qualifier))
+    unit: Mapped[str | None] = mapped_column(sa.Text)
+    as_of_date, as_of_precision = partial_date("as_of")
+    text: Mapped[str | None] = mapped_column(sa.Text)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Statement(ProvenanceMixin, Base):
+    """A free-text fact about a record: an aim, objective, provision or remark."""
+
+    __tablename__ = "statements"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID_PK, primary_key=True)
+    subject_id: Mapped[uuid.UUID] = fk("entities.id")
+    property: Mapped[vocab.StatementProperty] = mapped_column(
+        enum_column(vocab.StatementProperty)
+    )
+    ordinal: Mapped[int | None]
+    text: Mapped[str] = mapped_column(sa.Text)
+
+
+class QualityNote(ProvenanceMixin, Base):
+    """A known gap or artefact of the sources, recorded instead of invented data."""
+
+    __tablename__ = "quality_notes"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID_PK, primary_key=True)
+    subject_id: Mapped[uuid.UUID | None] = opt_fk("entities.id")
+    code: Mapped[str] = mapped_column(sa.Text)
+    note: Mapped[str] = mapped_column(sa.Text)
+
+
+DETAIL_MODELS: dict[vocab.EntityKind, type[Entity]] = {
+    vocab.EntityKind.ORGANIZATION: Organization,
+    vocab.EntityKind.PROGRAMME: Programme,
+    vocab.EntityKind.INITIATIVE: Initiative,
+    vocab.EntityKind.FACILITY_BLOCK: FacilityBlock,
+    vocab.EntityKind.FACILITY: Facility,
+    vocab.EntityKind.STRATEGIC_OBJECTIVE: StrategicObjective,
+    vocab.EntityKind.TASK_FORCE: TaskForce,
+    vocab.EntityKind.ALLIANCE: Alliance,
+    vocab.EntityKind.PARTNER_AGREEMENT: PartnerAgreement,
+    vocab.EntityKind.AGREEMENT_INSTRUMENT: AgreementInstrument,
+    vocab.EntityKind.OUTPUT: Output,
+    vocab.EntityKind.EVENT: Event,
+    vocab.EntityKind.PERSON: Person,
+    vocab.EntityKind.POST: Post,
+    vocab.EntityKind.DOCUMENT: Document,
+    vocab.EntityKind.CITATION: Citation,
+    vocab.EntityKind.PLACE: Place,
+    vocab.EntityKind.SDG_TARGET: SdgTarget,
+}

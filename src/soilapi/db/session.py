@@ -1,0 +1,65 @@
+"""Engine creation and the per-request database handle."""
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Result
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.sql import Executable
+
+from soilapi.settings import Settings, normalise_url
+
+
+def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
+    """Build the async engine; API connections get a statement timeout so no query hangs."""
+    target = url or settings.database_url
+    if not target:
+        raise RuntimeError("DATABASE_URL is not set")
+    return create_async_engine(
+        normalise_url(target),
+        pool_size=settings.db_pool_size,
+        pool_pre_ping=True,
+        echo=settings.log_sql,
+        connect_args={
+            "server_settings": {
+                "statement_timeout": str(settings.statement_timeout_ms),
+                "application_name": "soilapi",
+            },
+        },
+    )
+
+
+class StatementCounter:
+    """Counts SQL statements sent through an engine; tests and benchmarks read it."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.count = 0
+        event.listen(engine.sync_engine, "before_cursor_execute", self._hit)
+
+    def _hit(self, *_: Any) -> None:
+        self.count += 1
+
+
+class Reader:
+    """One snapshot-consistent session per request, safe for concurrent resolvers.
+
+    graphql-core resolves sibling fields concurrently, and an AsyncSession refuses overlapping
+    operations, so every statement goes through one lock. DataLoaders keep the number of
+    statements small, so the lock costs little.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._lock = asyncio.Lock()
+
+    async def execute(self, stmt: Executable) -> Result[Any]:
+        """Run one statement under the request's lock."""
+        async with self._lock:
+            return await self.session.execute(stmt)
+
+    async def scalars(self, stmt: Executable) -> Sequence[Any]:
+        """Run one statement and return the first column of every row."""
+        async with self._lock:
+            return (await self.session.scalars(stmt)).all()

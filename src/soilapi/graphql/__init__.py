@@ -1,0 +1,1 @@
+"""The GraphQL surface: types, loaders, pagination and the schema."""

@@ -1,0 +1,184 @@
+"""Offline GraphiQL explorer for the GraphQL endpoint.
+
+Strawberry's built-in GraphiQL page pulls React and GraphiQL from a CDN, so it is blank on a
+machine without internet. This module serves the same IDE from files vendored inside the
+package (see ``static/graphiql/VERSIONS.txt``) and plugs it into the FastAPI router.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.staticfiles import StaticFiles
+from strawberry.fastapi import GraphQLRouter
+from strawberry.fastapi.context import CustomContext
+from typing_extensions import TypeVar
+
+if TYPE_CHECKING:
+    import fastapi
+    from strawberry.schema import BaseSchema
+
+__all__ = [
+    "DEFAULT_STATIC_PREFIX",
+    "STATIC_DIR",
+    "ExplorerGraphQLRouter",
+    "explorer_html",
+    "mount_explorer_static",
+]
+
+STATIC_DIR: Path = Path(__file__).resolve().parent / "static"
+"""Folder mounted by :func:`mount_explorer_static`; the vendored files are in its ``graphiql/``."""
+
+DEFAULT_STATIC_PREFIX = "/graphql/static/graphiql"
+"""URL of ``STATIC_DIR / "graphiql"`` when mounted with the default path."""
+
+ContextT = TypeVar("ContextT", default=CustomContext)
+RootValueT = TypeVar("RootValueT", default=None)
+
+# Order matters: React and ReactDOM must exist as globals before GraphiQL's UMD bundle runs,
+# and the explorer plugin reads ``GraphiQL.React`` from that bundle.
+_SCRIPTS = (
+    "react.production.min.js",
+    "react-dom.production.min.js",
+    "graphiql.min.js",
+    "plugin-explorer.umd.js",
+)
+_STYLESHEETS = ("graphiql.min.css", "plugin-explorer.css")
+
+# The bootstrap script is static text; everything request-specific arrives through CONFIG,
+# so no value is ever spliced into JavaScript source other than as a JSON literal.
+_BOOTSTRAP_JS = """\
+(function () {
+  "use strict";
+  var config = CONFIG;
+  var url = new URL(config.endpoint, window.location.href);
+  var wsUrl = new URL(url.toString());
+  wsUrl.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  var fetcher = GraphiQL.createFetcher({
+    url: url.toString(),
+    subscriptionUrl: wsUrl.toString()
+  });
+  var plugins = [];
+  if (window.GraphiQLPluginExplorer) {
+    plugins.push(GraphiQLPluginExplorer.explorerPlugin());
+  }
+  var root = ReactDOM.createRoot(document.getElementById("graphiql"));
+  root.render(
+    React.createElement(GraphiQL, {
+      fetcher: fetcher,
+      defaultQuery: config.defaultQuery,
+      defaultEditorToolsVisibility: true,
+      isHeadersEditorEnabled: true,
+      shouldPersistHeaders: false,
+      inputValueDeprecation: true,
+      plugins: plugins
+    })
+  );
+})();
+"""
+
+_PAGE = """\
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>soilapi GraphiQL</title>
+{stylesheets}
+<style>
+html, body {{ height: 100%; margin: 0; overflow: hidden; }}
+#graphiql {{ height: 100vh; display: flex; }}
+</style>
+</head>
+<body>
+<div id="graphiql">Loading GraphiQL…</div>
+{scripts}
+<script>
+{bootstrap}</script>
+</body>
+</html>
+"""
+
+
+def _script_json(value: Any) -> str:
+    """JSON for an inline <script>: ``<``, ``>``, ``&`` and JS line separators are escaped.
+
+    Escaping ``<`` means a ``</script>`` or ``<!--`` inside the data cannot end the script
+    element early, which is how user text would otherwise break out into the page.
+    """
+    return (
+        json.dumps(value, ensure_ascii=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def explorer_html(*, endpoint: str, static_prefix: str, default_query: str) -> str:
+    """Render the GraphiQL page that loads its assets from ``static_prefix``, not a CDN.
+
+    ``endpoint`` is the GraphQL URL the page talks to (usually a path like ``/graphql``);
+    ``default_query`` fills the editor the first time a browser opens the page (GraphiQL keeps
+    the user's own edits in local storage afterwards).
+    """
+    prefix = html.escape(static_prefix.rstrip("/"))
+    stylesheets = "\n".join(
+        f'<link rel="stylesheet" href="{prefix}/{name}">' for name in _STYLESHEETS
+    )
+    scripts = "\n".join(f'<script src="{prefix}/{name}"></script>' for name in _SCRIPTS)
+    config = _script_json({"endpoint": endpoint, "defaultQuery": default_query})
+    return _PAGE.format(
+        stylesheets=stylesheets,
+        scripts=scripts,
+        bootstrap=_BOOTSTRAP_JS.replace("CONFIG", config, 1),
+    )
+
+
+def mount_explorer_static(app: fastapi.FastAPI, path: str = "/graphql/static") -> None:
+    """Serve the vendored GraphiQL files under ``path`` (``{path}/graphiql/graphiql.min.js``).
+
+    Call this before the GraphQL router is included at ``/graphql``: Starlette tries routes in
+    the order they were added, and if the GraphQL endpoint is ever served by something that
+    matches a whole prefix (an ASGI app mounted at ``/graphql``), it would otherwise swallow
+    ``/graphql/static/...`` and the page would load without its scripts.
+    """
+    app.mount(path, StaticFiles(directory=STATIC_DIR), name="graphiql-static")
+
+
+class ExplorerGraphQLRouter(GraphQLRouter[ContextT, RootValueT]):
+    """GraphQLRouter whose IDE is the offline GraphiQL page instead of strawberry's CDN one.
+
+    Everything else (queries over GET/POST, subscriptions, ``graphql_ide=None`` to turn the IDE
+    off) behaves exactly as in ``GraphQLRouter``.
+    """
+
+    def __init__(
+        self,
+        schema: BaseSchema,
+        path: str = "",
+        *,
+        default_query: str = "{\n  __typename\n}\n",
+        static_prefix: str = DEFAULT_STATIC_PREFIX,
+        **kwargs: Any,
+    ) -> None:
+        """Take the usual ``GraphQLRouter`` arguments plus the page's query and asset URL."""
+        super().__init__(schema, path, **kwargs)
+        self.default_query = default_query
+        self.static_prefix = static_prefix
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """Serve the vendored page, pointed at the URL this GET came in on."""
+        return HTMLResponse(
+            explorer_html(
+                endpoint=request.url.path,
+                static_prefix=self.static_prefix,
+                default_query=self.default_query,
+            )
+        )

@@ -1,0 +1,163 @@
+"""Relay-style connections with keyset cursors.
+
+A cursor is the sort key of a row (e.g. its name and id), so a page stays correct when rows
+are added before it, unlike offsets. `totalCount` runs its COUNT only when it is selected.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from soilapi.errors import InvalidCursor, InvalidInput, PageSizeExceeded
+from soilapi.repositories.paging import Slice, Window
+
+NodeT = TypeVar("NodeT")
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+
+@strawberry.type(description="Where a page sits in the whole list (Relay PageInfo).")
+class PageInfo:
+    has_next_page: bool = strawberry.field(
+        description="True when more items follow the last one of this page."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="True when items precede the first one of this page."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="Cursor of the first item; pass it as `before` to page backwards."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last item; pass it as `after` to get the next page."
+    )
+
+
+@strawberry.type(description="One item of a list together with its cursor.")
+class Edge(Generic[NodeT]):
+    cursor: str = strawberry.field(description="Opaque position of this item in the list.")
+    node: NodeT = strawberry.field(description="The item.")
+
+
+@strawberry.type(
+    description="A page of a list: `edges` (or just `nodes`), `pageInfo` and `totalCount`."
+)
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]] = strawberry.field(description="The items of this page.")
+    page_info: PageInfo = strawberry.field(description="How to fetch the neighbouring pages.")
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="The items of this page, without cursors.")
+    def nodes(self) -> list[NodeT]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(
+        description="Number of items in the whole list (all pages). Costs one extra query, "
+        "so it is computed only when selected."
+    )
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+@dataclass(frozen=True)
+class PageArgs:
+    """The four Relay arguments as the client sent them."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+def encode_cursor(key: Sequence[Any]) -> str:
+    """Opaque cursor for a sort key."""
+    parts: list[list[Any]] = []
+    for value in key:
+        if isinstance(value, uuid.UUID):
+            parts.append(["u", str(value)])
+        elif isinstance(value, date):
+            parts.append(["d", value.isoformat()])
+        elif isinstance(value, str):
+            parts.append(["s", value])
+        elif isinstance(value, int):
+            parts.append(["i", value])
+        else:
+            raise TypeError(f"cannot put {type(value).__name__} in a cursor")
+    raw = json.dumps(parts, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "u": lambda v: uuid.UUID(str(v)),
+    "d": lambda v: date.fromisoformat(str(v)),
+    "s": str,
+    "i": int,
+}
+
+
+def decode_cursor(cursor: str, length: int) -> tuple[Any, ...]:
+    """Sort key of a cursor; InvalidCursor when it was not made by this list."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        parts = json.loads(raw)
+        key = tuple(_DECODERS[tag](value) for tag, value in parts)
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        raise InvalidCursor(
+            f"cursor {cursor[:40]!r} is malformed: pass a cursor returned by this list"
+        ) from None
+    if len(key) != length:
+        raise InvalidCursor(f"cursor {cursor[:40]!r} belongs to a list with another order")
+    return key
+
+
+def window(args: PageArgs, key_length: int, *, descending: bool = False) -> Window:
+    """Validate the Relay arguments and turn them into a SQL window."""
+    if args.first is not None and args.last is not None:
+        raise InvalidInput("pass either `first` or `last`, not both", field="first")
+    size = args.last if args.last is not None else args.first
+    name = "last" if args.last is not None else "first"
+    if size is None:
+        size = DEFAULT_PAGE_SIZE
+    if size < 0:
+        raise InvalidInput(f"`{name}` must be zero or more, got {size}", field=name)
+    if size > MAX_PAGE_SIZE:
+        raise PageSizeExceeded(
+            f"`{name}` is {size}, more than the limit of {MAX_PAGE_SIZE} items per page: "
+            "ask for fewer and follow `pageInfo.endCursor`",
+            field=name,
+        )
+    return Window(
+        limit=size,
+        after=decode_cursor(args.after, key_length) if args.after else None,
+        before=decode_cursor(args.before, key_length) if args.before else None,
+        from_end=args.last is not None,
+        descending=descending,
+    )
+
+
+def connection(
+    page: Slice, nodes: Sequence[NodeT], count: Callable[[], Awaitable[int]]
+) -> Connection[NodeT]:
+    """Build a connection from a fetched slice and the objects for its rows."""
+    edges = [
+        Edge(cursor=encode_cursor(key), node=node)
+        for key, node in zip(page.keys, nodes, strict=True)
+    ]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count=count,
+    )

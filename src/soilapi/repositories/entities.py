@@ -1,0 +1,380 @@
+"""Reads of entities and of everything attached to them; the only module that builds SQL.
+
+Every function takes a batch of keys so DataLoaders can answer a whole level of a query with
+one statement.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import with_polymorphic
+from sqlalchemy.sql.elements import ColumnElement
+
+from soilapi import vocab
+from soilapi.db import models as m
+from soilapi.db.session import Reader
+from soilapi.repositories.paging import (
+    Slice,
+    Window,
+    count_per_parent,
+    fetch_page,
+    fetch_pages_per_parent,
+)
+
+ANY_ENTITY = with_polymorphic(m.Entity, "*")
+FAR_FUTURE = date(9999, 12, 31)
+
+# Relations that make up the organisational tree (parent, children, ancestors, descendants).
+HIERARCHY = (
+    vocab.Predicate.SUB_ORGANIZATION_OF,
+    vocab.Predicate.UNIT_OF,
+    vocab.Predicate.TECHNICAL_NETWORK_OF,
+)
+MAX_TREE_DEPTH = 16
+
+
+async def entities_by_ids(reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, m.Entity]:
+    """Load entities of any kind, with their detail columns, in one statement."""
+    if not ids:
+        return {}
+    rows = await reader.scalars(sa.select(ANY_ENTITY).where(ANY_ENTITY.id.in_(set(ids))))
+    return {row.id: row for row in rows}
+
+
+async def ids_by_slugs(reader: Reader, slugs: Sequence[str]) -> dict[str, uuid.UUID]:
+    """Map slugs to entity ids."""
+    rows = await reader.execute(
+        sa.select(m.Entity.slug, m.Entity.id).where(m.Entity.slug.in_(set(slugs)))
+    )
+    return {slug: eid for slug, eid in rows.all()}
+
+
+async def ids_by_column(
+    reader: Reader, column: ColumnElement[Any], values: Sequence[Any]
+) -> dict[Any, uuid.UUID]:
+    """Map values of a unique lookup column (code, label, symbol, target) to entity ids."""
+    table = column.table  # type: ignore[attr-defined]
+    rows = await reader.execute(sa.select(column, table.c.id).where(column.in_(set(values))))
+    return {value: eid for value, eid in rows.all()}
+
+
+# --- top-level lists -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntityFilter:
+    """Conditions a top-level list can apply; None means "any"."""
+
+    kind: vocab.EntityKind
+    categories: tuple[str, ...] | None = None
+    countries: tuple[str, ...] | None = None
+    org_classes: tuple[str, ...] | None = None
+    international: bool | None = None
+    start_from: date | None = None
+    start_to: date | None = None
+    name_contains: str | None = None
+    facility_kind: str | None = None
+    goal_letters: tuple[str, ...] | None = None
+    instrument_types: tuple[str, ...] | None = None
+    active_on: date | None = None
+    owner_ids: tuple[uuid.UUID, ...] | None = None
+    extra: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+
+
+class Order(vocab.StrEnum):
+    """Sort keys a list can use; each ends with the id so the order is total."""
+
+    NAME = "name"
+    START = "start"
+    CODE = "code"
+    LABEL = "label"
+    ORDINAL = "ordinal"
+    SYMBOL = "symbol"
+
+
+def sort_columns(kind: vocab.EntityKind, order: Order) -> list[ColumnElement[Any]]:
+    """The SQL sort expression for an order on a kind (non-null, so keysets compare)."""
+    model = m.DETAIL_MODELS[kind]
+    column: ColumnElement[Any]
+    if order is Order.START:
+        column = sa.func.coalesce(m.Entity.start_date, sa.literal(FAR_FUTURE))
+    elif order is Order.NAME:
+        column = m.Entity.name
+    else:
+        attr = {"code": "code", "label": "label", "ordinal": "ordinal", "symbol": "symbol"}
+        column = sa.func.coalesce(getattr(model, attr[order.value]), sa.literal(""))
+        if order is Order.ORDINAL:
+            column = getattr(model, "ordinal")  # noqa: B009 - ordinal exists only on some kinds
+    return [column, m.Entity.id]
+
+
+def _conditions(f: EntityFilter) -> list[ColumnElement[bool]]:
+    model: Any = m.DETAIL_MODELS[f.kind]
+    where: list[ColumnElement[bool]] = [m.Entity.kind == f.kind]
+    if f.categories:
+        where.append(model.category.in_(f.categories))
+    if f.countries:
+        where.append(m.Entity.country_code.in_(f.countries))
+    if f.org_classes:
+        where.append(model.org_class.in_(f.org_classes))
+    if f.international is not None:
+        where.append(model.is_international_org.is_(f.international))
+    if f.start_from:
+        where.append(m.Entity.start_date >= f.start_from)
+    if f.start_to:
+        where.append(m.Entity.start_date <= f.start_to)
+    if f.name_contains:
+        escaped = f.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(m.Entity.name.ilike(f"%{escaped}%", escape="\\"))
+    if f.goal_letters:
+        where.append(model.goal_letter.in_(f.goal_letters))
+    if f.owner_ids:
+        where.append(model.owner_id.in_(f.owner_ids))
+    if f.facility_kind:
+        block = sa.select(m.FacilityBlock.id).where(
+            m.FacilityBlock.facility_kind == f.facility_kind
+        )
+        where.append(model.block_id.in_(block.scalar_subquery()))
+    if f.instrument_types or f.active_on:
+        where.append(model.id.in_(_agreements_with(f).scalar_subquery()))
+    return where
+
+
+def _agreements_with(f: EntityFilter) -> sa.Select[tuple[uuid.UUID]]:
+    """Agreements having an instrument of the given types / in force on the given day."""
+    i = m.AgreementInstrument
+    stmt = sa.select(i.agreement_id)
+    if f.instrument_types:
+        stmt = stmt.where(i.instrument_type.in_(f.instrument_types))
+    if f.active_on:
+        start = sa.func.coalesce(i.start_date, i.signed_date)
+        end = sa.func.coalesce(i.end_date, sa.literal(FAR_FUTURE))
+        stmt = stmt.where(start <= f.active_on, end >= f.active_on)
+    return stmt
+
+
+async def list_entities(
+    reader: Reader, f: EntityFilter, order: Order, window: Window
+) -> Slice:
+    """One page of entities of a kind; rows are ids, fetched later through the loader."""
+    model = m.DETAIL_MODELS[f.kind]
+    from_ = sa.join(m.Entity.__table__, model.__table__, m.Entity.id == model.id)
+    return await fetch_page(
+        reader, m.Entity.id, sort_columns(f.kind, order), _conditions(f), window, from_
+    )
+
+
+async def count_entities(reader: Reader, f: EntityFilter) -> int:
+    """Total rows matching a filter (only run when a client asks for totalCount)."""
+    model = m.DETAIL_MODELS[f.kind]
+    from_ = sa.join(m.Entity.__table__, model.__table__, m.Entity.id == model.id)
+    stmt = sa.select(sa.func.count()).select_from(from_).where(*_conditions(f))
+    return int((await reader.execute(stmt)).scalar_one())
+
+
+# --- nested lists --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RelationList:
+    """Entities linked to each parent through relations with the given predicates."""
+
+    predicates: tuple[vocab.Predicate, ...]
+    incoming: bool  # parent is the object; the listed entities are subjects
+
+
+def _relation_parts(
+    spec: RelationList,
+) -> tuple[ColumnElement[uuid.UUID], ColumnElement[uuid.UUID], list[ColumnElement[bool]]]:
+    r = m.Relation
+    parent, other = (r.object_id, r.subject_id) if spec.incoming else (r.subject_id, r.object_id)
+    where: list[ColumnElement[bool]] = [r.predicate.in_(spec.predicates)]
+    return parent, other, where
+
+
+async def relations_page(
+    reader: Reader, spec: RelationList, parents: Sequence[uuid.UUID], window: Window
+) -> dict[uuid.UUID, Slice]:
+    """Relation rows per parent, ordered by ordinal, then the other end's name."""
+    parent, other, where = _relation_parts(spec)
+    r = m.Relation
+    sort = [
+        sa.func.coalesce(r.ordinal, sa.literal(2**31 - 1)),
+        m.Entity.name,
+        r.id,
+    ]
+    from_ = sa.join(r.__table__, m.Entity.__table__, m.Entity.id == other)
+    return await fetch_pages_per_parent(reader, parent, parents, r.id, sort, where, window, from_)
+
+
+async def relations_count(
+    reader: Reader, spec: RelationList, parents: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """How many relations of the list each parent has."""
+    parent, _, where = _relation_parts(spec)
+    return await count_per_parent(reader, parent, parents, where, m.Relation.__table__)
+
+
+async def relations_by_ids(
+    reader: Reader, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, m.Relation]:
+    """Load relation rows by id."""
+    rows = await reader.scalars(sa.select(m.Relation).where(m.Relation.id.in_(set(ids))))
+    return {row.id: row for row in rows}
+
+
+@dataclass(frozen=True)
+class ChildList:
+    """Rows of a table that point at their parent through a foreign key column."""
+
+    kind: vocab.EntityKind
+    parent_column: str
+    order: Order
+
+
+async def children_page(
+    reader: Reader, spec: ChildList, parents: Sequence[uuid.UUID], window: Window
+) -> dict[uuid.UUID, Slice]:
+    """Child entity ids per parent (facilities of a block, instruments of an agreement...)."""
+    model: Any = m.DETAIL_MODELS[spec.kind]
+    parent = getattr(model, spec.parent_column)
+    from_ = sa.join(m.Entity.__table__, model.__table__, m.Entity.id == model.id)
+    sort = _child_sort(spec)
+    return await fetch_pages_per_parent(
+        reader, parent, parents, m.Entity.id, sort, [], window, from_
+    )
+
+
+def _child_sort(spec: ChildList) -> list[ColumnElement[Any]]:
+    model: Any = m.DETAIL_MODELS[spec.kind]
+    if spec.order is Order.ORDINAL and hasattr(model, "position"):
+        return [model.position, m.Entity.id]
+    return sort_columns(spec.kind, spec.order)
+
+
+async def children_count(
+    reader: Reader, spec: ChildList, parents: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """How many children each parent has."""
+    model: Any = m.DETAIL_MODELS[spec.kind]
+    return await count_per_parent(
+        reader, getattr(model, spec.parent_column), parents, [], model.__table__
+    )
+
+
+# --- attached rows (sources, names, identifiers, quantities, statements, notes) -----------
+
+ATTACHED: dict[str, tuple[type[m.Base], str]] = {
+    "sources": (m.EntitySource, "entity_id"),
+    "names": (m.EntityName, "entity_id"),
+    "identifiers": (m.EntityIdentifier, "entity_id"),
+    "quantities": (m.Quantity, "subject_id"),
+    "statements": (m.Statement, "subject_id"),
+    "quality_notes": (m.QualityNote, "subject_id"),
+}
+
+
+def _attached_sort(model: Any) -> list[ColumnElement[Any]]:
+    ordinal = getattr(model, "ordinal", None)
+    sort: list[ColumnElement[Any]] = []
+    if ordinal is not None:
+        sort.append(sa.func.coalesce(ordinal, sa.literal(2**31 - 1)))
+    return [*sort, model.document_id, model.line_start, model.id]
+
+
+async def attached_page(
+    reader: Reader, what: str, parents: Sequence[uuid.UUID], window: Window
+) -> dict[uuid.UUID, Slice]:
+    """Attached row ids per entity, in document order."""
+    model: Any = ATTACHED[what][0]
+    parent = getattr(model, ATTACHED[what][1])
+    return await fetch_pages_per_parent(
+        reader, parent, parents, model.id, _attached_sort(model), [], window, model.__table__
+    )
+
+
+async def attached_count(
+    reader: Reader, what: str, parents: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """How many attached rows of a kind each entity has."""
+    model: Any = ATTACHED[what][0]
+    parent = getattr(model, ATTACHED[what][1])
+    return await count_per_parent(reader, parent, parents, [], model.__table__)
+
+
+async def attached_by_ids(reader: Reader, what: str, ids: Sequence[uuid.UUID]) -> dict[Any, Any]:
+    """Load attached rows of one table by id."""
+    model: Any = ATTACHED[what][0]
+    rows = await reader.scalars(sa.select(model).where(model.id.in_(set(ids))))
+    return {row.id: row for row in rows}
+
+
+async def source_documents_by_ids(
+    reader: Reader, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, m.SourceDocument]:
+    """Load source documents by id."""
+    rows = await reader.scalars(
+        sa.select(m.SourceDocument).where(m.SourceDocument.id.in_(set(ids)))
+    )
+    return {row.id: row for row in rows}
+
+
+async def all_source_documents(reader: Reader) -> list[m.SourceDocument]:
+    """Every source document, by key (there are a handful)."""
+    return list(await reader.scalars(sa.select(m.SourceDocument).order_by(m.SourceDocument.key)))
+
+
+# --- the organisational tree ---------------------------------------------------------------
+
+
+def _tree(parents: Sequence[uuid.UUID], upward: bool) -> sa.CTE:
+    """Walk hierarchy relations from each root, one row per (root, node, depth)."""
+    r = m.Relation
+    near, far = (r.subject_id, r.object_id) if upward else (r.object_id, r.subject_id)
+    seed = (
+        sa.select(
+            near.label("root"), far.label("node"), sa.literal(1).label("depth"),
+            r.predicate.label("via"),
+        )
+        .where(near.in_(parents), r.predicate.in_(HIERARCHY), r.rank != vocab.Rank.DEPRECATED)
+        .cte("tree", recursive=True)
+    )  # fmt: skip
+    step = (
+        sa.select(seed.c.root, far, seed.c.depth + 1, r.predicate)
+        .join(r, near == seed.c.node)
+        .where(
+            r.predicate.in_(HIERARCHY),
+            r.rank != vocab.Rank.DEPRECATED,
+            seed.c.depth < MAX_TREE_DEPTH,
+        )
+    )
+    return seed.union(step)
+
+
+async def tree_page(
+    reader: Reader, parents: Sequence[uuid.UUID], upward: bool, window: Window
+) -> dict[uuid.UUID, Slice]:
+    """Ancestors (upward) or descendants per root, ordered by depth then name."""
+    tree = _tree(parents, upward)
+    from_ = sa.join(tree, m.Entity.__table__, m.Entity.id == tree.c.node)
+    value = sa.func.json_build_array(
+        sa.cast(tree.c.node, sa.Text), tree.c.depth, tree.c.via
+    )
+    sort = [tree.c.depth, m.Entity.name, m.Entity.id]
+    return await fetch_pages_per_parent(
+        reader, tree.c.root, parents, value, sort, [], window, from_
+    )
+
+
+async def tree_count(
+    reader: Reader, parents: Sequence[uuid.UUID], upward: bool
+) -> dict[uuid.UUID, int]:
+    """How many ancestors or descendants each root has."""
+    tree = _tree(parents, upward)
+    return await count_per_parent(reader, tree.c.root, parents, [], tree)

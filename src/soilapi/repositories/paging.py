@@ -1,0 +1,146 @@
+"""Keyset pagination in SQL: one statement per list, per-parent windows for nested lists.
+
+Nested lists must page per parent (`children(first: 3)` under ten parents is up to thirty
+rows), so every batch query ranks rows with `row_number() over (partition by parent ...)`
+instead of one global LIMIT.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from soilapi.db.session import Reader
+
+
+@dataclass(frozen=True)
+class Window:
+    """A validated page request: how many rows, from which cursor, in which direction."""
+
+    limit: int
+    after: tuple[Any, ...] | None = None
+    before: tuple[Any, ...] | None = None
+    from_end: bool = False  # `last`: take the final rows of the range
+    descending: bool = False  # the list's own order, before `last` flips it
+
+
+@dataclass
+class Slice:
+    """The rows of one page plus whether more rows exist past either end."""
+
+    rows: list[Any]
+    keys: list[tuple[Any, ...]]
+    has_next: bool
+    has_previous: bool
+
+
+def keyset_condition(
+    sort: Sequence[ColumnElement[Any]], window: Window
+) -> list[ColumnElement[bool]]:
+    """Row-value comparisons that keep rows strictly between the cursors."""
+    conditions: list[ColumnElement[bool]] = []
+    row = sa.tuple_(*sort)
+    if window.after is not None:
+        cursor = sa.tuple_(*(sa.literal(v) for v in window.after))
+        conditions.append(row < cursor if window.descending else row > cursor)
+    if window.before is not None:
+        cursor = sa.tuple_(*(sa.literal(v) for v in window.before))
+        conditions.append(row > cursor if window.descending else row < cursor)
+    return conditions
+
+
+def order_by(sort: Sequence[ColumnElement[Any]], window: Window) -> list[ColumnElement[Any]]:
+    """The list's order, reversed when paging from the end."""
+    reverse = window.descending != window.from_end
+    return [c.desc() if reverse else c.asc() for c in sort]
+
+
+def to_slice(rows: Sequence[Any], key_len: int, window: Window) -> Slice:
+    """Turn limit+1 fetched rows (each ending with its sort key) into a page."""
+    more = len(rows) > window.limit
+    kept = list(rows[: window.limit])
+    if window.from_end:
+        kept.reverse()
+    keys = [tuple(r[-key_len:]) for r in kept]
+    values = [r[0] for r in kept]
+    if window.from_end:
+        return Slice(values, keys, has_next=window.before is not None, has_previous=more)
+    return Slice(values, keys, has_next=more, has_previous=window.after is not None)
+
+
+async def fetch_page(
+    reader: Reader,
+    value: ColumnElement[Any],
+    sort: Sequence[ColumnElement[Any]],
+    where: Sequence[ColumnElement[bool]],
+    window: Window,
+    from_: Any,
+) -> Slice:
+    """One page of a top-level list: `value` per row, ordered by `sort` (unique)."""
+    stmt = (
+        sa.select(value, *sort)
+        .select_from(from_)
+        .where(*where, *keyset_condition(sort, window))
+        .order_by(*order_by(sort, window))
+        .limit(window.limit + 1)
+    )
+    rows = (await reader.execute(stmt)).all()
+    return to_slice(rows, len(sort), window)
+
+
+async def fetch_pages_per_parent(
+    reader: Reader,
+    parent: ColumnElement[uuid.UUID],
+    parents: Sequence[uuid.UUID],
+    value: ColumnElement[Any],
+    sort: Sequence[ColumnElement[Any]],
+    where: Sequence[ColumnElement[bool]],
+    window: Window,
+    from_: Any,
+) -> dict[uuid.UUID, Slice]:
+    """One page per parent in a single statement, ranked inside each parent's partition."""
+    rank = (
+        sa.func.row_number()
+        .over(partition_by=parent, order_by=order_by(sort, window))
+        .label("rn")
+    )
+    sort_labels = [c.label(f"k{i}") for i, c in enumerate(sort)]
+    inner = (
+        sa.select(parent.label("parent"), value.label("value"), *sort_labels, rank)
+        .select_from(from_)
+        .where(parent.in_(parents), *where, *keyset_condition(sort, window))
+        .subquery()
+    )
+    stmt = (
+        sa.select(inner.c.parent, inner.c.value, *(inner.c[f"k{i}"] for i in range(len(sort))))
+        .where(inner.c.rn <= window.limit + 1)
+        .order_by(inner.c.parent, inner.c.rn)
+    )
+    grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for row in (await reader.execute(stmt)).all():
+        grouped[row[0]].append(tuple(row[1:]))
+    return {p: to_slice(grouped.get(p, []), len(sort), window) for p in parents}
+
+
+async def count_per_parent(
+    reader: Reader,
+    parent: ColumnElement[uuid.UUID],
+    parents: Sequence[uuid.UUID],
+    where: Sequence[ColumnElement[bool]],
+    from_: Any,
+) -> dict[uuid.UUID, int]:
+    """How many rows each parent has in total, in one grouped statement."""
+    stmt = (
+        sa.select(parent, sa.func.count())
+        .select_from(from_)
+        .where(parent.in_(parents), *where)
+        .group_by(parent)
+    )
+    counts = {row[0]: int(row[1]) for row in (await reader.execute(stmt)).all()}
+    return {p: counts.get(p, 0) for p in parents}

@@ -1,0 +1,1 @@
+"""The seed dataset: hand-written data files, their validator and their loader."""

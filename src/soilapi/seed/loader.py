@@ -1,0 +1,276 @@
+"""Write the validated dataset into PostgreSQL, idempotently.
+
+The loader computes the full desired content of every table, compares it with what is there,
+and inserts, updates or deletes only the difference, all in one transaction: a second run
+changes nothing, and a failed run changes nothing either.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from soilapi.db import models
+from soilapi.db.base import stable_id
+from soilapi.seed.dataset import (
+    ATTRS,
+    Dataset,
+    EntitySpec,
+    PartialDate,
+    Provenance,
+    Ref,
+)
+
+Row = dict[str, Any]
+
+
+@dataclass
+class TableReport:
+    """What one seed run did to one table."""
+
+    table: str
+    total: int
+    inserted: int
+    updated: int
+    deleted: int
+
+
+def entity_id(slug: str) -> uuid.UUID:
+    """The stable id of the entity with this slug."""
+    return stable_id("entity", slug)
+
+
+def document_id(key: str) -> uuid.UUID:
+    """The stable id of a source document."""
+    return stable_id("document", key)
+
+
+def _dates(prefix: str, value: PartialDate | None) -> Row:
+    return {
+        f"{prefix}_date": value.value if value else None,
+        f"{prefix}_precision": value.precision if value else None,
+    }
+
+
+def _prov(p: Provenance) -> Row:
+    return {
+        "document_id": document_id(p.doc),
+        "line_start": p.line_start,
+        "line_end": p.line_end,
+        "quote": p.quote,
+        "evidence": p.evidence,
+    }
+
+
+def _entity_rows(spec: EntitySpec) -> tuple[Row, Row]:
+    eid = entity_id(spec.slug)
+    base: Row = {
+        "id": eid,
+        "kind": spec.kind,
+        "slug": spec.slug,
+        "name": spec.name,
+        "acronym": spec.acronym,
+        "description": spec.description,
+        "country_code": spec.country,
+        **_dates("start", spec.start),
+        **_dates("end", spec.end),
+    }
+    detail: Row = {"id": eid}
+    table = models.DETAIL_MODELS[spec.kind].__table__
+    for key, check in ATTRS[spec.kind].items():
+        value = spec.attrs.get(key)
+        if isinstance(check, Ref):
+            detail[f"{key}_id"] = entity_id(value) if value else None
+        elif check == PartialDate.parse:
+            detail.update(_dates(key, value))
+        else:
+            detail[key] = value
+    if spec.kind == "strategic_objective":
+        detail["goal_letter"] = spec.attrs["label"][0]
+    if spec.kind == "citation":
+        detail["source_document_id"] = document_id(spec.sources[0].doc)
+    unknown = set(detail) - set(table.columns.keys())
+    if unknown:
+        raise ValueError(f"{spec.slug}: attributes without a column: {sorted(unknown)}")
+    # Columns with defaults (booleans, arrays) must not be written as NULL.
+    for column in table.columns:
+        if detail.get(column.name) is None and column.default is not None:
+            detail[column.name] = column.default.arg  # type: ignore[attr-defined]
+    return base, detail
+
+
+def desired_rows(ds: Dataset) -> dict[str, list[Row]]:
+    """Every row the dataset asks for, keyed by table name, in insertion order."""
+    rows: dict[str, list[Row]] = {"source_documents": [], "entities": []}
+    for key, text in sorted(ds.texts.items()):
+        meta = ds.documents[key]
+        rows["source_documents"].append(
+            {
+                "id": document_id(key),
+                "key": key,
+                "file_name": text.file_name,
+                "sha256": text.sha256,
+                "title": meta.title,
+                "genre": meta.genre,
+                **_dates("published", meta.published),
+                "publisher": meta.publisher,
+                "notes": meta.notes,
+                "content": "\n".join(text.lines),
+                "line_count": len(text.lines),
+            }
+        )
+    for model in models.DETAIL_MODELS.values():
+        rows.setdefault(str(model.__tablename__), [])
+    for spec in ds.entities.values():
+        base, detail = _entity_rows(spec)
+        rows["entities"].append(base)
+        rows[str(models.DETAIL_MODELS[spec.kind].__tablename__)].append(detail)
+    rows.update(_side_rows(ds))
+    return rows
+
+
+def _side_rows(ds: Dataset) -> dict[str, list[Row]]:
+    sources: list[Row] = []
+    names: list[Row] = []
+    identifiers: list[Row] = []
+    for spec in ds.entities.values():
+        eid = entity_id(spec.slug)
+        sources.extend(_source_row(eid, p) for p in spec.sources)
+        names.extend(
+            {"id": stable_id("name", eid, n.kind, n.value), "entity_id": eid,
+             "value": n.value, "kind": n.kind, **_prov(n.prov)}
+            for n in spec.names
+        )  # fmt: skip
+        identifiers.extend(
+            {"id": stable_id("identifier", eid, i.scheme, i.value), "entity_id": eid,
+             "scheme": i.scheme, "value": i.value, **_prov(i.prov)}
+            for i in spec.identifiers
+        )  # fmt: skip
+    sources.extend(_source_row(entity_id(slug), p) for slug, p in ds.mentions)
+    relations = [
+        {
+            "id": stable_id("relation", r.subject, r.predicate, r.object, r.ordinal, r.note),
+            "subject_id": entity_id(r.subject),
+            "predicate": r.predicate,
+            "object_id": entity_id(r.object),
+            "ordinal": r.ordinal,
+            "note": r.note,
+            **_dates("start", r.start),
+            **_dates("end", r.end),
+            "rank": r.rank,
+            **_prov(r.prov),
+        }
+        for r in ds.relations
+    ]
+    quantities = [
+        {
+            "id": stable_id("quantity", q.subject, q.metric, q.value, q.as_of, q.note, q.text),
+            "subject_id": entity_id(q.subject),
+            "metric": q.metric,
+            "value": q.value,
+            "qualifier": q.qualifier,
+            "unit": q.unit,
+            **_dates("as_of", q.as_of),
+            "text": q.text,
+            "note": q.note,
+            **_prov(q.prov),
+        }
+        for q in ds.quantities
+    ]
+    statements = [
+        {
+            "id": stable_id("statement", s.subject, s.property, s.ordinal, s.text),
+            "subject_id": entity_id(s.subject),
+            "property": s.property,
+            "ordinal": s.ordinal,
+            "text": s.text,
+            **_prov(s.prov),
+        }
+        for s in ds.statements
+    ]
+    notes = [
+        {
+            "id": stable_id("note", n.subject, n.code, n.note),
+            "subject_id": entity_id(n.subject) if n.subject else None,
+            "code": n.code,
+            "note": n.note,
+            **_prov(n.prov),
+        }
+        for n in ds.notes
+    ]
+    return {
+        "entity_sources": sources,
+        "entity_names": names,
+        "entity_identifiers": identifiers,
+        "relations": relations,
+        "quantities": quantities,
+        "statements": statements,
+        "quality_notes": notes,
+    }
+
+
+def _source_row(eid: uuid.UUID, p: Provenance) -> Row:
+    return {
+        "id": stable_id("source", eid, p.doc, p.line_start, p.line_end, p.quote, p.property),
+        "entity_id": eid,
+        "property": p.property,
+        **_prov(p),
+    }
+
+
+def _unique_by_id(table: str, rows: Iterable[Row]) -> dict[uuid.UUID, Row]:
+    out: dict[uuid.UUID, Row] = {}
+    for row in rows:
+        if row["id"] in out and out[row["id"]] != row:
+            raise ValueError(f"{table}: two different rows share the natural key of {row}")
+        out[row["id"]] = row
+    return out
+
+
+def _detail_order() -> list[str]:
+    """Detail tables sorted so that referenced tables are written first."""
+    tables = [t for t in models.Base.metadata.sorted_tables]
+    return [t.name for t in tables]
+
+
+async def load(conn: AsyncConnection, ds: Dataset) -> list[TableReport]:
+    """Bring the database to exactly the dataset's content; report the changes per table."""
+    desired = desired_rows(ds)
+    order = [name for name in _detail_order() if name in desired]
+    reports: dict[str, TableReport] = {}
+    wanted = {name: _unique_by_id(name, desired[name]) for name in order}
+    existing: dict[str, dict[uuid.UUID, Row]] = {}
+    for name in order:
+        table = models.Base.metadata.tables[name]
+        result = await conn.execute(sa.select(table))
+        existing[name] = {row.id: dict(row._mapping) for row in result}
+    # Deletes go child-first so foreign keys never point at a removed row.
+    for name in reversed(order):
+        table = models.Base.metadata.tables[name]
+        gone = [i for i in existing[name] if i not in wanted[name]]
+        if gone:
+            await conn.execute(sa.delete(table).where(table.c.id.in_(gone)))
+        reports[name] = TableReport(name, len(wanted[name]), 0, 0, len(gone))
+    for name in order:
+        table = models.Base.metadata.tables[name]
+        new = [r for i, r in wanted[name].items() if i not in existing[name]]
+        changed = [
+            r for i, r in wanted[name].items()
+            if i in existing[name] and _differs(existing[name][i], r)
+        ]  # fmt: skip
+        if new:
+            await conn.execute(sa.insert(table), new)
+        for row in changed:
+            await conn.execute(sa.update(table).where(table.c.id == row["id"]).values(row))
+        reports[name].inserted = len(new)
+        reports[name].updated = len(changed)
+    return [reports[name] for name in order]
+
+
+def _differs(current: Row, wanted: Row) -> bool:
+    return any(current.get(key) != value for key, value in wanted.items())

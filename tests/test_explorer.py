@@ -1,0 +1,139 @@
+"""The GraphiQL explorer must work offline: every asset it names is served by the app itself."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from html.parser import HTMLParser
+
+import httpx
+import pytest
+import strawberry
+from fastapi import FastAPI
+
+from soilapi.graphql.explorer import (
+    STATIC_DIR,
+    ExplorerGraphQLRouter,
+    explorer_html,
+    mount_explorer_static,
+)
+
+DEFAULT_QUERY = "# soilapi explorer test\n{\n  hello\n}\n"
+
+
+@strawberry.type
+class Query:
+    hello: str = "world"
+
+
+class _AssetCollector(HTMLParser):
+    """Collect the URLs of every <script src> and <link href> in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[str] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "script" and values.get("src"):
+            self.scripts.append(values["src"] or "")
+        elif tag == "link" and values.get("href"):
+            self.links.append(values["href"] or "")
+
+
+def _root_value() -> Query:
+    # ``hello`` is a plain attribute with a default, so the root value must be a Query.
+    # (Passing ``Query`` itself would make FastAPI read ``hello`` as a query parameter.)
+    return Query()
+
+
+def _make_app() -> FastAPI:
+    app = FastAPI()
+    mount_explorer_static(app)
+    router: ExplorerGraphQLRouter[None, Query] = ExplorerGraphQLRouter(
+        strawberry.Schema(query=Query),
+        default_query=DEFAULT_QUERY,
+        root_value_getter=_root_value,
+    )
+    app.include_router(router, prefix="/graphql")
+    return app
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=_make_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+async def _get_page(client: httpx.AsyncClient) -> str:
+    response = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    return response.text
+
+
+async def test_page_assets_are_local_and_served(client: httpx.AsyncClient) -> None:
+    page = await _get_page(client)
+    parser = _AssetCollector()
+    parser.feed(page)
+
+    assert len(parser.scripts) >= 3, parser.scripts  # react, react-dom, graphiql at least
+    assert len(parser.links) >= 1, parser.links
+    expected_type = {"script": "javascript", "link": "text/css"}
+    for kind, urls in (("script", parser.scripts), ("link", parser.links)):
+        for url in urls:
+            assert not url.lower().startswith(("http:", "https:", "//")), url
+            assert url.startswith("/graphql/static/graphiql/"), url
+            response = await client.get(url)
+            assert response.status_code == 200, url
+            assert response.content, url
+            assert expected_type[kind] in response.headers["content-type"], (
+                url,
+                response.headers["content-type"],
+            )
+
+
+async def test_page_has_default_query_and_no_remote_references(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await _get_page(client)
+    lowered = page.lower()
+    for host in ("unpkg", "jsdelivr", "cdn"):
+        assert host not in lowered, host
+    # No absolute URL of any kind: the endpoint is relative and resolved by the browser.
+    assert re.findall(r"(?:https?:)?//[a-z0-9.-]+", lowered) == []
+    assert '"endpoint": "/graphql"' in page
+    assert '"defaultQuery": "# soilapi explorer test\\n{\\n  hello\\n}\\n"' in page
+
+
+async def test_graphql_post_still_works(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{hello}"})
+    assert response.status_code == 200
+    assert response.json() == {"data": {"hello": "world"}}
+
+
+def test_default_query_cannot_close_the_script() -> None:
+    hostile = "</script><script>alert(1)</script><!-- \u2028"
+    page = explorer_html(endpoint="/graphql", static_prefix="/s", default_query=hostile)
+    assert "</script><script>alert" not in page
+    assert "<!--" not in page
+    assert "\\u003c/script\\u003e" in page
+    assert page.count("</script>") == page.count("<script")
+
+
+def test_vendored_files_ship_with_their_licences() -> None:
+    folder = STATIC_DIR / "graphiql"
+    names = {p.name for p in folder.iterdir()}
+    for required in (
+        "graphiql.min.js",
+        "graphiql.min.css",
+        "react.production.min.js",
+        "react-dom.production.min.js",
+        "VERSIONS.txt",
+        "LICENSE.graphiql",
+        "LICENSE.react",
+        "LICENSE.react-dom",
+    ):
+        assert required in names, required
