@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
@@ -77,9 +77,26 @@ class PageArgs:
     before: str | None = None
 
 
-def encode_cursor(key: Sequence[Any]) -> str:
-    """Opaque cursor for a sort key."""
-    parts: list[list[Any]] = []
+First = Annotated[
+    int | None,
+    strawberry.argument(description=f"Return the first n items (0-{MAX_PAGE_SIZE}, default "
+                        f"{DEFAULT_PAGE_SIZE})."),
+]
+After = Annotated[
+    str | None, strawberry.argument(description="Return items after this cursor.")
+]
+Last = Annotated[
+    int | None,
+    strawberry.argument(description=f"Return the last n items (0-{MAX_PAGE_SIZE})."),
+]
+Before = Annotated[
+    str | None, strawberry.argument(description="Return items before this cursor.")
+]
+
+
+def encode_cursor(tag: str, key: Sequence[Any]) -> str:
+    """Opaque cursor for a sort key; `tag` names the list order it belongs to."""
+    parts: list[list[Any]] = [["t", tag]]
     for value in key:
         if isinstance(value, uuid.UUID):
             parts.append(["u", str(value)])
@@ -103,22 +120,25 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def decode_cursor(cursor: str, length: int) -> tuple[Any, ...]:
-    """Sort key of a cursor; InvalidCursor when it was not made by this list."""
+def decode_cursor(cursor: str, tag: str) -> tuple[Any, ...]:
+    """Sort key of a cursor; InvalidCursor when it was not made by a list of this order."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        parts = json.loads(raw)
-        key = tuple(_DECODERS[tag](value) for tag, value in parts)
+        (head, found), *parts = json.loads(raw)
+        key = tuple(_DECODERS[kind](value) for kind, value in parts)
     except (binascii.Error, ValueError, KeyError, TypeError):
         raise InvalidCursor(
             f"cursor {cursor[:40]!r} is malformed: pass a cursor returned by this list"
         ) from None
-    if len(key) != length:
-        raise InvalidCursor(f"cursor {cursor[:40]!r} belongs to a list with another order")
+    if head != "t" or found != tag:
+        raise InvalidCursor(
+            f"cursor {cursor[:40]!r} belongs to another list or order: "
+            "pass a cursor returned by this list"
+        )
     return key
 
 
-def window(args: PageArgs, key_length: int, *, descending: bool = False) -> Window:
+def window(args: PageArgs, tag: str, *, descending: bool = False) -> Window:
     """Validate the Relay arguments and turn them into a SQL window."""
     if args.first is not None and args.last is not None:
         raise InvalidInput("pass either `first` or `last`, not both", field="first")
@@ -136,19 +156,19 @@ def window(args: PageArgs, key_length: int, *, descending: bool = False) -> Wind
         )
     return Window(
         limit=size,
-        after=decode_cursor(args.after, key_length) if args.after else None,
-        before=decode_cursor(args.before, key_length) if args.before else None,
+        after=decode_cursor(args.after, tag) if args.after else None,
+        before=decode_cursor(args.before, tag) if args.before else None,
         from_end=args.last is not None,
         descending=descending,
     )
 
 
 def connection(
-    page: Slice, nodes: Sequence[NodeT], count: Callable[[], Awaitable[int]]
+    tag: str, page: Slice, nodes: Sequence[NodeT], count: Callable[[], Awaitable[int]]
 ) -> Connection[NodeT]:
     """Build a connection from a fetched slice and the objects for its rows."""
     edges = [
-        Edge(cursor=encode_cursor(key), node=node)
+        Edge(cursor=encode_cursor(tag, key), node=node)
         for key, node in zip(page.keys, nodes, strict=True)
     ]
     return Connection(

@@ -1,0 +1,123 @@
+"""Per-request context: one database snapshot and a fresh set of DataLoaders."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from soilapi.db import models as m
+from soilapi.db.session import Reader
+from soilapi.repositories import entities as repo
+from soilapi.repositories.paging import Slice, Window
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+G = TypeVar("G", bound=Hashable)
+
+Grouped = Callable[[Any, Sequence[uuid.UUID]], Awaitable[dict[uuid.UUID, V]]]
+
+
+def by_id(fetch: Callable[[Sequence[K]], Awaitable[dict[K, V]]]) -> DataLoader[K, V | None]:
+    """A loader that fetches many keys with one call and answers None for missing ones."""
+
+    async def batch(keys: list[K]) -> list[V | None]:
+        found = await fetch(keys)
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=batch)
+
+
+def grouped(fetch: Grouped[V]) -> DataLoader[tuple[Any, uuid.UUID], V]:
+    """A loader keyed by (group, parent): one call per distinct group, all its parents at once.
+
+    The group is everything that shapes the SQL (which list, which page window), so a level of
+    a query costs one statement per list field, whatever the number of parents.
+    """
+
+    async def batch(keys: list[tuple[Any, uuid.UUID]]) -> list[V]:
+        parents: dict[Any, list[uuid.UUID]] = defaultdict(list)
+        for group, parent in keys:
+            if parent not in parents[group]:
+                parents[group].append(parent)
+        results = {group: await fetch(group, ids) for group, ids in parents.items()}
+        return [results[group][parent] for group, parent in keys]
+
+    return DataLoader(load_fn=batch)
+
+
+class Loaders:
+    """Every DataLoader of one request."""
+
+    def __init__(self, reader: Reader) -> None:
+        r = reader
+        self.entity: DataLoader[uuid.UUID, m.Entity | None] = by_id(
+            lambda ids: repo.entities_by_ids(r, ids)
+        )
+        self.relation: DataLoader[uuid.UUID, m.Relation | None] = by_id(
+            lambda ids: repo.relations_by_ids(r, ids)
+        )
+        self.slug: DataLoader[str, uuid.UUID | None] = by_id(
+            lambda slugs: repo.ids_by_slugs(r, slugs)
+        )
+        self.source_document: DataLoader[uuid.UUID, m.SourceDocument | None] = by_id(
+            lambda ids: repo.source_documents_by_ids(r, ids)
+        )
+        self.relations_page: DataLoader[tuple[Any, uuid.UUID], Slice] = grouped(
+            lambda g, ids: repo.relations_page(r, g[0], ids, g[1])
+        )
+        self.relations_count: DataLoader[tuple[Any, uuid.UUID], int] = grouped(
+            lambda spec, ids: repo.relations_count(r, spec, ids)
+        )
+        self.children_page: DataLoader[tuple[Any, uuid.UUID], Slice] = grouped(
+            lambda g, ids: repo.children_page(r, g[0], ids, g[1])
+        )
+        self.children_count: DataLoader[tuple[Any, uuid.UUID], int] = grouped(
+            lambda spec, ids: repo.children_count(r, spec, ids)
+        )
+        self.attached_page: DataLoader[tuple[Any, uuid.UUID], Slice] = grouped(
+            lambda g, ids: repo.attached_page(r, g[0], ids, g[1])
+        )
+        self.attached_count: DataLoader[tuple[Any, uuid.UUID], int] = grouped(
+            lambda what, ids: repo.attached_count(r, what, ids)
+        )
+        self.attached: DataLoader[tuple[Any, uuid.UUID], Any] = grouped(
+            lambda what, ids: repo.attached_by_ids(r, what, ids)
+        )
+        self.tree_page: DataLoader[tuple[Any, uuid.UUID], Slice] = grouped(
+            lambda g, ids: repo.tree_page(r, ids, g[0], g[1])
+        )
+        self.tree_count: DataLoader[tuple[Any, uuid.UUID], int] = grouped(
+            lambda upward, ids: repo.tree_count(r, ids, upward)
+        )
+        self.lookup: DataLoader[tuple[Any, uuid.UUID], uuid.UUID | None] = DataLoader(
+            load_fn=self._lookup_batch
+        )
+        self._reader = reader
+
+    async def _lookup_batch(self, keys: list[tuple[Any, Any]]) -> list[uuid.UUID | None]:
+        """Resolve (column, value) lookups, one statement per column."""
+        values: dict[Any, list[Any]] = defaultdict(list)
+        for column, value in keys:
+            values[column].append(value)
+        found = {
+            column: await repo.ids_by_column(self._reader, column, vals)
+            for column, vals in values.items()
+        }
+        return [found[column].get(value) for column, value in keys]
+
+
+class Context(BaseContext):
+    """What every resolver gets through `info.context`."""
+
+    def __init__(self, reader: Reader) -> None:
+        super().__init__()
+        self.reader = reader
+        self.loaders = Loaders(reader)
+
+
+__all__ = ["Context", "Loaders", "Window"]

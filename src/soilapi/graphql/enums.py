@@ -1,0 +1,261 @@
+"""GraphQL enums built from `soilapi.vocab`, each value with a description for GraphiQL."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import strawberry
+
+from soilapi import vocab
+from soilapi.repositories.entities import Order
+
+
+def _described(source: type[enum.Enum], name: str, description: str, docs: dict[str, str]) -> Any:
+    """Copy a vocabulary enum into a strawberry enum whose values carry descriptions."""
+    members = {
+        member.name: strawberry.enum_value(
+            member.value,
+            description=docs.get(member.value)
+            or f"{description.split(':')[0].rstrip('.')}: {member.value.replace('_', ' ')}.",
+        )
+        for member in source
+    }
+    return strawberry.enum(enum.Enum(name, members), name=name, description=description)  # type: ignore[misc]
+
+
+DatePrecision = _described(
+    vocab.DatePrecision,
+    "DatePrecision",
+    "How much of a date the source states: `2012` is a YEAR, `November 2013` a MONTH, "
+    "`27 May 2021` a DAY.",
+    {
+        "year": "Only the year is known (stored as 1 January).",
+        "month": "Year and month are known (stored as the 1st of the month).",
+        "day": "The exact day is known.",
+    },
+)
+Evidence = _described(
+    vocab.Evidence,
+    "Evidence",
+    "How a fact follows from its source excerpt.",
+    {
+        "stated": "The quoted text says it in so many words.",
+        "derived": "Computed from the text: arithmetic or format normalisation "
+        '("2,5" → 2.5, signature date + "3 yr." → end date).',
+        "inferred": "Read from the page's structure or context, not stated outright.",
+    },
+)
+Rank = _described(
+    vocab.Rank,
+    "Rank",
+    "Which reading to prefer when the sources allow several.",
+    {
+        "preferred": "The reading this registry follows.",
+        "normal": "A plausible reading kept alongside the preferred one.",
+        "deprecated": "A reading considered and rejected; kept for the record.",
+    },
+)
+Qualifier = _described(
+    vocab.Qualifier,
+    "QuantityQualifier",
+    'How a stated number relates to the true value ("over 300" is MORE_THAN 300).',
+    {
+        "exact": "The number as stated.",
+        "more_than": 'The true value is above the number ("over", "more than").',
+        "at_least": "The true value is the number or more.",
+        "approximately": "The number is a rounded estimate.",
+        "target": "A goal to reach, not a measured value.",
+    },
+)
+OrgClass = _described(
+    vocab.OrgClass,
+    "OrganizationClass",
+    "The W3C Organization Ontology class of an organisation.",
+    {
+        "formal": "A formally recognised legal entity (org:FormalOrganization).",
+        "unit": "A department, secretariat or organ of another organisation "
+        "(org:OrganizationalUnit).",
+        "collaboration": "A partnership, network or coalition that is neither a legal entity "
+        "nor a unit (org:OrganizationalCollaboration).",
+    },
+)
+OrgCategory = _described(
+    vocab.OrgCategory, "OrganizationCategory", "What an organisation is: its category.", {}
+)
+ProgrammeCategory = _described(
+    vocab.ProgrammeCategory,
+    "ProgrammeCategory",
+    "What kind of programme, strategy, law or treaty: its category.",
+    {},
+)
+InitiativeCategory = _described(
+    vocab.InitiativeCategory, "InitiativeCategory", "What kind of initiative: its category.", {}
+)
+FacilityKind = _described(
+    vocab.FacilityKind,
+    "FacilityKind",
+    'The two facility blocks of the "4 per 1000" Initiative.',
+    {
+        "core": "Core Facilities (CF): legal and financial support of transformative action.",
+        "global": "Global Facilities (GF): scientific and technical assistance.",
+    },
+)
+InstrumentType = _described(
+    vocab.InstrumentType,
+    "InstrumentType",
+    "The legal or practical instrument behind a partner agreement: its type.",
+    {
+        "grant_agreement": "A grant agreement.",
+        "secondment": "Staff seconded to the partner (see `fte`).",
+        "memorandum_of_understanding": "A memorandum of understanding (MoU).",
+        "memorandum_of_agreement": "A memorandum of agreement (MoA).",
+        "hosting_agreement": "An agreement under which one party hosts the other.",
+        "funding_agreement": "A funding agreement.",
+        "premises": "Offices or premises provided in kind.",
+        "invoice": "Services paid against an invoice.",
+    },
+)
+OutputCategory = _described(
+    vocab.OutputCategory, "OutputCategory", "What kind of output: its category.", {}
+)
+EventCategory = _described(vocab.EventCategory, "EventCategory", "What kind of event.", {})
+AttendanceMode = _described(
+    vocab.AttendanceMode,
+    "AttendanceMode",
+    "How people attended an event (schema.org eventAttendanceMode).",
+    {
+        "in_person": "Attended on site only.",
+        "online": "Attended online only.",
+        "mixed": "A hybrid event: on site and online.",
+    },
+)
+DocumentCategory = _described(
+    vocab.DocumentCategory, "DocumentCategory", "What kind of official document.", {}
+)
+PlaceCategory = _described(vocab.PlaceCategory, "PlaceCategory", "What kind of place.", {})
+NameKind = _described(
+    vocab.NameKind,
+    "NameKind",
+    "Why a record has another name.",
+    {
+        "acronym": "An abbreviation (GSP, ASPir).",
+        "alias": "Another name used in the sources.",
+        "variant": "A spelling or heading variant of the name, kept as written.",
+        "full_name": "The expanded form of the name.",
+        "former": "A name the record had before.",
+    },
+)
+IdentifierScheme = _described(
+    vocab.IdentifierScheme,
+    "IdentifierScheme",
+    "Where an identifier comes from.",
+    {
+        "url": "A web address given in the sources.",
+        "fao_document_card": "An FAO document catalogue code (cb1928en).",
+        "gsp_highlight": "The id of a Global Soil Partnership highlight page.",
+        "document_symbol": "An official UN document symbol (CBD/SBSTTA/24/INF/8).",
+    },
+)
+StatementProperty = _described(
+    vocab.StatementProperty,
+    "StatementProperty",
+    "What a free-text statement says about its record: its property.",
+    {
+        "alternative_reading": "Another way to read an ambiguous passage of the source.",
+        "remark": "What a person said (at an event).",
+        "provision": "A provision of a law or agreement.",
+    },
+)
+EntityKind = _described(
+    vocab.EntityKind, "EntityKind", "The type of a record: its kind.", {}
+)
+
+_PREDICATES = {
+    "sub_organization_of": "Subject is a sub-organisation of the object (ESP of GSP).",
+    "unit_of": "Subject is a unit (secretariat, division, panel) of the object.",
+    "organ_of": "Subject is an organ of the object treaty (CBD COP of the CBD).",
+    "hosted_by": "Subject is hosted by the object (GSP by FAO).",
+    "technical_network_of": "Subject is a technical network of the object (INSER of GSP).",
+    "operates_within": "Subject operates within the framework of the object.",
+    "established_within": "Subject was established within the object (a project).",
+    "member_of": "Subject is a member of the object.",
+    "part_of": "Subject is part of the object.",
+    "located_in": "Subject is located in the object place.",
+    "covers_area": "Subject's scope is the object place or region.",
+    "prepared_by": "Subject was prepared by the object.",
+    "launched_by": "Subject was launched by the object.",
+    "launched_at": "Subject was launched at the object event.",
+    "endorsed_by": "Subject was endorsed by the object.",
+    "endorsed_at": "Subject was endorsed at the object event.",
+    "in_response_to": "Subject was created in response to the object.",
+    "organized_by": "Subject event was organised by the object.",
+    "implemented_by": "Subject is implemented by the object.",
+    "implemented_within": "Subject is implemented within the framework of the object.",
+    "led_by": "Subject is led by the object (lead partner).",
+    "supported_by": "Subject is supported by the object.",
+    "reviewed_by": "Subject was reviewed by the object.",
+    "funded_by": "Subject is funded by the object.",
+    "session_of": "Subject event is a session of the object body.",
+    "adopted_at": "Subject document was adopted at the object event.",
+    "signed_at": "Subject document was signed at the object event.",
+    "founding_document_of": "Subject document founds the object organisation.",
+    "issued_by": "Subject was issued by the object.",
+    "authored_by": "Subject output was authored by the object.",
+    "published_by": "Subject output was published by the object.",
+    "produced_under": "Subject output was produced under the object initiative.",
+    "specification_of": "Subject gives the technical specification of the object.",
+    "summary_of": "Subject summarises the object.",
+    "outcome_of": "Subject is the outcome of the object event.",
+    "resulted_from": "Subject resulted from the object.",
+    "made_available_as": "Subject was made available as the object document.",
+    "contained_in": "Subject is contained in the object document.",
+    "held_on": "Subject was held on the object day or event.",
+    "culminated_at": "Subject culminated at the object event.",
+    "cross_cutting_within": "Subject is a cross-cutting initiative within the object.",
+    "plan_for": "Subject is a plan of action for the object.",
+    "draws_on": "Subject draws on the object.",
+    "informed_at": "Information on the subject was received at the object session.",
+    "holds_post": "Subject person holds the object post.",
+    "speaker_at": "Subject person spoke at the object event (`ordinal` = speaking order).",
+    "represented_at": "Subject organisation was represented at the object event.",
+    "party_to": "Subject is a party to the object partner agreement.",
+    "contributes_to": "Subject contributes to the object SDG target.",
+    "cites": "Subject footnote cites the object.",
+    "supports_claim_about": "Subject footnote backs a sentence about the object.",
+    "requests": "Subject decision requests something of or about the object (see `note`).",
+    "invites": "Subject decision invites the object to act (see `note`).",
+    "frames": "Subject programme frames the object.",
+}
+Predicate = _described(
+    vocab.Predicate,
+    "Predicate",
+    'The type of a relation, read as the sentence "subject predicate object".',
+    _PREDICATES,
+)
+
+
+@strawberry.enum(description="Direction of relations, seen from the record being asked.")
+class Direction(enum.Enum):
+    OUTGOING = strawberry.enum_value(
+        "outgoing", description="This record is the subject (this → other)."
+    )
+    INCOMING = strawberry.enum_value(
+        "incoming", description="This record is the object (other → this)."
+    )
+
+
+@strawberry.enum(description="Sort order of a list.")
+class SortField(enum.Enum):
+    NAME = strawberry.enum_value(Order.NAME, description="By name, A to Z.")
+    START = strawberry.enum_value(
+        Order.START,
+        description="By start date (founding, launch, event or publication date); "
+        "records without one come last.",
+    )
+    CODE = strawberry.enum_value(Order.CODE, description="By code (facilities).")
+    LABEL = strawberry.enum_value(Order.LABEL, description="By label (strategic objectives).")
+    ORDINAL = strawberry.enum_value(
+        Order.ORDINAL, description="By position in the source list (partner agreements)."
+    )
+    SYMBOL = strawberry.enum_value(Order.SYMBOL, description="By official symbol (documents).")

@@ -1,0 +1,118 @@
+"""Glue between resolvers and loaders, so every resolver stays one line of intent."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from strawberry import Info
+
+from soilapi.graphql.context import Context, Loaders
+from soilapi.graphql.pagination import Connection, PageArgs, connection, window
+from soilapi.repositories import entities as repo
+from soilapi.repositories.entities import ChildList, EntityFilter, Order, RelationList
+
+AnyInfo = Info[Context, None]
+
+
+def loaders(info: AnyInfo) -> Loaders:
+    """The request's loaders."""
+    return info.context.loaders
+
+
+async def entity(info: AnyInfo, entity_id: uuid.UUID | None) -> Any:
+    """One entity by id (None stays None)."""
+    return None if entity_id is None else await loaders(info).entity.load(entity_id)
+
+
+async def related(
+    info: AnyInfo, parent: uuid.UUID, spec: RelationList, args: PageArgs
+) -> Connection[Any]:
+    """Entities at the other end of a parent's relations, paged per parent."""
+    tag = f"rel:{'in' if spec.incoming else 'out'}"
+    l = loaders(info)  # noqa: E741 - short local for the request's loaders
+    page = await l.relations_page.load(((spec, window(args, tag)), parent))
+    relations = await l.relation.load_many(page.rows)
+    others = [r.subject_id if spec.incoming else r.object_id for r in relations if r]
+    nodes = await l.entity.load_many(others)
+    return connection(tag, page, nodes, lambda: l.relations_count.load((spec, parent)))
+
+
+async def relations(
+    info: AnyInfo, parent: uuid.UUID, spec: RelationList, args: PageArgs
+) -> Connection[Any]:
+    """The relation rows themselves (predicate, ends, dates, provenance)."""
+    tag = f"rel:{'in' if spec.incoming else 'out'}"
+    l = loaders(info)  # noqa: E741
+    page = await l.relations_page.load(((spec, window(args, tag)), parent))
+    rows = await l.relation.load_many(page.rows)
+    return connection(tag, page, rows, lambda: l.relations_count.load((spec, parent)))
+
+
+async def first_related(info: AnyInfo, parent: uuid.UUID, spec: RelationList) -> Any:
+    """The first entity at the other end (e.g. an organisation's parent), or None."""
+    found = await related(info, parent, spec, PageArgs(first=1))
+    return found.edges[0].node if found.edges else None
+
+
+async def children(
+    info: AnyInfo, parent: uuid.UUID, spec: ChildList, args: PageArgs
+) -> Connection[Any]:
+    """Entities that point at the parent through a foreign key, paged per parent."""
+    tag = f"child:{spec.kind}:{spec.order}"
+    l = loaders(info)  # noqa: E741
+    page = await l.children_page.load(((spec, window(args, tag)), parent))
+    nodes = await l.entity.load_many(page.rows)
+    return connection(tag, page, nodes, lambda: l.children_count.load((spec, parent)))
+
+
+async def attached(info: AnyInfo, parent: uuid.UUID, what: str, args: PageArgs) -> Connection[Any]:
+    """Rows attached to an entity (sources, names, quantities...), in document order."""
+    tag = f"att:{what}"
+    l = loaders(info)  # noqa: E741
+    page = await l.attached_page.load(((what, window(args, tag)), parent))
+    rows = await l.attached.load_many([(what, row_id) for row_id in page.rows])
+    return connection(tag, page, rows, lambda: l.attached_count.load((what, parent)))
+
+
+async def tree(info: AnyInfo, root: uuid.UUID, upward: bool, args: PageArgs) -> Connection[Any]:
+    """Ancestors or descendants with their depth, nearest first."""
+    from soilapi.graphql.types.registry import TreeEntry
+
+    tag = f"tree:{'up' if upward else 'down'}"
+    l = loaders(info)  # noqa: E741
+    page = await l.tree_page.load(((upward, window(args, tag)), root))
+    ids = [uuid.UUID(node) for node, _, _ in page.rows]
+    nodes = await l.entity.load_many(ids)
+    entries = [
+        TreeEntry(depth=depth, via=via, organization=node)
+        for (_, depth, via), node in zip(page.rows, nodes, strict=True)
+    ]
+    return connection(tag, page, entries, lambda: l.tree_count.load((upward, root)))
+
+
+async def top_level(
+    info: AnyInfo, f: EntityFilter, order: Order, descending: bool, args: PageArgs
+) -> Connection[Any]:
+    """A root list with filters and order."""
+    tag = f"list:{f.kind}:{order}"
+    reader = info.context.reader
+    page = await repo.list_entities(reader, f, order, window(args, tag, descending=descending))
+    nodes = await loaders(info).entity.load_many(page.rows)
+
+    async def count() -> int:
+        return await repo.count_entities(reader, f)
+
+    return connection(tag, page, nodes, count)
+
+
+async def by_slug(info: AnyInfo, slug: str, model_kind: str) -> Any:
+    """An entity of a kind by slug; None when unknown or of another kind."""
+    entity_id = await loaders(info).slug.load(slug)
+    found = await entity(info, entity_id)
+    return found if found is not None and found.kind == model_kind else None
+
+
+async def by_lookup(info: AnyInfo, column: Any, value: Any) -> Any:
+    """An entity by a unique column such as a facility code or document symbol."""
+    return await entity(info, await loaders(info).lookup.load((column, value)))

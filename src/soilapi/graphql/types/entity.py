@@ -1,0 +1,212 @@
+"""The `Entity` interface shared by every record, and the generic `Relation` edge."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from strawberry import Parent
+
+from soilapi.db import models as m
+from soilapi.graphql import enums, resolve
+from soilapi.graphql.pagination import After, Before, Connection, First, Last, PageArgs
+from soilapi.graphql.resolve import AnyInfo
+from soilapi.graphql.types.node import Node
+from soilapi.graphql.types.values import (
+    Identifier,
+    Name,
+    PartialDate,
+    Provenance,
+    QualityNote,
+    Quantity,
+    Statement,
+    partial,
+)
+from soilapi.repositories.entities import RelationList
+from soilapi.vocab import Predicate
+
+PredicateList = Annotated[
+    list[enums.Predicate] | None,  # type: ignore[valid-type]
+    strawberry.argument(description="Only relations of these types (default: all)."),
+]
+
+
+def page(first: int | None, after: str | None, last: int | None, before: str | None) -> PageArgs:
+    """Bundle the Relay arguments."""
+    return PageArgs(first=first, after=after, last=last, before=before)
+
+
+def relation_spec(predicates: list[Any] | None, incoming: bool) -> RelationList:
+    """A relation list for the given predicate filter (all predicates when None)."""
+    chosen = tuple(Predicate(p.value) for p in predicates) if predicates else tuple(Predicate)
+    return RelationList(predicates=tuple(sorted(set(chosen))), incoming=incoming)
+
+
+@strawberry.interface(
+    description="Fields every record of the registry has: names, dates, provenance and "
+    "relations to other records."
+)
+class Entity(Node):
+    slug: str = strawberry.field(
+        description="Stable human-readable key, unique across the registry (e.g. `gsp`)."
+    )
+    name: str = strawberry.field(description="Preferred name, as written in the sources.")
+    acronym: str | None = strawberry.field(description="Acronym as written (GSP, ASPir).")
+    description: str | None = strawberry.field(
+        description="One or two sentences from the sources."
+    )
+
+    @strawberry.field(description="What kind of record this is.")
+    def kind(self, root: Parent[m.Entity]) -> enums.EntityKind:  # type: ignore[valid-type]
+        return root.kind
+
+    @strawberry.field(description="ISO 3166-1 alpha-2 country code, where the sources give one.")
+    def country(self, root: Parent[m.Entity]) -> str | None:
+        return root.country_code
+
+    @strawberry.field(
+        description="When it began: founding or establishment (organisations), creation or "
+        "signature (programmes), start (events, agreements), publication (outputs)."
+    )
+    def start(self, root: Parent[m.Entity]) -> PartialDate | None:
+        return partial(root.start_date, root.start_precision)
+
+    @strawberry.field(description="When it ended or ends, if the sources say.")
+    def end(self, root: Parent[m.Entity]) -> PartialDate | None:
+        return partial(root.end_date, root.end_precision)
+
+    @strawberry.field(description="Where this record is stated: document, lines, quote.")
+    async def sources(
+        self,
+        root: Parent[m.Entity],
+        info: AnyInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Provenance]:
+        return await resolve.attached(info, root.id, "sources", page(first, after, last, before))
+
+    @strawberry.field(description="Acronyms, aliases and spelling variants.")
+    async def names(
+        self,
+        root: Parent[m.Entity],
+        info: AnyInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Name]:
+        return await resolve.attached(info, root.id, "names", page(first, after, last, before))
+
+    @strawberry.field(description="URLs, catalogue codes and document symbols.")
+    async def identifiers(
+        self,
+        root: Parent[m.Entity],
+        info: AnyInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Identifier]:
+        return await resolve.attached(
+            info, root.id, "identifiers", page(first, after, last, before)
+        )
+
+    @strawberry.field(description="Numbers stated about this record, with qualifiers.")
+    async def quantities(
+        self,
+        root: Parent[m.Entity],
+        info: AnyInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Quantity]:
+        return await resolve.attached(
+            info, root.id, "quantities", page(first, after, last, before)
+        )
+
+    @strawberry.field(description="Aims, objectives, provisions, remarks and other text facts.")
+    async def statements(
+        self,
+        root: Parent[m.Entity],
+        info: AnyInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Statement]:
+        return await resolve.attached(
+            info, root.id, "statements", page(first, after, last, before)
+        )
+
+    @strawberry.field(description="Known gaps and artefacts of the sources about this record.")
+    async def quality_notes(
+        self,
+        root: Parent[m.Entity],
+        info: AnyInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[QualityNote]:
+        return await resolve.attached(
+            info, root.id, "quality_notes", page(first, after, last, before)
+        )
+
+    @strawberry.field(
+        description="Typed relations to other records, in either direction: the generic way "
+        "to traverse anything the typed fields do not cover."
+    )
+    async def relations(
+        self,
+        root: Parent[m.Entity],
+        info: AnyInfo,
+        direction: Annotated[
+            enums.Direction,
+            strawberry.argument(description="OUTGOING: this record is the subject."),
+        ] = enums.Direction.OUTGOING,
+        predicates: PredicateList = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Relation]:
+        spec = relation_spec(predicates, direction == enums.Direction.INCOMING)
+        return await resolve.relations(info, root.id, spec, page(first, after, last, before))
+
+
+@strawberry.type(
+    description='A typed relation "subject predicate object", possibly for a period, with '
+    "its provenance."
+)
+class Relation:
+    predicate: enums.Predicate = strawberry.field(  # type: ignore[valid-type]
+        description="The type of relation."
+    )
+    ordinal: int | None = strawberry.field(description="Order among siblings (e.g. speakers).")
+    note: str | None = strawberry.field(description="Short qualifier (e.g. 'opening remarks').")
+    rank: enums.Rank = strawberry.field(  # type: ignore[valid-type]
+        description="Whether this is the preferred reading."
+    )
+
+    @strawberry.field(description="The record the relation starts from.")
+    async def subject(self, root: Parent[m.Relation], info: AnyInfo) -> Entity:
+        return await resolve.entity(info, root.subject_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The record the relation points to.")
+    async def object(self, root: Parent[m.Relation], info: AnyInfo) -> Entity:
+        return await resolve.entity(info, root.object_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="When the relation began to hold, if stated.")
+    def start(self, root: Parent[m.Relation]) -> PartialDate | None:
+        return partial(root.start_date, root.start_precision)
+
+    @strawberry.field(description="When the relation stopped holding, if stated.")
+    def end(self, root: Parent[m.Relation]) -> PartialDate | None:
+        return partial(root.end_date, root.end_precision)
+
+    @strawberry.field(description="Where the relation is stated (one excerpt).")
+    def sources(self, root: Parent[m.Relation]) -> list[Provenance]:
+        return [root]  # type: ignore[list-item]

@@ -1,0 +1,197 @@
+"""Value types: partial dates, provenance, names, identifiers, quantities, statements."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry import Parent
+
+from soilapi.db import models as m
+from soilapi.graphql import enums
+from soilapi.graphql.types.node import Node
+from soilapi.graphql.resolve import AnyInfo, loaders
+from soilapi.vocab import DatePrecision
+
+
+@strawberry.type(
+    description="A date known to a year, a month or a day. `iso` shows only the known part "
+    "(`2012`, `2013-11`, `2021-05-27`)."
+)
+class PartialDate:
+    value: date = strawberry.field(
+        description="First day of the period (1 January for a year, the 1st for a month)."
+    )
+    precision: enums.DatePrecision = strawberry.field(  # type: ignore[valid-type]
+        description="How much of the date is known."
+    )
+
+    @strawberry.field(description="The known part in ISO 8601: YYYY, YYYY-MM or YYYY-MM-DD.")
+    def iso(self) -> str:
+        if self.precision == DatePrecision.YEAR:
+            return f"{self.value.year:04d}"
+        if self.precision == DatePrecision.MONTH:
+            return f"{self.value.year:04d}-{self.value.month:02d}"
+        return self.value.isoformat()
+
+    @strawberry.field(description="The year.")
+    def year(self) -> int:
+        return self.value.year
+
+
+def partial(value: date | None, precision: Any) -> PartialDate | None:
+    """A PartialDate from a (date, precision) column pair."""
+    return None if value is None else PartialDate(value=value, precision=precision)
+
+
+@strawberry.type(description="A range of lines of a source document (1-based, inclusive).")
+class LineRange:
+    start: int = strawberry.field(description="First line.")
+    end: int = strawberry.field(description="Last line.")
+
+
+@strawberry.type(
+    description="One of the documents the registry was transcribed from, kept verbatim."
+)
+class SourceDocument(Node):
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, m.SourceDocument)
+
+    key: str = strawberry.field(description='Short key of the document ("000" ... "003").')
+    file_name: str = strawberry.field(description="File name of the verbatim copy.")
+    sha256: str = strawberry.field(description="SHA-256 of the file, to detect any change.")
+    title: str = strawberry.field(description="Title of the document.")
+    genre: str = strawberry.field(description="What the document is (web page, news item...).")
+    publisher: str | None = strawberry.field(description="Publisher or section, as written.")
+    notes: str | None = strawberry.field(
+        description="What the document is, its date if known, and the junk that was skipped."
+    )
+    line_count: int = strawberry.field(description="Number of lines.")
+
+    @strawberry.field(description="Publication date, when the document states one.")
+    def published(self, root: Parent[m.SourceDocument]) -> PartialDate | None:
+        return partial(root.published_date, root.published_precision)
+
+    @strawberry.field(description="The verbatim text of some lines (at most 200).")
+    def lines(
+        self,
+        root: Parent[m.SourceDocument],
+        start: int = 1,
+        end: int | None = None,
+    ) -> list[str]:
+        from soilapi.errors import InvalidInput
+
+        text = root.content.split("\n")
+        last = min(end if end is not None else start + 199, len(text))
+        if start < 1 or last < start or last - start >= 200:
+            raise InvalidInput(
+                f"lines {start}-{end} are outside 1-{len(text)} or span more than 200",
+                field="start",
+            )
+        return text[start - 1 : last]
+
+
+@strawberry.type(
+    description="Where a fact comes from: document, lines, the verbatim quote, and whether "
+    "the fact is stated, derived or inferred."
+)
+class Provenance:
+    quote: str = strawberry.field(description="Verbatim excerpt of the lines that back the fact.")
+    evidence: enums.Evidence = strawberry.field(  # type: ignore[valid-type]
+        description="How the fact follows from the quote."
+    )
+
+    @strawberry.field(description="Which field of the record this source backs, if only one.")
+    def property(self, root: Parent[Any]) -> str | None:
+        return getattr(root, "property", None)
+
+    @strawberry.field(description="The lines of the document that hold the quote.")
+    def lines(self, root: Parent[Any]) -> LineRange:
+        return LineRange(start=root.line_start, end=root.line_end)
+
+    @strawberry.field(description="The source document.")
+    async def document(self, root: Parent[Any], info: AnyInfo) -> SourceDocument:
+        doc: uuid.UUID = root.document_id
+        return await loaders(info).source_document.load(doc)  # type: ignore[return-value]
+
+
+@strawberry.type(description="Another name of a record: an acronym, alias or spelling variant.")
+class Name:
+    value: str = strawberry.field(description="The name as written.")
+    kind: enums.NameKind = strawberry.field(  # type: ignore[valid-type]
+        description="Why the record has this name."
+    )
+
+    @strawberry.field(description="Where the name appears.")
+    def source(self, root: Parent[m.EntityName]) -> Provenance:
+        return root  # type: ignore[return-value]
+
+
+@strawberry.type(description="An identifier of a record in an outside scheme.")
+class Identifier:
+    scheme: enums.IdentifierScheme = strawberry.field(  # type: ignore[valid-type]
+        description="Which scheme the value belongs to."
+    )
+    value: str = strawberry.field(description="The identifier (a URL, a code, a symbol).")
+
+    @strawberry.field(description="Where the identifier appears.")
+    def source(self, root: Parent[m.EntityIdentifier]) -> Provenance:
+        return root  # type: ignore[return-value]
+
+
+@strawberry.type(
+    description='A number stated about a record, with its qualifier ("over 300") and date.'
+)
+class Quantity:
+    metric: str = strawberry.field(
+        description="What is counted (participants, registered_members, countries...)."
+    )
+    qualifier: enums.Qualifier = strawberry.field(  # type: ignore[valid-type]
+        description="How the number relates to the true value."
+    )
+    unit: str | None = strawberry.field(description="Unit, when not a plain count.")
+    text: str | None = strawberry.field(description="The number as written in the source.")
+    note: str | None = strawberry.field(description="Context needed to read the number.")
+
+    @strawberry.field(description="The number.")
+    def value(self, root: Parent[m.Quantity]) -> float:
+        return float(Decimal(root.value))
+
+    @strawberry.field(description="The date the number refers to, when known.")
+    def as_of(self, root: Parent[m.Quantity]) -> PartialDate | None:
+        return partial(root.as_of_date, root.as_of_precision)
+
+    @strawberry.field(description="Where the number is stated.")
+    def source(self, root: Parent[m.Quantity]) -> Provenance:
+        return root  # type: ignore[return-value]
+
+
+@strawberry.type(
+    description="A free-text fact about a record: an aim, objective, provision or remark."
+)
+class Statement:
+    property: enums.StatementProperty = strawberry.field(  # type: ignore[valid-type]
+        description="What kind of fact this is."
+    )
+    ordinal: int | None = strawberry.field(description="Position in a numbered list, if any.")
+    text: str = strawberry.field(description="The fact, quoted or closely paraphrased.")
+
+    @strawberry.field(description="Where the fact is stated.")
+    def source(self, root: Parent[m.Statement]) -> Provenance:
+        return root  # type: ignore[return-value]
+
+
+@strawberry.type(
+    description="A known gap or artefact of the sources, recorded instead of invented data."
+)
+class QualityNote:
+    code: str = strawberry.field(description="Short machine-readable code of the issue.")
+    note: str = strawberry.field(description="What the issue is and how the data handles it.")
+
+    @strawberry.field(description="The lines the note is about.")
+    def source(self, root: Parent[m.QualityNote]) -> Provenance:
+        return root  # type: ignore[return-value]

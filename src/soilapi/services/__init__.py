@@ -1,0 +1,1 @@
+"""Business rules: validation of what clients may ask, independent of GraphQL."""
