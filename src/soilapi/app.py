@@ -68,7 +68,10 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         async with sessions() as session:
             # One snapshot for the whole request, read-only: every resolver sees the same data.
             await session.connection(
-                execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+                execution_options={
+                    "isolation_level": "REPEATABLE READ",
+                    "postgresql_readonly": True,
+                }
             )
             yield Context(Reader(session))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -85,11 +86,36 @@ def serve() -> None:
     )
 
 
+def run(data_dir: Path, port: int) -> None:
+    """Everything `make run` needs: a database, its schema, the seed data, the server."""
+    from soilapi import devdb
+
+    url = get_settings().database_url
+    if not url:
+        print(f"DATABASE_URL is not set: starting a private PostgreSQL in {data_dir}",
+              file=sys.stderr)  # fmt: skip
+        try:
+            url = devdb.start(data_dir, port)
+        except devdb.DevDBError as exc:
+            sys.exit(f"Could not start PostgreSQL: {exc}")
+        os.environ["DATABASE_URL"] = url
+        get_settings.cache_clear()
+    migrate(url)
+    if asyncio.run(seed(url)) != 0:
+        sys.exit(1)
+    serve()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the soilapi command line."""
     parser = argparse.ArgumentParser(prog="soilapi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="serve the API and GraphiQL at /graphql")
+    dev = sub.add_parser(
+        "run", help="start a private PostgreSQL if DATABASE_URL is unset, migrate, seed, serve"
+    )
+    dev.add_argument("--pgdata", type=Path, default=ROOT / ".pgdata")
+    dev.add_argument("--pg-port", type=int, default=int(os.environ.get("SOILAPI_PG_PORT", "54329")))
     sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
     sub.add_parser("seed", help="load the seed dataset (idempotent)")
     sub.add_parser("check-seed", help="validate the seed data files (no database)")
@@ -98,6 +124,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve()
+    elif args.command == "run":
+        run(args.pgdata, args.pg_port)
     elif args.command == "migrate":
         migrate(_require_url())
     elif args.command == "seed":

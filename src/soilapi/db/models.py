@@ -6,8 +6,8 @@ quantities and statements point at any record with a real foreign key.
 """
 
 import uuid
-from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -15,6 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from soilapi import vocab
 from soilapi.db.base import Base, ProvenanceMixin, enum_column, partial_date
+
+__all__ = ["Base"]  # re-exported: alembic and the loader reach the metadata through models
 
 UUID_PK = sa.Uuid(as_uuid=True)
 
@@ -55,7 +57,7 @@ class Entity(Base):
     """Columns every record shares; `kind` selects the detail table."""
 
     __tablename__ = "entities"
-    __table_args__ = (
+    __table_args__: tuple[Any, ...] = (
         sa.Index("ix_entities_kind_name_id", "kind", "name", "id"),
         sa.Index("ix_entities_kind_start_date_id", "kind", "start_date", "id"),
     )
@@ -426,9 +428,7 @@ class Statement(ProvenanceMixin, Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID_PK, primary_key=True)
     subject_id: Mapped[uuid.UUID] = fk("entities.id")
-    property: Mapped[vocab.StatementProperty] = mapped_column(
-        enum_column(vocab.StatementProperty)
-    )
+    property: Mapped[vocab.StatementProperty] = mapped_column(enum_column(vocab.StatementProperty))
     ordinal: Mapped[int | None]
     text: Mapped[str] = mapped_column(sa.Text)
 

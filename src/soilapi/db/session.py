@@ -5,7 +5,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.sql import Executable
 
@@ -54,8 +53,8 @@ class Reader:
         self.session = session
         self._lock = asyncio.Lock()
 
-    async def execute(self, stmt: Executable) -> Result[Any]:
-        """Run one statement under the request's lock."""
+    async def execute(self, stmt: Executable) -> Any:
+        """Run one statement under the request's lock; returns the buffered Result."""
         async with self._lock:
             return await self.session.execute(stmt)
 

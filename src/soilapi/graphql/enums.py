@@ -13,15 +13,16 @@ from soilapi.repositories.entities import Order
 
 def _described(source: type[enum.Enum], name: str, description: str, docs: dict[str, str]) -> Any:
     """Copy a vocabulary enum into a strawberry enum whose values carry descriptions."""
+    topic = description.split(":", maxsplit=1)[0].rstrip(".")
     members = {
         member.name: strawberry.enum_value(
             member.value,
-            description=docs.get(member.value)
-            or f"{description.split(':')[0].rstrip('.')}: {member.value.replace('_', ' ')}.",
+            description=docs.get(member.value) or f"{topic}: {member.value.replace('_', ' ')}.",
         )
         for member in source
     }
-    return strawberry.enum(enum.Enum(name, members), name=name, description=description)  # type: ignore[misc]
+    described = enum.Enum(name, members)  # type: ignore[misc]
+    return strawberry.enum(described, name=name, description=description)
 
 
 DatePrecision = _described(
@@ -167,9 +168,7 @@ StatementProperty = _described(
         "provision": "A provision of a law or agreement.",
     },
 )
-EntityKind = _described(
-    vocab.EntityKind, "EntityKind", "The type of a record: its kind.", {}
-)
+EntityKind = _described(vocab.EntityKind, "EntityKind", "The type of a record: its kind.", {})
 
 _PREDICATES = {
     "sub_organization_of": "Subject is a sub-organisation of the object (ESP of GSP).",

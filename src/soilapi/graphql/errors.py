@@ -12,15 +12,21 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from graphql import GraphQLError
 from soilapi.errors import DomainError, ErrorCode
 
 log = logging.getLogger("soilapi.errors")
 
-DATABASE_ERRORS = ("OperationalError", "InterfaceError", "ConnectionRefusedError",
-                   "ConnectionDoesNotExistError", "CannotConnectNowError", "TimeoutError")  # fmt: skip
+DATABASE_ERRORS = (
+    "OperationalError",
+    "InterfaceError",
+    "ConnectionRefusedError",
+    "ConnectionDoesNotExistError",
+    "CannotConnectNowError",
+    "TimeoutError",
+)
 
 
 def _is_database_outage(error: BaseException) -> bool:
@@ -44,9 +50,7 @@ def classify(error: GraphQLError) -> GraphQLError:
         extensions["code"] = original.code.value
         if original.field:
             extensions["field"] = original.field
-        return GraphQLError(
-            original.message, error.nodes, path=error.path, extensions=extensions
-        )
+        return GraphQLError(original.message, error.nodes, path=error.path, extensions=extensions)
     error_id = uuid.uuid4().hex[:12]
     if _is_database_outage(original):
         log.error("database unavailable [%s]", error_id, exc_info=original)

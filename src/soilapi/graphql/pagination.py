@@ -79,19 +79,16 @@ class PageArgs:
 
 First = Annotated[
     int | None,
-    strawberry.argument(description=f"Return the first n items (0-{MAX_PAGE_SIZE}, default "
-                        f"{DEFAULT_PAGE_SIZE})."),
+    strawberry.argument(
+        description=f"Return the first n items (0-{MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE})."
+    ),
 ]
-After = Annotated[
-    str | None, strawberry.argument(description="Return items after this cursor.")
-]
+After = Annotated[str | None, strawberry.argument(description="Return items after this cursor.")]
 Last = Annotated[
     int | None,
     strawberry.argument(description=f"Return the last n items (0-{MAX_PAGE_SIZE})."),
 ]
-Before = Annotated[
-    str | None, strawberry.argument(description="Return items before this cursor.")
-]
+Before = Annotated[str | None, strawberry.argument(description="Return items before this cursor.")]
 
 
 def encode_cursor(tag: str, key: Sequence[Any]) -> str:

@@ -77,7 +77,7 @@ async def attached(info: AnyInfo, parent: uuid.UUID, what: str, args: PageArgs) 
 
 async def tree(info: AnyInfo, root: uuid.UUID, upward: bool, args: PageArgs) -> Connection[Any]:
     """Ancestors or descendants with their depth, nearest first."""
-    from soilapi.graphql.types.registry import TreeEntry
+    from soilapi.graphql.types.registry import TreeEntry  # noqa: PLC0415 - types import us
 
     tag = f"tree:{'up' if upward else 'down'}"
     l = loaders(info)  # noqa: E741
@@ -85,7 +85,7 @@ async def tree(info: AnyInfo, root: uuid.UUID, upward: bool, args: PageArgs) -> 
     ids = [uuid.UUID(node) for node, _, _ in page.rows]
     nodes = await l.entity.load_many(ids)
     entries = [
-        TreeEntry(depth=depth, via=via, organization=node)
+        TreeEntry(depth=depth, via=via, organization=node)  # type: ignore[arg-type]
         for (_, depth, via), node in zip(page.rows, nodes, strict=True)
     ]
     return connection(tag, page, entries, lambda: l.tree_count.load((upward, root)))

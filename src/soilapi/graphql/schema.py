@@ -83,7 +83,7 @@ class Query:
     async def node(
         self, info: AnyInfo, id: Annotated[strawberry.ID, arg("A global ID from this API.")]
     ) -> Node | None:
-        return await _node(info, id)
+        return await _node(info, id)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description=f"Several records by global ID, in the order asked (at most {MAX_NODES}); "
@@ -98,7 +98,8 @@ class Query:
 
     @strawberry.field(description="Any record by slug, whatever its type.")
     async def entity(self, info: AnyInfo, slug: Slug) -> Entity | None:
-        return await resolve.entity(info, await resolve.loaders(info).slug.load(slug))
+        entity_id = await resolve.loaders(info).slug.load(slug)
+        return await resolve.entity(info, entity_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="An organisation by slug (`gsp`, `esp`, `fao`, `inser` ...).")
     async def organization(self, info: AnyInfo, slug: Slug) -> Organization | None:
@@ -109,11 +110,11 @@ class Query:
         self,
         info: AnyInfo,
         categories: Annotated[
-            list[enums.OrgCategory] | None,  # type: ignore[valid-type]
+            list[enums.OrgCategory] | None,
             arg("Only these categories."),
         ] = None,
         org_classes: Annotated[
-            list[enums.OrgClass] | None,  # type: ignore[valid-type]
+            list[enums.OrgClass] | None,
             arg("Only these W3C ORG classes."),
         ] = None,
         countries: Countries = None,
@@ -152,7 +153,7 @@ class Query:
         self,
         info: AnyInfo,
         categories: Annotated[
-            list[enums.ProgrammeCategory] | None,  # type: ignore[valid-type]
+            list[enums.ProgrammeCategory] | None,
             arg("Only these categories."),
         ] = None,
         name_contains: NameContains = None,
@@ -163,9 +164,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Programme]:
-        f = listing.build(
-            K.PROGRAMME, categories=_values(categories), name_contains=name_contains
-        )
+        f = listing.build(K.PROGRAMME, categories=_values(categories), name_contains=name_contains)
         order = _order(K.PROGRAMME, order_by, Order.NAME)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
@@ -178,7 +177,7 @@ class Query:
         self,
         info: AnyInfo,
         categories: Annotated[
-            list[enums.InitiativeCategory] | None,  # type: ignore[valid-type]
+            list[enums.InitiativeCategory] | None,
             arg("Only these categories."),
         ] = None,
         name_contains: NameContains = None,
@@ -189,9 +188,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Initiative]:
-        f = listing.build(
-            K.INITIATIVE, categories=_values(categories), name_contains=name_contains
-        )
+        f = listing.build(K.INITIATIVE, categories=_values(categories), name_contains=name_contains)
         order = _order(K.INITIATIVE, order_by, Order.NAME)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
@@ -213,7 +210,7 @@ class Query:
         self,
         info: AnyInfo,
         kind: Annotated[
-            enums.FacilityKind | None,  # type: ignore[valid-type]
+            enums.FacilityKind | None,
             arg("Only core or only global facilities."),
         ] = None,
         order_by: OrderArg = None,
@@ -265,21 +262,23 @@ class Query:
         return await resolve.by_slug(info, slug, K.PARTNER_AGREEMENT)  # type: ignore[no-any-return]
 
     @strawberry.field(
-        description="Partner agreements, e.g. the \"4 per 1000\" Initiative's partners in "
-        "Germany: `partnerAgreements(countries: [\"DE\"])`."
+        description='Partner agreements, e.g. the "4 per 1000" Initiative\'s partners in '
+        'Germany: `partnerAgreements(countries: ["DE"])`.'
     )
     async def partner_agreements(
         self,
         info: AnyInfo,
         countries: Countries = None,
         instrument_types: Annotated[
-            list[enums.InstrumentType] | None,  # type: ignore[valid-type]
+            list[enums.InstrumentType] | None,
             arg("Only agreements with an instrument of these types."),
         ] = None,
         active_on: Annotated[
             datetime.date | None,
-            arg("Only agreements with an instrument in force on this day (start or signature "
-                "on or before it, end unknown or on or after it)."),
+            arg(
+                "Only agreements with an instrument in force on this day (start or signature "
+                "on or before it, end unknown or on or after it)."
+            ),
         ] = None,
         order_by: OrderArg = None,
         descending: Descending = False,
@@ -302,14 +301,14 @@ class Query:
         return await resolve.by_slug(info, slug, K.OUTPUT)  # type: ignore[no-any-return]
 
     @strawberry.field(
-        description="Outputs; `publishedFrom: \"2020-01-01\", publishedTo: \"2020-12-31\"` "
+        description='Outputs; `publishedFrom: "2020-01-01", publishedTo: "2020-12-31"` '
         "gives those published in 2020."
     )
     async def outputs(
         self,
         info: AnyInfo,
         categories: Annotated[
-            list[enums.OutputCategory] | None,  # type: ignore[valid-type]
+            list[enums.OutputCategory] | None,
             arg("Only these categories."),
         ] = None,
         published_from: StartFrom = None,
@@ -341,7 +340,7 @@ class Query:
         self,
         info: AnyInfo,
         categories: Annotated[
-            list[enums.EventCategory] | None,  # type: ignore[valid-type]
+            list[enums.EventCategory] | None,
             arg("Only these categories."),
         ] = None,
         start_from: StartFrom = None,
@@ -379,9 +378,7 @@ class Query:
         before: Before = None,
     ) -> Connection[Person]:
         f = listing.build(K.PERSON, name_contains=name_contains)
-        return await resolve.top_level(
-            info, f, Order.NAME, False, page(first, after, last, before)
-        )
+        return await resolve.top_level(info, f, Order.NAME, False, page(first, after, last, before))
 
     @strawberry.field(description="A document by slug or by official symbol.")
     async def document(
@@ -420,7 +417,7 @@ class Query:
         self,
         info: AnyInfo,
         categories: Annotated[
-            list[enums.PlaceCategory] | None,  # type: ignore[valid-type]
+            list[enums.PlaceCategory] | None,
             arg("Only these categories."),
         ] = None,
         first: First = None,
@@ -429,9 +426,7 @@ class Query:
         before: Before = None,
     ) -> Connection[Place]:
         f = listing.build(K.PLACE, categories=_values(categories))
-        return await resolve.top_level(
-            info, f, Order.NAME, False, page(first, after, last, before)
-        )
+        return await resolve.top_level(info, f, Order.NAME, False, page(first, after, last, before))
 
     @strawberry.field(description='An SDG target by its code ("15.3").')
     async def sdg_target(

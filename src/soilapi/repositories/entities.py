@@ -10,16 +10,17 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import with_polymorphic
-from sqlalchemy.sql.elements import ColumnElement
 
 from soilapi import vocab
 from soilapi.db import models as m
 from soilapi.db.session import Reader
 from soilapi.repositories.paging import (
+    ColumnElement,
     Slice,
     Window,
     count_per_parent,
@@ -52,16 +53,16 @@ async def ids_by_slugs(reader: Reader, slugs: Sequence[str]) -> dict[str, uuid.U
     rows = await reader.execute(
         sa.select(m.Entity.slug, m.Entity.id).where(m.Entity.slug.in_(set(slugs)))
     )
-    return {slug: eid for slug, eid in rows.all()}
+    return {row[0]: row[1] for row in rows.all()}
 
 
 async def ids_by_column(
-    reader: Reader, column: ColumnElement[Any], values: Sequence[Any]
+    reader: Reader, column: ColumnElement, values: Sequence[Any]
 ) -> dict[Any, uuid.UUID]:
     """Map values of a unique lookup column (code, label, symbol, target) to entity ids."""
-    table = column.table  # type: ignore[attr-defined]
+    table = column.table
     rows = await reader.execute(sa.select(column, table.c.id).where(column.in_(set(values))))
-    return {value: eid for value, eid in rows.all()}
+    return {row[0]: row[1] for row in rows.all()}
 
 
 # --- top-level lists -----------------------------------------------------------------------
@@ -87,7 +88,7 @@ class EntityFilter:
     extra: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
 
 
-class Order(vocab.StrEnum):
+class Order(StrEnum):
     """Sort keys a list can use; each ends with the id so the order is total."""
 
     NAME = "name"
@@ -98,10 +99,10 @@ class Order(vocab.StrEnum):
     SYMBOL = "symbol"
 
 
-def sort_columns(kind: vocab.EntityKind, order: Order) -> list[ColumnElement[Any]]:
+def sort_columns(kind: vocab.EntityKind, order: Order) -> list[ColumnElement]:
     """The SQL sort expression for an order on a kind (non-null, so keysets compare)."""
     model = m.DETAIL_MODELS[kind]
-    column: ColumnElement[Any]
+    column: ColumnElement
     if order is Order.START:
         column = sa.func.coalesce(m.Entity.start_date, sa.literal(FAR_FUTURE))
     elif order is Order.NAME:
@@ -114,9 +115,9 @@ def sort_columns(kind: vocab.EntityKind, order: Order) -> list[ColumnElement[Any
     return [column, m.Entity.id]
 
 
-def _conditions(f: EntityFilter) -> list[ColumnElement[bool]]:
+def _conditions(f: EntityFilter) -> list[ColumnElement]:
     model: Any = m.DETAIL_MODELS[f.kind]
-    where: list[ColumnElement[bool]] = [m.Entity.kind == f.kind]
+    where: list[ColumnElement] = [m.Entity.kind == f.kind]
     if f.categories:
         where.append(model.category.in_(f.categories))
     if f.countries:
@@ -146,7 +147,7 @@ def _conditions(f: EntityFilter) -> list[ColumnElement[bool]]:
     return where
 
 
-def _agreements_with(f: EntityFilter) -> sa.Select[tuple[uuid.UUID]]:
+def _agreements_with(f: EntityFilter) -> sa.Select[Any]:
     """Agreements having an instrument of the given types / in force on the given day."""
     i = m.AgreementInstrument
     stmt = sa.select(i.agreement_id)
@@ -159,9 +160,7 @@ def _agreements_with(f: EntityFilter) -> sa.Select[tuple[uuid.UUID]]:
     return stmt
 
 
-async def list_entities(
-    reader: Reader, f: EntityFilter, order: Order, window: Window
-) -> Slice:
+async def list_entities(reader: Reader, f: EntityFilter, order: Order, window: Window) -> Slice:
     """One page of entities of a kind; rows are ids, fetched later through the loader."""
     model = m.DETAIL_MODELS[f.kind]
     from_ = sa.join(m.Entity.__table__, model.__table__, m.Entity.id == model.id)
@@ -191,10 +190,10 @@ class RelationList:
 
 def _relation_parts(
     spec: RelationList,
-) -> tuple[ColumnElement[uuid.UUID], ColumnElement[uuid.UUID], list[ColumnElement[bool]]]:
+) -> tuple[ColumnElement, ColumnElement, list[ColumnElement]]:
     r = m.Relation
     parent, other = (r.object_id, r.subject_id) if spec.incoming else (r.subject_id, r.object_id)
-    where: list[ColumnElement[bool]] = [r.predicate.in_(spec.predicates)]
+    where: list[ColumnElement] = [r.predicate.in_(spec.predicates)]
     return parent, other, where
 
 
@@ -221,9 +220,7 @@ async def relations_count(
     return await count_per_parent(reader, parent, parents, where, m.Relation.__table__)
 
 
-async def relations_by_ids(
-    reader: Reader, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, m.Relation]:
+async def relations_by_ids(reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, m.Relation]:
     """Load relation rows by id."""
     rows = await reader.scalars(sa.select(m.Relation).where(m.Relation.id.in_(set(ids))))
     return {row.id: row for row in rows}
@@ -251,7 +248,7 @@ async def children_page(
     )
 
 
-def _child_sort(spec: ChildList) -> list[ColumnElement[Any]]:
+def _child_sort(spec: ChildList) -> list[ColumnElement]:
     model: Any = m.DETAIL_MODELS[spec.kind]
     if spec.order is Order.ORDINAL and hasattr(model, "position"):
         return [model.position, m.Entity.id]
@@ -270,7 +267,7 @@ async def children_count(
 
 # --- attached rows (sources, names, identifiers, quantities, statements, notes) -----------
 
-ATTACHED: dict[str, tuple[type[m.Base], str]] = {
+ATTACHED: dict[str, tuple[type[Any], str]] = {
     "sources": (m.EntitySource, "entity_id"),
     "names": (m.EntityName, "entity_id"),
     "identifiers": (m.EntityIdentifier, "entity_id"),
@@ -280,9 +277,9 @@ ATTACHED: dict[str, tuple[type[m.Base], str]] = {
 }
 
 
-def _attached_sort(model: Any) -> list[ColumnElement[Any]]:
+def _attached_sort(model: Any) -> list[ColumnElement]:
     ordinal = getattr(model, "ordinal", None)
-    sort: list[ColumnElement[Any]] = []
+    sort: list[ColumnElement] = []
     if ordinal is not None:
         sort.append(sa.func.coalesce(ordinal, sa.literal(2**31 - 1)))
     return [*sort, model.document_id, model.line_start, model.id]
@@ -363,9 +360,7 @@ async def tree_page(
     """Ancestors (upward) or descendants per root, ordered by depth then name."""
     tree = _tree(parents, upward)
     from_ = sa.join(tree, m.Entity.__table__, m.Entity.id == tree.c.node)
-    value = sa.func.json_build_array(
-        sa.cast(tree.c.node, sa.Text), tree.c.depth, tree.c.via
-    )
+    value = sa.func.json_build_array(sa.cast(tree.c.node, sa.Text), tree.c.depth, tree.c.via)
     sort = [tree.c.depth, m.Entity.name, m.Entity.id]
     return await fetch_pages_per_parent(
         reader, tree.c.root, parents, value, sort, [], window, from_

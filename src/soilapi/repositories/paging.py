@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
 
 from soilapi.db.session import Reader
+
+# Column expressions: ORM attributes, labels, function calls. SQLAlchemy's typing splits these
+# across several classes that do not share a usable generic base, so they are passed as Any.
+ColumnElement = Any
 
 
 @dataclass(frozen=True)
@@ -40,11 +43,9 @@ class Slice:
     has_previous: bool
 
 
-def keyset_condition(
-    sort: Sequence[ColumnElement[Any]], window: Window
-) -> list[ColumnElement[bool]]:
+def keyset_condition(sort: Sequence[ColumnElement], window: Window) -> list[ColumnElement]:
     """Row-value comparisons that keep rows strictly between the cursors."""
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement] = []
     row = sa.tuple_(*sort)
     if window.after is not None:
         cursor = sa.tuple_(*(sa.literal(v) for v in window.after))
@@ -55,7 +56,7 @@ def keyset_condition(
     return conditions
 
 
-def order_by(sort: Sequence[ColumnElement[Any]], window: Window) -> list[ColumnElement[Any]]:
+def order_by(sort: Sequence[ColumnElement], window: Window) -> list[ColumnElement]:
     """The list's order, reversed when paging from the end."""
     reverse = window.descending != window.from_end
     return [c.desc() if reverse else c.asc() for c in sort]
@@ -67,7 +68,7 @@ def to_slice(rows: Sequence[Any], key_len: int, window: Window) -> Slice:
     kept = list(rows[: window.limit])
     if window.from_end:
         kept.reverse()
-    keys = [tuple(r[-key_len:]) for r in kept]
+    keys: list[tuple[Any, ...]] = [tuple(r)[len(r) - key_len :] for r in kept]
     values = [r[0] for r in kept]
     if window.from_end:
         return Slice(values, keys, has_next=window.before is not None, has_previous=more)
@@ -76,9 +77,9 @@ def to_slice(rows: Sequence[Any], key_len: int, window: Window) -> Slice:
 
 async def fetch_page(
     reader: Reader,
-    value: ColumnElement[Any],
-    sort: Sequence[ColumnElement[Any]],
-    where: Sequence[ColumnElement[bool]],
+    value: ColumnElement,
+    sort: Sequence[ColumnElement],
+    where: Sequence[ColumnElement],
     window: Window,
     from_: Any,
 ) -> Slice:
@@ -96,19 +97,17 @@ async def fetch_page(
 
 async def fetch_pages_per_parent(
     reader: Reader,
-    parent: ColumnElement[uuid.UUID],
+    parent: ColumnElement,
     parents: Sequence[uuid.UUID],
-    value: ColumnElement[Any],
-    sort: Sequence[ColumnElement[Any]],
-    where: Sequence[ColumnElement[bool]],
+    value: ColumnElement,
+    sort: Sequence[ColumnElement],
+    where: Sequence[ColumnElement],
     window: Window,
     from_: Any,
 ) -> dict[uuid.UUID, Slice]:
     """One page per parent in a single statement, ranked inside each parent's partition."""
     rank = (
-        sa.func.row_number()
-        .over(partition_by=parent, order_by=order_by(sort, window))
-        .label("rn")
+        sa.func.row_number().over(partition_by=parent, order_by=order_by(sort, window)).label("rn")
     )
     sort_labels = [c.label(f"k{i}") for i, c in enumerate(sort)]
     inner = (
@@ -130,9 +129,9 @@ async def fetch_pages_per_parent(
 
 async def count_per_parent(
     reader: Reader,
-    parent: ColumnElement[uuid.UUID],
+    parent: ColumnElement,
     parents: Sequence[uuid.UUID],
-    where: Sequence[ColumnElement[bool]],
+    where: Sequence[ColumnElement],
     from_: Any,
 ) -> dict[uuid.UUID, int]:
     """How many rows each parent has in total, in one grouped statement."""

@@ -555,7 +555,7 @@ FILE_KEYS = {
 }  # fmt: skip
 
 
-def _read_file(path: Path, ds: Dataset) -> list[str]:
+def _read_file(path: Path, ds: Dataset) -> list[str]:  # noqa: PLR0912 - one branch per section
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     doc = str(raw.get("document", ""))
     r = _Reader(path.name, doc, ds.texts)

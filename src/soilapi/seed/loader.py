@@ -100,7 +100,7 @@ def _entity_rows(spec: EntitySpec) -> tuple[Row, Row]:
     # Columns with defaults (booleans, arrays) must not be written as NULL.
     for column in table.columns:
         if detail.get(column.name) is None and column.default is not None:
-            detail[column.name] = column.default.arg  # type: ignore[attr-defined]
+            detail[column.name] = column.default.arg
     return base, detail
 
 
@@ -234,8 +234,7 @@ def _unique_by_id(table: str, rows: Iterable[Row]) -> dict[uuid.UUID, Row]:
 
 def _detail_order() -> list[str]:
     """Detail tables sorted so that referenced tables are written first."""
-    tables = [t for t in models.Base.metadata.sorted_tables]
-    return [t.name for t in tables]
+    return [t.name for t in models.Base.metadata.sorted_tables]
 
 
 async def load(conn: AsyncConnection, ds: Dataset) -> list[TableReport]:

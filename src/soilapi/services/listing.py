@@ -2,8 +2,8 @@
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from soilapi.errors import InvalidInput
 from soilapi.repositories.entities import EntityFilter, Order
@@ -27,7 +27,9 @@ def check_order(kind: EntityKind, order: Order) -> Order:
     allowed = ORDERS.get(kind, DEFAULT_ORDERS)
     if order not in allowed:
         names = ", ".join(o.name for o in allowed)
-        raise InvalidInput(f"this list can be ordered by {names}, not {order.name}", field="orderBy")
+        raise InvalidInput(
+            f"this list can be ordered by {names}, not {order.name}", field="orderBy"
+        )
     return order
 
 
@@ -59,7 +61,7 @@ def build(
     start_from: date | None = None,
     start_to: date | None = None,
     name_contains: str | None = None,
-    **extra: object,
+    **extra: Any,
 ) -> EntityFilter:
     """Validate a client's filter and turn it into a repository filter."""
     if start_from and start_to and start_from > start_to:
@@ -70,16 +72,14 @@ def build(
         raise InvalidInput(
             f"`nameContains` is limited to {MAX_SEARCH_LENGTH} characters", field="nameContains"
         )
-    base = EntityFilter(
-        kind=kind,
-        categories=_values("categories", categories),
-        countries=countries(country_codes),
-        start_from=start_from,
-        start_to=start_to,
-        name_contains=name_contains or None,
-    )
+    fields: dict[str, Any] = {
+        "categories": _values("categories", categories),
+        "countries": countries(country_codes),
+        "start_from": start_from,
+        "start_to": start_to,
+        "name_contains": name_contains or None,
+    }
     for key, value in extra.items():
-        if isinstance(value, list | tuple):
-            value = _values(key, [str(v) for v in value])
-        base = replace(base, **{key: value})
-    return base
+        is_list = isinstance(value, list | tuple)
+        fields[key] = _values(key, [str(v) for v in value]) if is_list else value
+    return EntityFilter(kind=kind, **fields)

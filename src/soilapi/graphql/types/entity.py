@@ -26,7 +26,7 @@ from soilapi.repositories.entities import RelationList
 from soilapi.vocab import Predicate
 
 PredicateList = Annotated[
-    list[enums.Predicate] | None,  # type: ignore[valid-type]
+    list[enums.Predicate] | None,
     strawberry.argument(description="Only relations of these types (default: all)."),
 ]
 
@@ -52,12 +52,10 @@ class Entity(Node):
     )
     name: str = strawberry.field(description="Preferred name, as written in the sources.")
     acronym: str | None = strawberry.field(description="Acronym as written (GSP, ASPir).")
-    description: str | None = strawberry.field(
-        description="One or two sentences from the sources."
-    )
+    description: str | None = strawberry.field(description="One or two sentences from the sources.")
 
     @strawberry.field(description="What kind of record this is.")
-    def kind(self, root: Parent[m.Entity]) -> enums.EntityKind:  # type: ignore[valid-type]
+    def kind(self, root: Parent[m.Entity]) -> enums.EntityKind:
         return root.kind
 
     @strawberry.field(description="ISO 3166-1 alpha-2 country code, where the sources give one.")
@@ -123,9 +121,7 @@ class Entity(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[Quantity]:
-        return await resolve.attached(
-            info, root.id, "quantities", page(first, after, last, before)
-        )
+        return await resolve.attached(info, root.id, "quantities", page(first, after, last, before))
 
     @strawberry.field(description="Aims, objectives, provisions, remarks and other text facts.")
     async def statements(
@@ -137,9 +133,7 @@ class Entity(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[Statement]:
-        return await resolve.attached(
-            info, root.id, "statements", page(first, after, last, before)
-        )
+        return await resolve.attached(info, root.id, "statements", page(first, after, last, before))
 
     @strawberry.field(description="Known gaps and artefacts of the sources about this record.")
     async def quality_notes(
@@ -182,14 +176,10 @@ class Entity(Node):
     "its provenance."
 )
 class Relation:
-    predicate: enums.Predicate = strawberry.field(  # type: ignore[valid-type]
-        description="The type of relation."
-    )
+    predicate: enums.Predicate = strawberry.field(description="The type of relation.")
     ordinal: int | None = strawberry.field(description="Order among siblings (e.g. speakers).")
     note: str | None = strawberry.field(description="Short qualifier (e.g. 'opening remarks').")
-    rank: enums.Rank = strawberry.field(  # type: ignore[valid-type]
-        description="Whether this is the preferred reading."
-    )
+    rank: enums.Rank = strawberry.field(description="Whether this is the preferred reading.")
 
     @strawberry.field(description="The record the relation starts from.")
     async def subject(self, root: Parent[m.Relation], info: AnyInfo) -> Entity:

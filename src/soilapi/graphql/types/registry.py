@@ -106,12 +106,10 @@ ORG_TREE = (P.SUB_ORGANIZATION_OF, P.UNIT_OF, P.TECHNICAL_NETWORK_OF)
 )
 class Organization(Entity):
     is_type_of = is_model(m.Organization)
-    org_class: enums.OrgClass | None = strawberry.field(  # type: ignore[valid-type]
+    org_class: enums.OrgClass | None = strawberry.field(
         description="W3C ORG class: formal organisation, unit or collaboration."
     )
-    category: enums.OrgCategory | None = strawberry.field(  # type: ignore[valid-type]
-        description="What the organisation is."
-    )
+    category: enums.OrgCategory | None = strawberry.field(description="What the organisation is.")
     is_international_org: bool | None = strawberry.field(
         description="True for intergovernmental or international organisations."
     )
@@ -194,7 +192,7 @@ class Organization(Entity):
 @strawberry.type(description="One organisation in a hierarchy walk, with its distance.")
 class TreeEntry:
     depth: int = strawberry.field(description="1 for direct children or the parent, 2 next...")
-    via: enums.Predicate = strawberry.field(  # type: ignore[valid-type]
+    via: enums.Predicate = strawberry.field(
         description="The relation that links this organisation to the level before it."
     )
     organization: Organization = strawberry.field(description="The organisation.")
@@ -224,9 +222,7 @@ class Post(Entity):
 @strawberry.type(description="A country, territory, city or region.")
 class Place(Entity):
     is_type_of = is_model(m.Place)
-    category: enums.PlaceCategory | None = strawberry.field(  # type: ignore[valid-type]
-        description="What kind of place."
-    )
+    category: enums.PlaceCategory | None = strawberry.field(description="What kind of place.")
     iso3166_1: str | None = strawberry.field(description="ISO 3166-1 alpha-2 code.")
     iso3166_2: str | None = strawberry.field(description="ISO 3166-2 subdivision code.")
     parent = fk_one("parent_id", "Place", "The place this one lies in.")
@@ -251,7 +247,7 @@ class SdgTarget(Entity):
 )
 class Programme(Entity):
     is_type_of = is_model(m.Programme)
-    category: enums.ProgrammeCategory | None = strawberry.field(  # type: ignore[valid-type]
+    category: enums.ProgrammeCategory | None = strawberry.field(
         description="What kind of programme."
     )
     period_start: int | None = strawberry.field(description="First year of the current period.")
@@ -270,7 +266,7 @@ class Programme(Entity):
 )
 class Initiative(Entity):
     is_type_of = is_model(m.Initiative)
-    category: enums.InitiativeCategory | None = strawberry.field(  # type: ignore[valid-type]
+    category: enums.InitiativeCategory | None = strawberry.field(
         description="What kind of initiative."
     )
     target_year: int | None = strawberry.field(description="Year its goal is set for.")
@@ -280,9 +276,7 @@ class Initiative(Entity):
     def launched(self, root: Parent[m.Initiative]) -> PartialDate | None:
         return partial(root.launched_date, root.launched_precision)
 
-    outputs = rel_list(
-        _in(P.PRODUCED_UNDER), "Output", "Outputs produced under this initiative."
-    )
+    outputs = rel_list(_in(P.PRODUCED_UNDER), "Output", "Outputs produced under this initiative.")
     led_by = rel_list(
         _out(P.LED_BY, P.IMPLEMENTED_BY, P.IMPLEMENTED_WITHIN),
         "Entity",
@@ -301,9 +295,7 @@ class Initiative(Entity):
 )
 class Output(Entity):
     is_type_of = is_model(m.Output)
-    category: enums.OutputCategory | None = strawberry.field(  # type: ignore[valid-type]
-        description="What kind of output."
-    )
+    category: enums.OutputCategory | None = strawberry.field(description="What kind of output.")
     subtitle: str | None = strawberry.field(description="Subtitle, as written.")
 
     @strawberry.field(description="When it was launched, if stated.")
@@ -331,10 +323,8 @@ class Output(Entity):
 @strawberry.type(description="A conference, launch, symposium, session or observance.")
 class Event(Entity):
     is_type_of = is_model(m.Event)
-    category: enums.EventCategory | None = strawberry.field(  # type: ignore[valid-type]
-        description="What kind of event."
-    )
-    attendance_mode: enums.AttendanceMode | None = strawberry.field(  # type: ignore[valid-type]
+    category: enums.EventCategory | None = strawberry.field(description="What kind of event.")
+    attendance_mode: enums.AttendanceMode | None = strawberry.field(
         description="In person, online or both."
     )
     is_implied: bool = strawberry.field(
@@ -359,9 +349,7 @@ class Event(Entity):
 class Document(Entity):
     is_type_of = is_model(m.Document)
     symbol: str | None = strawberry.field(description="Official symbol (CBD/SBSTTA/24/INF/8).")
-    category: enums.DocumentCategory | None = strawberry.field(  # type: ignore[valid-type]
-        description="What kind of document."
-    )
+    category: enums.DocumentCategory | None = strawberry.field(description="What kind of document.")
     issued_by = rel_list(_out(P.ISSUED_BY), "Entity", "The body or treaty that issued it.")
     adopted_at = rel_list(
         _out(P.ADOPTED_AT, P.SIGNED_AT, P.PART_OF), "Event", "Where it was adopted or signed."
@@ -381,9 +369,7 @@ class Citation(Entity):
     place_text: str | None = strawberry.field(description="Place as written.")
     url: str | None = strawberry.field(description="URL given in the footnote.")
     cites = rel_list(_out(P.CITES), "Entity", "What the footnote cites.")
-    about = rel_list(
-        _out(P.SUPPORTS_CLAIM_ABOUT), "Entity", "What the sentence it backs is about."
-    )
+    about = rel_list(_out(P.SUPPORTS_CLAIM_ABOUT), "Entity", "What the sentence it backs is about.")
 
 
 # --- the "4 per 1000" structure ------------------------------------------------------------
@@ -395,9 +381,7 @@ class Citation(Entity):
 )
 class FacilityBlock(Entity):
     is_type_of = is_model(m.FacilityBlock)
-    facility_kind: enums.FacilityKind = strawberry.field(  # type: ignore[valid-type]
-        description="Core or global."
-    )
+    facility_kind: enums.FacilityKind = strawberry.field(description="Core or global.")
     purpose: str | None = strawberry.field(description="The block's Purpose line.")
     development: str | None = strawberry.field(description="The block's Development line.")
     key_actors_label: str | None = strawberry.field(
@@ -490,9 +474,7 @@ class PartnerAgreement(Entity):
 class AgreementInstrument(Entity):
     is_type_of = is_model(m.AgreementInstrument)
     ordinal: int = strawberry.field(description="Position within the agreement.")
-    instrument_type: enums.InstrumentType = strawberry.field(  # type: ignore[valid-type]
-        description="What the instrument is."
-    )
+    instrument_type: enums.InstrumentType = strawberry.field(description="What the instrument is.")
     raw_text: str = strawberry.field(description="The instrument as written.")
     duration_months: int | None = strawberry.field(description='Duration ("3 yr." = 36).')
     end_is_derived: bool = strawberry.field(

@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import Parent
 
 from soilapi.db import models as m
+from soilapi.errors import InvalidInput
 from soilapi.graphql import enums
-from soilapi.graphql.types.node import Node
 from soilapi.graphql.resolve import AnyInfo, loaders
+from soilapi.graphql.types.node import Node
 from soilapi.vocab import DatePrecision
 
 
@@ -25,9 +26,7 @@ class PartialDate:
     value: date = strawberry.field(
         description="First day of the period (1 January for a year, the 1st for a month)."
     )
-    precision: enums.DatePrecision = strawberry.field(  # type: ignore[valid-type]
-        description="How much of the date is known."
-    )
+    precision: enums.DatePrecision = strawberry.field(description="How much of the date is known.")
 
     @strawberry.field(description="The known part in ISO 8601: YYYY, YYYY-MM or YYYY-MM-DD.")
     def iso(self) -> str:
@@ -80,11 +79,11 @@ class SourceDocument(Node):
     def lines(
         self,
         root: Parent[m.SourceDocument],
-        start: int = 1,
-        end: int | None = None,
+        start: Annotated[int, strawberry.argument(description="First line (1-based).")] = 1,
+        end: Annotated[
+            int | None, strawberry.argument(description="Last line (default: start + 199).")
+        ] = None,
     ) -> list[str]:
-        from soilapi.errors import InvalidInput
-
         text = root.content.split("\n")
         last = min(end if end is not None else start + 199, len(text))
         if start < 1 or last < start or last - start >= 200:
@@ -101,9 +100,7 @@ class SourceDocument(Node):
 )
 class Provenance:
     quote: str = strawberry.field(description="Verbatim excerpt of the lines that back the fact.")
-    evidence: enums.Evidence = strawberry.field(  # type: ignore[valid-type]
-        description="How the fact follows from the quote."
-    )
+    evidence: enums.Evidence = strawberry.field(description="How the fact follows from the quote.")
 
     @strawberry.field(description="Which field of the record this source backs, if only one.")
     def property(self, root: Parent[Any]) -> str | None:
@@ -122,9 +119,7 @@ class Provenance:
 @strawberry.type(description="Another name of a record: an acronym, alias or spelling variant.")
 class Name:
     value: str = strawberry.field(description="The name as written.")
-    kind: enums.NameKind = strawberry.field(  # type: ignore[valid-type]
-        description="Why the record has this name."
-    )
+    kind: enums.NameKind = strawberry.field(description="Why the record has this name.")
 
     @strawberry.field(description="Where the name appears.")
     def source(self, root: Parent[m.EntityName]) -> Provenance:
@@ -133,7 +128,7 @@ class Name:
 
 @strawberry.type(description="An identifier of a record in an outside scheme.")
 class Identifier:
-    scheme: enums.IdentifierScheme = strawberry.field(  # type: ignore[valid-type]
+    scheme: enums.IdentifierScheme = strawberry.field(
         description="Which scheme the value belongs to."
     )
     value: str = strawberry.field(description="The identifier (a URL, a code, a symbol).")
@@ -150,7 +145,7 @@ class Quantity:
     metric: str = strawberry.field(
         description="What is counted (participants, registered_members, countries...)."
     )
-    qualifier: enums.Qualifier = strawberry.field(  # type: ignore[valid-type]
+    qualifier: enums.Qualifier = strawberry.field(
         description="How the number relates to the true value."
     )
     unit: str | None = strawberry.field(description="Unit, when not a plain count.")
@@ -174,9 +169,7 @@ class Quantity:
     description="A free-text fact about a record: an aim, objective, provision or remark."
 )
 class Statement:
-    property: enums.StatementProperty = strawberry.field(  # type: ignore[valid-type]
-        description="What kind of fact this is."
-    )
+    property: enums.StatementProperty = strawberry.field(description="What kind of fact this is.")
     ordinal: int | None = strawberry.field(description="Position in a numbered list, if any.")
     text: str = strawberry.field(description="The fact, quoted or closely paraphrased.")
 

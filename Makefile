@@ -1,0 +1,52 @@
+# soilapi's front door. `make run` serves the API; `make test` runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help install run test lint typecheck schema schema-check migration clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(UV):
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), sys.version' 2>/dev/null \
+	  || { echo "soilapi needs Python 3.11 or newer as '$(PYTHON)' (set PYTHON=...)"; exit 1; }
+	@$(PYTHON) -m venv $(TOOLS) || { echo "Python's venv module is missing (Debian: apt-get install python3-venv)"; exit 1; }
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.installed ## Install the locked dependencies into .venv
+
+run: install ## Serve the API with GraphiQL at http://127.0.0.1:8000/graphql (private PostgreSQL unless DATABASE_URL is set)
+	$(BIN)/soilapi run
+
+test: install lint typecheck ## Run every check: ruff, mypy, then the whole pytest suite on a real PostgreSQL
+	$(BIN)/python -m pytest
+
+lint: install ## ruff check and format check
+	$(BIN)/ruff check src tests migrations
+	$(BIN)/ruff format --check src tests migrations
+
+typecheck: install ## mypy --strict on src/
+	$(BIN)/mypy
+
+schema: install ## Rewrite schema.graphql from the code
+	$(BIN)/soilapi export-schema --output schema.graphql
+
+migration: install ## Autogenerate a migration: make migration m="what changed" (needs DATABASE_URL)
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+clean: ## Stop the private PostgreSQL and remove generated folders
+	-$(BIN)/python -m soilapi.devdb stop --dir .pgdata
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,104 @@
+"""Shared fixtures: a real PostgreSQL for the whole run, migrated and seeded once.
+
+Without TEST_DATABASE_URL the run starts its own private server (soilapi.devdb) in a temporary
+folder on a free port and removes it at the end, so tests never touch a developer's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from soilapi import devdb
+from soilapi.app import create_app
+from soilapi.cli import migrate
+from soilapi.db.session import StatementCounter, create_engine
+from soilapi.seed.dataset import load_dataset
+from soilapi.seed.loader import load
+from soilapi.settings import Settings, normalise_url
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of the test database's server (database name `soilapi`)."""
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        yield normalise_url(given)
+        return
+    data_dir: Path = tmp_path_factory.mktemp("pg") / "data"
+    url = devdb.start(data_dir, _free_port(), database="soilapi")
+    try:
+        yield url
+    finally:
+        devdb.destroy(data_dir)
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> str:
+    """The migrated, seeded database every API test reads."""
+    migrate(server_url)
+    return server_url
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """One engine for the run, with the seed data loaded."""
+    engine = create_engine(Settings(database_url=database_url), database_url)
+    async with engine.begin() as conn:
+        await load(conn, load_dataset())
+    yield engine
+    await engine.dispose()
+
+
+@dataclass
+class Api:
+    """A client that posts GraphQL and counts the SQL statements each request runs."""
+
+    http: httpx.AsyncClient
+    counter: StatementCounter
+    last_statements: int = 0
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run a query; return the JSON body (data and errors)."""
+        before = self.counter.count
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
+        self.last_statements = self.counter.count - before
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run a query that must succeed; return its data."""
+        body = await self.post(query, variables)
+        assert "errors" not in body, body["errors"]
+        result: dict[str, Any] = body["data"]
+        return result
+
+
+@pytest.fixture(scope="session")
+async def api(engine: AsyncEngine) -> AsyncIterator[Api]:
+    """GraphQL over HTTP against the seeded database, like a real client."""
+    app = create_app(Settings(database_url="postgresql://unused"), engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield Api(http, StatementCounter(engine))
+
+
+def run_sync(func: Any, *args: Any) -> Any:
+    """Run blocking code (alembic's own event loop) outside the test's loop."""
+    return asyncio.to_thread(func, *args)

@@ -1,0 +1,34 @@
+"""schema.graphql is generated from the code; clients and reviewers read the file."""
+
+from pathlib import Path
+
+from graphql import build_schema
+from soilapi.graphql.schema import schema
+
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
+
+
+def test_schema_file_matches_code() -> None:
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == schema.as_str() + "\n", (
+        "schema.graphql is out of date: run `make schema` and commit the result"
+    )
+
+
+def test_every_type_field_argument_and_enum_value_is_described() -> None:
+    parsed = build_schema(SCHEMA_FILE.read_text(encoding="utf-8"))
+    missing: list[str] = []
+    for name, gql_type in parsed.type_map.items():
+        if name.startswith("__") or name in {"String", "Int", "Float", "Boolean", "ID", "Date"}:
+            continue
+        if not gql_type.description:
+            missing.append(name)
+        for field_name, field in getattr(gql_type, "fields", {}).items():
+            if not field.description:
+                missing.append(f"{name}.{field_name}")
+            for arg_name, arg in getattr(field, "args", {}).items():
+                if not arg.description:
+                    missing.append(f"{name}.{field_name}({arg_name})")
+        for value_name, value in getattr(gql_type, "values", {}).items():
+            if not value.description:
+                missing.append(f"{name}.{value_name}")
+    assert not missing, f"undocumented schema elements: {missing}"
