@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from graphql import build_schema
+
 from soilapi.graphql.schema import schema
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"

@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from graphql import GraphQLError
 from soilapi.errors import DomainError, ErrorCode
 
 log = logging.getLogger("soilapi.errors")
