@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from soilapi.db.session import Reader, create_engine
 from soilapi.graphql.context import Context
 from soilapi.graphql.explorer import ExplorerGraphQLRouter, mount_explorer_static
 from soilapi.graphql.schema import schema
 from soilapi.settings import Settings, get_settings
+
+log = logging.getLogger("soilapi.app")
 
 EXAMPLE_QUERY = """\
 # Welcome to soilapi: the global soil-governance network as a graph.
@@ -47,6 +50,12 @@ query UnderTheGSP {
 """
 
 
+def read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that read one consistent snapshot per request and can never write."""
+    snapshot = engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    return async_sessionmaker(snapshot, expire_on_commit=False)
+
+
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
     """Build the app; the engine is created at startup unless a test passes one in."""
     settings = settings or get_settings()
@@ -57,28 +66,29 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             yield
             return
         app.state.engine = create_engine(settings)
-        app.state.sessions = async_sessionmaker(app.state.engine, expire_on_commit=False)
+        app.state.sessions = read_sessions(app.state.engine)
         try:
             yield
         finally:
             await app.state.engine.dispose()
 
     async def get_context(request: Request) -> AsyncIterator[Context]:
-        sessions: async_sessionmaker = request.app.state.sessions  # type: ignore[type-arg]
-        async with sessions() as session:
-            # One snapshot for the whole request, read-only: every resolver sees the same data.
-            await session.connection(
-                execution_options={
-                    "isolation_level": "REPEATABLE READ",
-                    "postgresql_readonly": True,
-                }
-            )
+        sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+        # The connection opens at the first statement, inside a resolver, so an unreachable
+        # database becomes a coded GraphQL error rather than an HTTP 500 here.
+        session = sessions()
+        try:
             yield Context(Reader(session))
+        finally:
+            try:
+                await session.close()
+            except Exception:  # the error itself was already reported to the client
+                log.warning("closing a session failed", exc_info=True)
 
     app = FastAPI(title="soilapi", lifespan=lifespan, docs_url=None, redoc_url=None)
     if engine is not None:  # tests share one engine and drive the app without a lifespan
         app.state.engine = engine
-        app.state.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        app.state.sessions = read_sessions(engine)
     mount_explorer_static(app)
     router: ExplorerGraphQLRouter[Context, None] = ExplorerGraphQLRouter(
         schema,
