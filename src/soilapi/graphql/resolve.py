@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -25,11 +26,17 @@ async def entity(info: AnyInfo, entity_id: uuid.UUID | None) -> Any:
     return None if entity_id is None else await loaders(info).entity.load(entity_id)
 
 
+def _relation_tag(spec: RelationList) -> str:
+    """Cursor tag of a relation list: a cursor only fits a list with the same predicates."""
+    digest = hashlib.sha1("|".join(spec.predicates).encode(), usedforsecurity=False)
+    return f"rel:{'in' if spec.incoming else 'out'}:{digest.hexdigest()[:8]}"
+
+
 async def related(
     info: AnyInfo, parent: uuid.UUID, spec: RelationList, args: PageArgs
 ) -> Connection[Any]:
     """Entities at the other end of a parent's relations, paged per parent."""
-    tag = f"rel:{'in' if spec.incoming else 'out'}"
+    tag = _relation_tag(spec)
     l = loaders(info)  # noqa: E741 - short local for the request's loaders
     page = await l.relations_page.load(((spec, window(args, tag)), parent))
     relations = await l.relation.load_many(page.rows)
@@ -42,7 +49,7 @@ async def relations(
     info: AnyInfo, parent: uuid.UUID, spec: RelationList, args: PageArgs
 ) -> Connection[Any]:
     """The relation rows themselves (predicate, ends, dates, provenance)."""
-    tag = f"rel:{'in' if spec.incoming else 'out'}"
+    tag = _relation_tag(spec)
     l = loaders(info)  # noqa: E741
     page = await l.relations_page.load(((spec, window(args, tag)), parent))
     rows = await l.relation.load_many(page.rows)

@@ -278,11 +278,18 @@ ATTACHED: dict[str, tuple[type[Any], str]] = {
 
 
 def _attached_sort(model: Any) -> list[ColumnElement]:
+    """Numbered items first by number, then document order: document key, line, id."""
     ordinal = getattr(model, "ordinal", None)
     sort: list[ColumnElement] = []
     if ordinal is not None:
         sort.append(sa.func.coalesce(ordinal, sa.literal(2**31 - 1)))
-    return [*sort, model.document_id, model.line_start, model.id]
+    return [*sort, m.SourceDocument.key, model.line_start, model.id]
+
+
+def _attached_from(model: Any) -> Any:
+    return sa.join(
+        model.__table__, m.SourceDocument.__table__, m.SourceDocument.id == model.document_id
+    )
 
 
 async def attached_page(
@@ -292,7 +299,7 @@ async def attached_page(
     model: Any = ATTACHED[what][0]
     parent = getattr(model, ATTACHED[what][1])
     return await fetch_pages_per_parent(
-        reader, parent, parents, model.id, _attached_sort(model), [], window, model.__table__
+        reader, parent, parents, model.id, _attached_sort(model), [], window, _attached_from(model)
     )
 
 

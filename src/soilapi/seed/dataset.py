@@ -144,6 +144,7 @@ class RelationSpec:
     end: PartialDate | None
     rank: vocab.Rank
     prov: Provenance
+    file: str = ""
 
 
 @dataclass
@@ -159,6 +160,7 @@ class QuantitySpec:
     text: str | None
     note: str | None
     prov: Provenance
+    file: str = ""
 
 
 @dataclass
@@ -170,6 +172,7 @@ class StatementSpec:
     ordinal: int | None
     text: str
     prov: Provenance
+    file: str = ""
 
 
 @dataclass
@@ -180,6 +183,7 @@ class QualityNoteSpec:
     code: str
     note: str
     prov: Provenance
+    file: str = ""
 
 
 @dataclass
@@ -189,7 +193,7 @@ class Dataset:
     texts: dict[str, SourceText]
     documents: dict[str, DocumentMeta] = field(default_factory=dict)
     entities: dict[str, EntitySpec] = field(default_factory=dict)
-    mentions: list[tuple[str, Provenance]] = field(default_factory=list)
+    mentions: list[tuple[str, Provenance, str]] = field(default_factory=list)
     relations: list[RelationSpec] = field(default_factory=list)
     quantities: list[QuantitySpec] = field(default_factory=list)
     statements: list[StatementSpec] = field(default_factory=list)
@@ -581,7 +585,8 @@ def _read_file(path: Path, ds: Dataset) -> list[str]:  # noqa: PLR0912 - one bra
         ds.entities[spec.slug] = spec
     for i, m in enumerate(raw.get("mentions") or []):
         if _is_map(r, f"mentions[{i}]", m, PROV_KEYS | {"slug", "property"}):
-            ds.mentions.append((str(m.get("slug")), r.prov(f"mentions[{i}]", m, m.get("property"))))
+            prov = r.prov(f"mentions[{i}]", m, m.get("property"))
+            ds.mentions.append((str(m.get("slug")), prov, path.name))
     for i, x in enumerate(raw.get("relations") or []):
         w = f"relations[{i}] {x.get('s')} {x.get('p')} {x.get('o')}"
         if _is_map(r, w, x, REL_KEYS):
@@ -596,6 +601,7 @@ def _read_file(path: Path, ds: Dataset) -> list[str]:  # noqa: PLR0912 - one bra
                     end=r.date(w, x.get("end")),
                     rank=r.value(w, _enum(vocab.Rank), x.get("rank", "preferred")),
                     prov=r.prov(w, x),
+                    file=path.name,
                 )
             )
     for i, x in enumerate(raw.get("quantities") or []):
@@ -612,6 +618,7 @@ def _read_file(path: Path, ds: Dataset) -> list[str]:  # noqa: PLR0912 - one bra
                     text=r.opt_str(w, x.get("text")),
                     note=r.opt_str(w, x.get("note")),
                     prov=r.prov(w, x),
+                    file=path.name,
                 )
             )
     for i, x in enumerate(raw.get("statements") or []):
@@ -624,6 +631,7 @@ def _read_file(path: Path, ds: Dataset) -> list[str]:  # noqa: PLR0912 - one bra
                     ordinal=r.opt_int(w, x.get("ordinal")),
                     text=r.value(w, _str, x.get("text")),
                     prov=r.prov(w, x),
+                    file=path.name,
                 )
             )
     for i, x in enumerate(raw.get("quality_notes") or []):
@@ -636,6 +644,7 @@ def _read_file(path: Path, ds: Dataset) -> list[str]:  # noqa: PLR0912 - one bra
                     code=r.value(w, _str, x.get("code")),
                     note=r.value(w, _str, x.get("note")),
                     prov=r.prov(w, x),
+                    file=path.name,
                 )
             )
     return r.errors
@@ -658,18 +667,18 @@ def _check_refs(ds: Dataset) -> list[str]:
         for key, check in ATTRS[spec.kind].items():
             if isinstance(check, Ref) and key in spec.attrs:
                 need(f"{spec.file}: {spec.slug} attrs.{key}", spec.attrs[key], check.kinds)
-    for slug, prov in ds.mentions:
-        need(f"mention in {prov.doc}:{prov.line_start}", slug)
+    for slug, prov, file in ds.mentions:
+        need(f"{file}: mention citing {prov.doc}:{prov.line_start}", slug)
     for rel in ds.relations:
-        where = f"relation {rel.subject} {rel.predicate} {rel.object} ({rel.prov.doc})"
+        where = f"{rel.file}: relation {rel.subject} {rel.predicate} {rel.object}"
         need(where, rel.subject)
         need(where, rel.object)
     for q in ds.quantities:
-        need(f"quantity {q.metric} ({q.prov.doc})", q.subject)
-    for s in ds.statements:
-        need(f"statement {s.property} ({s.prov.doc})", s.subject)
+        need(f"{q.file}: quantity {q.metric}", q.subject)
+    for st in ds.statements:
+        need(f"{st.file}: statement {st.property}", st.subject)
     for n in ds.notes:
-        need(f"quality note {n.code} ({n.prov.doc})", n.subject)
+        need(f"{n.file}: quality note {n.code}", n.subject)
     return errors
 
 

@@ -151,7 +151,7 @@ def _side_rows(ds: Dataset) -> dict[str, list[Row]]:
              "scheme": i.scheme, "value": i.value, **_prov(i.prov)}
             for i in spec.identifiers
         )  # fmt: skip
-    sources.extend(_source_row(entity_id(slug), p) for slug, p in ds.mentions)
+    sources.extend(_source_row(entity_id(slug), p) for slug, p, _ in ds.mentions)
     relations = [
         {
             "id": stable_id("relation", r.subject, r.predicate, r.object, r.ordinal, r.note),
