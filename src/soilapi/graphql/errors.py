@@ -42,10 +42,11 @@ def classify(error: GraphQLError) -> GraphQLError:
     """Return the error a client should see."""
     original = error.original_error
     extensions: dict[str, Any] = dict(error.extensions or {})
-    if original is None:
+    if original is None or error.path is None:
+        # Syntax, validation and variable-coercion errors: graphql-core words them for
+        # clients ("Variable '$first' got invalid value 'ten'"), and no resolver ran.
         extensions.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
-        error.extensions = extensions
-        return error
+        return GraphQLError(error.message, error.nodes, extensions=extensions)
     if isinstance(original, DomainError):
         extensions["code"] = original.code.value
         if original.field:

@@ -8,7 +8,8 @@ import strawberry
 
 from soilapi.db import models as m
 from soilapi.errors import InvalidInput
-from soilapi.graphql import enums, ids, resolve
+from soilapi.graphql import enums, resolve
+from soilapi.graphql import ids as global_ids
 from soilapi.graphql.errors import ErrorCodes
 from soilapi.graphql.pagination import After, Before, Connection, First, Last
 from soilapi.graphql.resolve import AnyInfo
@@ -67,7 +68,10 @@ def _order(kind: K, order: Any, default: Order) -> Order:
 
 
 async def _node(info: AnyInfo, global_id: str) -> Any:
-    type_name, raw_id = ids.decode(global_id)
+    return await _load_node(info, *global_ids.decode(global_id))
+
+
+async def _load_node(info: AnyInfo, type_name: str, raw_id: Any) -> Any:
     if type_name == "SourceDocument":
         return await resolve.loaders(info).source_document.load(raw_id)
     kind = KINDS_BY_TYPE.get(type_name)
@@ -94,7 +98,8 @@ class Query:
     ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise InvalidInput(f"`ids` takes at most {MAX_NODES} IDs, got {len(ids)}", field="ids")
-        return list(await asyncio.gather(*(_node(info, global_id) for global_id in ids)))
+        decoded = [global_ids.decode(global_id) for global_id in ids]  # reject bad IDs before any I/O
+        return list(await asyncio.gather(*(_load_node(info, *key) for key in decoded)))
 
     @strawberry.field(description="Any record by slug, whatever its type.")
     async def entity(self, info: AnyInfo, slug: Slug) -> Entity | None:
@@ -137,6 +142,7 @@ class Query:
             country_codes=countries,
             start_from=founded_from,
             start_to=founded_to,
+            range_args=("foundedFrom", "foundedTo"),
             name_contains=name_contains,
             org_classes=_values(org_classes),
             international=international,
@@ -326,6 +332,7 @@ class Query:
             categories=_values(categories),
             start_from=published_from,
             start_to=published_to,
+            range_args=("publishedFrom", "publishedTo"),
             name_contains=name_contains,
         )
         order = _order(K.OUTPUT, order_by, Order.NAME)

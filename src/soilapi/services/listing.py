@@ -61,13 +61,16 @@ def build(
     start_from: date | None = None,
     start_to: date | None = None,
     name_contains: str | None = None,
+    range_args: tuple[str, str] = ("startFrom", "startTo"),
     **extra: Any,
 ) -> EntityFilter:
-    """Validate a client's filter and turn it into a repository filter."""
+    """Validate a client's filter and turn it into a repository filter.
+
+    `range_args` are the GraphQL names of the date range, so errors name what was sent.
+    """
     if start_from and start_to and start_from > start_to:
-        raise InvalidInput(
-            f"`startFrom` ({start_from}) is after `startTo` ({start_to})", field="startFrom"
-        )
+        low, high = range_args
+        raise InvalidInput(f"`{low}` ({start_from}) is after `{high}` ({start_to})", field=low)
     if name_contains is not None and len(name_contains) > MAX_SEARCH_LENGTH:
         raise InvalidInput(
             f"`nameContains` is limited to {MAX_SEARCH_LENGTH} characters", field="nameContains"
