@@ -98,7 +98,8 @@ class Query:
     ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise InvalidInput(f"`ids` takes at most {MAX_NODES} IDs, got {len(ids)}", field="ids")
-        decoded = [global_ids.decode(global_id) for global_id in ids]  # reject bad IDs before any I/O
+        # Reject every bad ID before any I/O starts, so no load outlives the failed request.
+        decoded = [global_ids.decode(global_id) for global_id in ids]
         return list(await asyncio.gather(*(_load_node(info, *key) for key in decoded)))
 
     @strawberry.field(description="Any record by slug, whatever its type.")
