@@ -268,6 +268,11 @@ async def load(conn: AsyncConnection, ds: Dataset) -> list[TableReport]:
             await conn.execute(sa.update(table).where(table.c.id == row["id"]).values(row))
         reports[name].inserted = len(new)
         reports[name].updated = len(changed)
+    if any(r.inserted or r.updated or r.deleted for r in reports.values()):
+        # Fresh statistics, so the planner sees the real (small) tables right away instead
+        # of waiting for autovacuum.
+        for name in order:
+            await conn.execute(sa.text(f'ANALYZE "{name}"'))
     return [reports[name] for name in order]
 
 

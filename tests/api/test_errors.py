@@ -1,0 +1,261 @@
+"""What a client sees when it asks for something that is not there or asks wrongly."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gc
+import logging
+import warnings
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import SAWarning
+
+UNKNOWN_SLUGS = """
+{
+  organization(slug: "no-such-organization") { name }
+  entity(slug: "no-such-record") { slug }
+  event(slug: "nope") { name }
+  facility(code: "CF1") { name }
+  strategicObjective(label: "Z9") { name }
+  document(symbol: "CBD/NOPE/1") { name }
+  sourceDocument(key: "999") { key }
+  wrongKind: organization(slug: "recsoil") { name }
+  right: initiative(slug: "recsoil") { name }
+}
+"""
+
+NODE = """
+query($id: ID!) {
+  node(id: $id) { __typename id ... on Entity { slug } }
+}
+"""
+
+NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+
+ORGANIZATION_ID = '{ organization(slug: "gsp") { id } }'
+EVENT_ID = '{ event(slug: "inser-launch-rabat-2025") { id } }'
+
+BAD_DATE_LITERAL = '{ outputs(publishedFrom: "2020-13-45") { totalCount } }'
+BAD_DATE_VARIABLE = "query($from: Date) { outputs(publishedFrom: $from) { totalCount } }"
+BAD_INT_VARIABLE = "query($first: Int) { organizations(first: $first) { totalCount } }"
+BAD_ENUM_VARIABLE = "query($o: SortField) { organizations(orderBy: $o) { totalCount } }"
+
+UNKNOWN_FIELD = '{ organization(slug: "gsp") { name foundingMotto } }'
+SYNTAX_ERROR = '{ organization(slug: "gsp") { name '
+
+FACILITY_BOTH = '{ facility(slug: "4p1000-cf5", code: "CF5") { code } }'
+FACILITY_NEITHER = "{ facility { code } }"
+DOCUMENT_BOTH = '{ document(slug: "cbd-sbstta-24-l7", symbol: "CBD/SBSTTA/24/L.7") { slug } }'
+
+BAD_COUNTRIES = [
+    '{ partnerAgreements(countries: ["de"]) { totalCount } }',
+    '{ organizations(countries: ["DEU"]) { totalCount } }',
+    '{ events(countries: ["D1"]) { totalCount } }',
+]
+
+WRONG_ORDER = "{ organizations(orderBy: CODE) { totalCount } }"
+RIGHT_ORDER = "{ facilities(orderBy: CODE, first: 1) { nodes { code } } }"
+
+FOUNDED_RANGE_REVERSED = """
+{ organizations(foundedFrom: "2020-01-01", foundedTo: "2010-01-01") { totalCount } }
+"""
+START_RANGE_REVERSED = """
+{ events(startFrom: "2020-01-01", startTo: "2010-01-01") { totalCount } }
+"""
+
+CLIENT_CODES = {"BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"}
+
+
+def only_error(body: dict[str, Any]) -> dict[str, Any]:
+    """The single error of a response."""
+    errors = body.get("errors")
+    assert errors, body
+    assert len(errors) == 1, errors
+    error: dict[str, Any] = errors[0]
+    return error
+
+
+def forge(type_name: str, raw_id: str) -> str:
+    """A global ID in the API's format (for tests only: clients must not build IDs)."""
+    return base64.urlsafe_b64encode(f"{type_name}:{raw_id}".encode()).decode().rstrip("=")
+
+
+def raw_uuid(global_id: str) -> str:
+    padded = global_id + "=" * (-len(global_id) % 4)
+    return base64.urlsafe_b64decode(padded).decode().partition(":")[2]
+
+
+async def post_raw(api: Any, query: str, variables: dict[str, Any] | None = None) -> Any:
+    """POST without the fixture's status assertion, to check the status ourselves."""
+    return await api.http.post("/graphql", json={"query": query, "variables": variables})
+
+
+async def test_unknown_slugs_give_null_without_errors(api: Any) -> None:
+    data = await api.data(UNKNOWN_SLUGS)
+    assert data == {
+        "organization": None,
+        "entity": None,
+        "event": None,
+        "facility": None,
+        "strategicObjective": None,
+        "document": None,
+        "sourceDocument": None,
+        "wrongKind": None,
+        "right": {"name": "RECSOIL"},
+    }
+
+
+async def test_malformed_id_is_invalid_id(api: Any) -> None:
+    for bad in ("not-an-id!!", "Zm9vYmFy", forge("Organization", "not-a-uuid"), ""):
+        body = await api.post(NODE, {"id": bad})
+        error = only_error(body)
+        assert error["extensions"]["code"] == "INVALID_ID", (bad, error)
+        assert error["path"] == ["node"]
+        assert body["data"] == {"node": None}
+
+
+async def test_well_formed_id_of_unknown_record_is_null(api: Any) -> None:
+    for type_name in ("Organization", "SourceDocument", "NoSuchType"):
+        missing = forge(type_name, "00000000-0000-0000-0000-000000000000")
+        assert await api.data(NODE, {"id": missing}) == {"node": None}
+
+
+async def test_node_resolves_whatever_type_the_id_names(api: Any) -> None:
+    event_id = (await api.data(EVENT_ID))["event"]["id"]
+    organization_id = (await api.data(ORGANIZATION_ID))["organization"]["id"]
+    event = (await api.data(NODE, {"id": event_id}))["node"]
+    assert event == {"__typename": "Event", "id": event_id, "slug": "inser-launch-rabat-2025"}
+    organization = (await api.data(NODE, {"id": organization_id}))["node"]
+    assert organization["__typename"] == "Organization"
+
+    # The event's key under another type's name is not the event, nor an organisation.
+    forged = forge("Organization", raw_uuid(event_id))
+    assert forged != event_id
+    assert await api.data(NODE, {"id": forged}) == {"node": None}
+
+
+async def test_nodes_takes_at_most_100_ids(api: Any) -> None:
+    organization_id = (await api.data(ORGANIZATION_ID))["organization"]["id"]
+    body = await api.post(NODES, {"ids": [organization_id] * 101})
+    error = only_error(body)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "ids"}
+    assert "100" in error["message"]
+
+    hundred = (await api.data(NODES, {"ids": [organization_id] * 100}))["nodes"]
+    assert [n["id"] for n in hundred] == [organization_id] * 100
+
+
+async def test_nodes_answers_null_for_an_unknown_id(api: Any) -> None:
+    organization_id = (await api.data(ORGANIZATION_ID))["organization"]["id"]
+    missing = forge("Organization", "00000000-0000-0000-0000-000000000000")
+    body = await api.post(NODES, {"ids": [organization_id, missing]})
+    assert "errors" not in body
+    assert body["data"]["nodes"] == [{"id": organization_id}, None]
+
+
+async def test_nodes_with_a_malformed_id_leaks_no_connection(
+    api: Any, engine: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One bad ID among good ones: INVALID_ID, and the request gives its connection back."""
+    # A logged traceback would keep a leaked connection alive past the cleanup below.
+    for logger in (None, "soilapi", "strawberry"):
+        caplog.set_level(logging.CRITICAL, logger=logger)
+    organization_id = (await api.data(ORGANIZATION_ID))["organization"]["id"]
+    assert engine.pool.checkedout() == 0
+    try:
+        body = await api.post(NODES, {"ids": [organization_id, "garbage!"]})
+        assert only_error(body)["extensions"]["code"] == "INVALID_ID"
+        await asyncio.sleep(0.2)  # let anything the request left running finish
+        assert engine.pool.checkedout() == 0, "a connection is still checked out"
+    finally:
+        # Reclaim a leaked connection now, while the loop runs, so later tests are unaffected.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
+            gc.collect()
+
+
+async def test_invalid_date_literal_is_a_client_error_not_a_500(api: Any) -> None:
+    response = await post_raw(api, BAD_DATE_LITERAL)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["data"] is None
+    error = only_error(body)
+    assert error["extensions"]["code"] in CLIENT_CODES, error
+    assert "Date" in error["message"]
+
+
+async def test_invalid_date_variable_is_a_client_error_not_a_500(api: Any) -> None:
+    response = await post_raw(api, BAD_DATE_VARIABLE, {"from": "2020-13-45"})
+    assert response.status_code == 200, response.text
+    error = only_error(response.json())
+    # The client sent a bad value: it must learn that, not get "Internal error".
+    assert error["extensions"]["code"] in CLIENT_CODES, error
+    assert "$from" in error["message"] or "Date" in error["message"], error
+
+
+async def test_wrongly_typed_variables_are_client_errors(api: Any) -> None:
+    for query, variables in (
+        (BAD_INT_VARIABLE, {"first": "ten"}),
+        (BAD_ENUM_VARIABLE, {"o": "POPULARITY"}),
+    ):
+        response = await post_raw(api, query, variables)
+        assert response.status_code == 200, response.text
+        error = only_error(response.json())
+        assert error["extensions"]["code"] in CLIENT_CODES, (variables, error)
+
+
+async def test_unknown_field_fails_validation(api: Any) -> None:
+    body = await api.post(UNKNOWN_FIELD)
+    error = only_error(body)
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "foundingMotto" in error["message"]
+    assert body.get("data") is None
+
+
+async def test_syntax_error_is_reported_not_crashed(api: Any) -> None:
+    response = await post_raw(api, SYNTAX_ERROR)
+    assert response.status_code < 500, response.text
+    error = only_error(response.json())
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", error
+    assert "Syntax Error" in error["message"]
+
+
+async def test_lookup_by_both_or_neither_key_is_bad_input(api: Any) -> None:
+    cases = (
+        (FACILITY_BOTH, "facility"),
+        (FACILITY_NEITHER, "facility"),
+        (DOCUMENT_BOTH, "document"),
+    )
+    for query, field in cases:
+        body = await api.post(query)
+        error = only_error(body)
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", query
+        assert error["path"] == [field]
+        assert "exactly one" in error["message"]
+        assert body["data"] == {field: None}
+
+
+async def test_bad_country_code_names_the_argument(api: Any) -> None:
+    for query in BAD_COUNTRIES:
+        error = only_error(await api.post(query))
+        assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "countries"}, query
+        assert "ISO 3166-1" in error["message"]
+
+
+async def test_order_a_list_does_not_have_is_bad_input(api: Any) -> None:
+    error = only_error(await api.post(WRONG_ORDER))
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "orderBy"}
+    assert "CODE" in error["message"]
+    assert "NAME" in error["message"], "the message should say which orders exist"
+    assert (await api.data(RIGHT_ORDER))["facilities"]["nodes"] == [{"code": "CF2"}]
+
+
+async def test_reversed_date_range_names_the_argument_sent(api: Any) -> None:
+    error = only_error(await api.post(START_RANGE_REVERSED))
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "startFrom"}
+    # organizations calls the same filter `foundedFrom`: the error must name that argument.
+    error = only_error(await api.post(FOUNDED_RANGE_REVERSED))
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == "foundedFrom", error
