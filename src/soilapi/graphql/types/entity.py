@@ -12,7 +12,7 @@ from soilapi.graphql import enums, resolve
 from soilapi.graphql.pagination import After, Before, Connection, First, Last, PageArgs
 from soilapi.graphql.resolve import AnyInfo
 from soilapi.graphql.types.node import Node
-from soilapi.graphql.types.values import (
+from soilapi.graphql.types.values import (  # noqa: F401 - attached_list names them as strings
     Identifier,
     Name,
     PartialDate,
@@ -40,6 +40,23 @@ def relation_spec(predicates: list[Any] | None, incoming: bool) -> RelationList:
     """A relation list for the given predicate filter (all predicates when None)."""
     chosen = tuple(Predicate(p.value) for p in predicates) if predicates else tuple(Predicate)
     return RelationList(predicates=tuple(sorted(set(chosen))), incoming=incoming)
+
+
+def attached_list(what: str, node: str, description: str) -> Any:
+    """A paged list of rows attached to the record (sources, names, quantities...)."""
+
+    async def resolver(
+        root: Parent[m.Entity],
+        info: AnyInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Any:
+        return await resolve.attached(info, root.id, what, page(first, after, last, before))
+
+    resolver.__annotations__["return"] = f"Connection[{node}]"
+    return strawberry.field(resolver=resolver, description=description)
 
 
 @strawberry.interface(
@@ -73,81 +90,24 @@ class Entity(Node):
     def end(self, root: Parent[m.Entity]) -> PartialDate | None:
         return partial(root.end_date, root.end_precision)
 
-    @strawberry.field(description="Where this record is stated: document, lines, quote.")
-    async def sources(
-        self,
-        root: Parent[m.Entity],
-        info: AnyInfo,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Provenance]:
-        return await resolve.attached(info, root.id, "sources", page(first, after, last, before))
-
-    @strawberry.field(description="Acronyms, aliases and spelling variants.")
-    async def names(
-        self,
-        root: Parent[m.Entity],
-        info: AnyInfo,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Name]:
-        return await resolve.attached(info, root.id, "names", page(first, after, last, before))
-
-    @strawberry.field(description="URLs, catalogue codes and document symbols.")
-    async def identifiers(
-        self,
-        root: Parent[m.Entity],
-        info: AnyInfo,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Identifier]:
-        return await resolve.attached(
-            info, root.id, "identifiers", page(first, after, last, before)
-        )
-
-    @strawberry.field(description="Numbers stated about this record, with qualifiers.")
-    async def quantities(
-        self,
-        root: Parent[m.Entity],
-        info: AnyInfo,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Quantity]:
-        return await resolve.attached(info, root.id, "quantities", page(first, after, last, before))
-
-    @strawberry.field(description="Aims, objectives, provisions, remarks and other text facts.")
-    async def statements(
-        self,
-        root: Parent[m.Entity],
-        info: AnyInfo,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Statement]:
-        return await resolve.attached(info, root.id, "statements", page(first, after, last, before))
-
-    @strawberry.field(description="Known gaps and artefacts of the sources about this record.")
-    async def quality_notes(
-        self,
-        root: Parent[m.Entity],
-        info: AnyInfo,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[QualityNote]:
-        return await resolve.attached(
-            info, root.id, "quality_notes", page(first, after, last, before)
-        )
+    sources = attached_list(
+        "sources", "Provenance", "Where this record is stated: document, lines, quote."
+    )
+    names = attached_list("names", "Name", "Acronyms, aliases and spelling variants.")
+    identifiers = attached_list(
+        "identifiers", "Identifier", "URLs, catalogue codes and document symbols."
+    )
+    quantities = attached_list(
+        "quantities", "Quantity", "Numbers stated about this record, with qualifiers."
+    )
+    statements = attached_list(
+        "statements", "Statement", "Aims, objectives, provisions, remarks and other text facts."
+    )
+    quality_notes = attached_list(
+        "quality_notes",
+        "QualityNote",
+        "Known gaps and artefacts of the sources about this record.",
+    )
 
     @strawberry.field(
         description="Typed relations to other records, in either direction: the generic way "
