@@ -1,6 +1,7 @@
 """All runtime settings in one typed class, read from the environment (prefix-free names)."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,97 @@ class Settings(BaseSettings):
         default=5000, description="PostgreSQL statement_timeout for API queries, in ms."
     )
     log_sql: bool = Field(default=False, description="Echo every SQL statement (debugging).")
+    # Query limits: refused at parse/validation time, before any resolver runs.
+    max_query_depth: int = Field(
+        default=16,
+        gt=0,
+        description="Deepest nesting of fields (introspection `ofType` is free); each "
+        "connection costs two levels (`list { nodes { ... } }`).",
+    )
+    max_query_aliases: int = Field(
+        default=30, ge=0, description="Aliased fields per query, counting each fragment use."
+    )
+    max_query_directives: int = Field(
+        default=20, ge=0, description="Directives (`@include`, `@skip` ...) per document."
+    )
+    max_query_tokens: int = Field(
+        default=5000, gt=0, description="Tokens (names, punctuation, values) per document."
+    )
+    max_query_nodes: int = Field(
+        default=500_000,
+        gt=0,
+        description="Most nodes a query could return: the sum over lists of the product of "
+        "their page sizes along the path (GitHub's node limit).",
+    )
+    execution_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Stop executing a query after this long (code TIMEOUT)."
+    )
+    # Rate limiting: a token bucket per client, kept in PostgreSQL for every process.
+    rate_limit_enabled: bool = Field(
+        default=True, description="Charge each request's cost to its client's bucket."
+    )
+    rate_limit_capacity: int = Field(
+        default=5000, gt=0, description="Points a client's bucket holds when full."
+    )
+    rate_limit_refill_per_minute: int = Field(
+        default=5000, gt=0, description="Points added back to a bucket per minute."
+    )
+    rate_limit_api_keys: str = Field(
+        default="",
+        description="Comma-separated API keys that get their own bucket via `X-API-Key`; "
+        "other keys are ignored and the client is limited by IP.",
+    )
+    # GraphQL over HTTP: what one request to /graphql may send.
+    max_body_bytes: int = Field(
+        default=100_000, gt=0, description="Largest POST body /graphql reads, in bytes (else 413)."
+    )
+    max_query_chars: int = Field(
+        default=20_000, gt=0, description="Longest GraphQL document accepted, in characters."
+    )
+    retry_after_seconds: int = Field(
+        default=5, ge=0, description="Retry-After of the 503 sent while the database is down."
+    )
+    # Operability: logs, health, metrics, outages, shutdown.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level written to the JSON log on stderr."
+    )
+    db_connect_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        description="Give up opening a database connection after this long, so requests fail "
+        "fast with DATABASE_UNAVAILABLE when PostgreSQL is unreachable.",
+    )
+    readiness_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="/readyz reports the database as down past this long."
+    )
+    alembic_config: str | None = Field(
+        default=None,
+        description="Path to alembic.ini, whose migrations /readyz compares with the database. "
+        "Unset: alembic.ini in the project root.",
+    )
+    metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
+    metrics_max_operations: int = Field(
+        default=200,
+        ge=0,
+        description="Distinct GraphQL operation names kept as metric labels; later names are "
+        'counted as "other", so clients cannot blow up the metrics.',
+    )
+    prometheus_multiproc_dir: str | None = Field(
+        default=None,
+        description="Folder shared by several worker processes for their metrics (read by "
+        "prometheus-client itself); unset with one process per container.",
+    )
+    shutdown_grace_seconds: int = Field(
+        default=20,
+        ge=0,
+        description="On SIGTERM, in-flight requests get this long to finish before the "
+        "server closes their connections.",
+    )
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="Comma-separated addresses of load balancers whose X-Forwarded-For / "
+        "X-Forwarded-Proto are trusted (`*`: any). Empty: the client is the TCP peer.",
+    )
 
 
 @lru_cache

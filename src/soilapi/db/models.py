@@ -464,3 +464,5 @@ DETAIL_MODELS: dict[vocab.EntityKind, type[Entity]] = {
     vocab.EntityKind.PLACE: Place,
     vocab.EntityKind.SDG_TARGET: SdgTarget,
 }
+
+from soilapi.db.ratelimit import RateLimitBucket  # noqa: E402, F401 - on Base.metadata for alembic

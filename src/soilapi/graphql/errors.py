@@ -16,6 +16,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from soilapi.errors import DomainError, ErrorCode
+from soilapi.graphql.limits import TIMEOUT
 
 log = logging.getLogger("soilapi.errors")
 
@@ -27,12 +28,23 @@ DATABASE_ERRORS = (
     "CannotConnectNowError",
     "TimeoutError",
 )
+QUERY_CANCELED = "57014"
 
 
 def _is_database_outage(error: BaseException) -> bool:
     seen: BaseException | None = error
     while seen is not None:
         if type(seen).__name__ in DATABASE_ERRORS or isinstance(seen, OSError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _is_statement_timeout(error: BaseException) -> bool:
+    """PostgreSQL cancelled the statement (statement_timeout): SQLSTATE 57014, at any depth."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) == QUERY_CANCELED:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -53,6 +65,15 @@ def classify(error: GraphQLError) -> GraphQLError:
             extensions["field"] = original.field
         return GraphQLError(original.message, error.nodes, path=error.path, extensions=extensions)
     error_id = uuid.uuid4().hex[:12]
+    if _is_statement_timeout(original):  # before the outage test: it is an OperationalError too
+        log.warning("statement timeout [%s] at %s", error_id, error.path, exc_info=original)
+        return GraphQLError(
+            "A database statement ran longer than the server's statement timeout and was "
+            f"stopped; ask for less (error id {error_id})",
+            error.nodes,
+            path=error.path,
+            extensions={"code": TIMEOUT, "errorId": error_id},
+        )
     if _is_database_outage(original):
         log.error("database unavailable [%s]", error_id, exc_info=original)
         return GraphQLError(

@@ -11,6 +11,7 @@ from soilapi.errors import InvalidInput
 from soilapi.graphql import enums, resolve
 from soilapi.graphql import ids as global_ids
 from soilapi.graphql.errors import ErrorCodes
+from soilapi.graphql.limits import ExecutionTimeout, HideSuggestions, QueryLimits
 from soilapi.graphql.pagination import After, Before, Connection, First, Last
 from soilapi.graphql.resolve import AnyInfo
 from soilapi.graphql.types.entity import Entity, page
@@ -457,5 +458,5 @@ class Query:
 schema = strawberry.Schema(
     query=Query,
     types=[*ENTITY_TYPES, SourceDocument],
-    extensions=[ErrorCodes],
+    extensions=[ErrorCodes, QueryLimits, HideSuggestions, ExecutionTimeout],
 )

@@ -1,0 +1,506 @@
+"""Refuse abusive queries before any resolver runs, and price the ones that pass.
+
+Anyone on the internet can send soilapi a document, so each one is measured after parsing and
+refused when it is too big (tokens, at parse time), too deep, has too many aliases or
+directives, or could return too many nodes. Nodes are counted the way GitHub's GraphQL API
+counts them: every list's page size (`first`/`last`, default 20) multiplies with the page sizes
+of the lists around it, and the request cost is the number of pages the server may have to
+fetch, divided by 100. Errors state the limit and carry a code per limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import (
+    SKIP,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    ListValueNode,
+    Node,
+    NullValueNode,
+    OperationDefinitionNode,
+    SchemaMetaFieldDef,
+    SelectionSetNode,
+    TypeMetaFieldDef,
+    TypeNameMetaFieldDef,
+    ValidationRule,
+    ValueNode,
+    VariableNode,
+    Visitor,
+    get_named_type,
+    parse,
+    value_from_ast_untyped,
+    visit,
+)
+from graphql.validation import MaxIntrospectionDepthRule
+from graphql.validation.rules.max_introspection_depth_rule import MAX_LIST_DEPTH
+from strawberry.extensions import SchemaExtension
+
+from soilapi.graphql.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from soilapi.settings import Settings, get_settings
+
+log = logging.getLogger("soilapi.limits")
+
+# Distinct selection sets one analysis may measure; far above what 5000 tokens can spell
+# without fragment tricks, so only a fragment bomb reaches it.
+ANALYSIS_BUDGET = 20_000
+TIMEOUT = "TIMEOUT"
+_SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one document may ask for."""
+
+    depth: int = 12
+    aliases: int = 30
+    directives: int = 20
+    tokens: int = 5000
+    nodes: int = 50_000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits configured for this process."""
+        return cls(
+            depth=settings.max_query_depth,
+            aliases=settings.max_query_aliases,
+            directives=settings.max_query_directives,
+            tokens=settings.max_query_tokens,
+            nodes=settings.max_query_nodes,
+        )
+
+
+@dataclass(frozen=True)
+class Cost:
+    """GitHub's two figures: nodes a query could return, and pages of 100 it may fetch."""
+
+    max_nodes: int = 0
+    requests: int = 0
+
+    @property
+    def requested_query_cost(self) -> int:
+        """Rate-limit points: connection page requests / 100, rounded, at least 1."""
+        return max(1, (self.requests + 50) // 100)
+
+    def as_extension(self) -> dict[str, int]:
+        """The `extensions.cost` object of a response."""
+        return {"requestedQueryCost": self.requested_query_cost, "maxNodes": self.max_nodes}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Measures of a selection set, for one instance of its parent object."""
+
+    depth: int = 0
+    aliases: int = 0
+    nodes: int = 0
+    requests: int = 0
+
+    def __add__(self, other: Shape) -> Shape:
+        return Shape(
+            depth=max(self.depth, other.depth),
+            aliases=self.aliases + other.aliases,
+            nodes=self.nodes + other.nodes,
+            requests=self.requests + other.requests,
+        )
+
+
+class TooComplex(Exception):
+    """The document cannot be measured within the analysis budget or the recursion limit."""
+
+
+Group = list[tuple[FieldNode, GraphQLField]]
+
+
+class Analyser:
+    """Measures an operation through its fragments, merging fields as execution does.
+
+    Results are memoised per (type, selection sets), and nodes and requests scale linearly
+    with the number of parent objects, so a fragment used a million times is measured once.
+    """
+
+    def __init__(
+        self, schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any]
+    ) -> None:
+        self.schema = schema
+        self.variables = variables
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.memo: dict[tuple[str, tuple[int, ...]], Shape] = {}
+        self.budget = ANALYSIS_BUDGET
+
+    def operation(self, operation: OperationDefinitionNode) -> Shape:
+        """Measure one operation."""
+        root = self.schema.get_root_type(operation.operation)
+        return Shape() if root is None else self.selections((operation.selection_set,), root)
+
+    def selections(self, sets: tuple[SelectionSetNode, ...], parent: GraphQLNamedType) -> Shape:
+        """Measure merged selection sets on one object of type `parent`."""
+        key = (parent.name, tuple(id(s) for s in sets))
+        if key in self.memo:
+            return self.memo[key]
+        self.budget -= 1
+        if self.budget < 0:
+            raise TooComplex
+        groups: dict[tuple[str, str], Group] = {}
+        for selection_set in sets:
+            self._collect(selection_set, parent, groups, set())
+        shape = Shape()
+        for group in groups.values():
+            shape += self._field(group, parent)
+        self.memo[key] = shape
+        return shape
+
+    def _collect(
+        self,
+        selection_set: SelectionSetNode,
+        parent: GraphQLNamedType,
+        groups: dict[tuple[str, str], Group],
+        spread: set[str],
+    ) -> None:
+        """Group fields by response key like execution does, expanding each fragment once."""
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                field = _field_def(parent, selection.name.value)
+                if field is not None:  # unknown fields are reported by validation
+                    key = (_response_key(selection), get_named_type(field.type).name)
+                    groups.setdefault(key, []).append((selection, field))
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else parent
+                if target is not None:
+                    self._collect(selection.selection_set, target, groups, spread)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in spread:
+                    continue
+                spread.add(name)
+                target = self.schema.get_type(fragment.type_condition.name.value)
+                if target is not None:
+                    self._collect(fragment.selection_set, target, groups, spread)
+
+    def _field(self, group: Group, parent: GraphQLNamedType) -> Shape:
+        """Measure one response key: the field itself plus its merged sub-selections."""
+        field = group[0][1]
+        named = get_named_type(field.type)
+        children = tuple(node.selection_set for node, _ in group if node.selection_set)
+        child = self.selections(children, named) if children else Shape()
+        # `ofType` unwraps list and non-null types one level each: one object per level, no
+        # fan-out, and the standard introspection query nests it 9 deep.
+        free_level = parent.name == "__Type" and group[0][0].name.value == "ofType"
+        size = self._fan_out(group, named, field)
+        return Shape(
+            depth=child.depth + (0 if free_level else 1),
+            aliases=child.aliases + int(any(node.alias for node, _ in group)),
+            nodes=child.nodes if size is None else size + size * child.nodes,
+            requests=child.requests if size is None else 1 + size * child.requests,
+        )
+
+    def _fan_out(self, group: Group, named: GraphQLNamedType, field: GraphQLField) -> int | None:
+        """Objects one parent gets from this field when it is a connection (or `nodes(ids:)`)."""
+        if named.name.endswith("Connection"):
+            return max(self._page_size(node) for node, _ in group)
+        if _is_list(field) and "ids" in field.args:
+            return max(self._length(_argument(node, "ids")) for node, _ in group)
+        return None
+
+    def _page_size(self, node: FieldNode) -> int:
+        """`first`/`last` as the field will see them; default when neither is given.
+
+        Sizes over the maximum are counted as the maximum: execution refuses them with the
+        clearer PAGE_SIZE_EXCEEDED error.
+        """
+        sizes = [self._int(_argument(node, name)) for name in ("first", "last")]
+        given = [size for size in sizes if size is not None]
+        if not given:
+            return DEFAULT_PAGE_SIZE
+        return min(max(*given, 0), MAX_PAGE_SIZE)
+
+    def _value(self, value: ValueNode | None) -> Any:
+        if value is None or isinstance(value, NullValueNode):
+            return None
+        if isinstance(value, VariableNode):
+            return self.variables.get(value.name.value)
+        return value_from_ast_untyped(value)
+
+    def _int(self, value: ValueNode | None) -> int | None:
+        found = self._value(value)
+        return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+    def _length(self, value: ValueNode | None) -> int:
+        if isinstance(value, ListValueNode):
+            return len(value.values)
+        found = self._value(value)
+        if found is None:
+            return 0
+        return len(found) if isinstance(found, list) else 1
+
+
+def _response_key(node: FieldNode) -> str:
+    return (node.alias or node.name).value
+
+
+def _argument(node: FieldNode, name: str) -> ValueNode | None:
+    return next((a.value for a in node.arguments or () if a.name.value == name), None)
+
+
+def _is_list(field: GraphQLField) -> bool:
+    kind = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    return isinstance(kind, GraphQLList)
+
+
+def _field_def(parent: GraphQLNamedType, name: str) -> GraphQLField | None:
+    meta: dict[str, GraphQLField] = {
+        "__typename": TypeNameMetaFieldDef,
+        "__schema": SchemaMetaFieldDef,
+        "__type": TypeMetaFieldDef,
+    }
+    if name in meta:
+        return meta[name]
+    if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+        found: GraphQLField | None = parent.fields.get(name)
+        return found
+    return None
+
+
+class _DirectiveCounter(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def enter_directive(self, *_: Any) -> None:
+        self.count += 1
+
+
+def count_directives(document: DocumentNode) -> int:
+    """Directives anywhere in the document."""
+    counter = _DirectiveCounter()
+    visit(document, counter)
+    return counter.count
+
+
+def _variables(operation: OperationDefinitionNode, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The operation's variables: the request's values over the declared defaults."""
+    values = {
+        d.variable.name.value: value_from_ast_untyped(d.default_value)
+        for d in operation.variable_definitions or ()
+        if d.default_value is not None
+    }
+    return values | dict(given)
+
+
+def _operations(document: DocumentNode, name: str | None) -> list[OperationDefinitionNode]:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [op for op in operations if name is not None and op.name and op.name.value == name]
+    return chosen or operations
+
+
+MESSAGES = {
+    "QUERY_TOO_DEEP": "Query is {value} fields deep; the limit is {limit}. Ask for fewer nested "
+    "levels, or follow IDs with a second query.",
+    "TOO_MANY_ALIASES": "Query uses {value} aliases (each use of a fragment counts its own); "
+    "the limit is {limit}.",
+    "TOO_MANY_DIRECTIVES": "Query uses {value} directives; the limit is {limit} per document.",
+    "QUERY_TOO_COSTLY": "Query could return up to {value} nodes; the limit is {limit}. Each list "
+    f"counts its `first`/`last` (default {DEFAULT_PAGE_SIZE}) times the page sizes of the lists "
+    "around it: ask for smaller pages or fewer nested lists.",
+    "QUERY_TOO_COMPLEX": "Introspection nests `fields`, `inputFields`, `interfaces` or "
+    "`possibleTypes` {value} or more deep; the limit is {limit} (the standard introspection query "
+    "stays below it).",
+}
+
+
+def _over(code: str, value: int, limit: int, node: Node | None) -> list[GraphQLError]:
+    """A refusal naming the limit, with the limit and the query's value in `extensions`."""
+    if value <= limit:
+        return []
+    message = MESSAGES[code].format(value=value, limit=limit)
+    extensions = {"code": code, "limit": limit, "value": value}
+    return [GraphQLError(message, node, extensions=extensions)]
+
+
+def measure(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Mapping[str, Any] | None,
+    operation_name: str | None,
+    limits: Limits,
+) -> tuple[Cost | None, list[GraphQLError]]:
+    """The cost of the operation to run (the costliest if unnamed) and every limit it breaks."""
+    errors = _over("TOO_MANY_DIRECTIVES", count_directives(document), limits.directives, None)
+    cost: Cost | None = None
+    for operation in _operations(document, operation_name):
+        analyser = Analyser(schema, document, _variables(operation, variables or {}))
+        try:
+            shape = analyser.operation(operation)
+        except (TooComplex, RecursionError):
+            message = "Query nests fragments too deeply or too often to be measured; simplify it."
+            errors.append(
+                GraphQLError(message, operation, extensions={"code": "QUERY_TOO_COMPLEX"})
+            )
+            continue
+        errors += _over("QUERY_TOO_DEEP", shape.depth, limits.depth, operation)
+        errors += _over("TOO_MANY_ALIASES", shape.aliases, limits.aliases, operation)
+        errors += _over("QUERY_TOO_COSTLY", shape.nodes, limits.nodes, operation)
+        found = Cost(max_nodes=shape.nodes, requests=shape.requests)
+        if cost is None or found.max_nodes > cost.max_nodes:
+            cost = found
+    return cost, errors
+
+
+def estimate(
+    schema: strawberry.Schema,
+    query: str,
+    variables: Mapping[str, Any] | None = None,
+    operation_name: str | None = None,
+    limits: Limits | None = None,
+) -> Cost:
+    """Price a request without running it, for the rate limiter.
+
+    A document that will be refused (syntax error, over a limit) costs the minimum, 1 point,
+    since nothing of it runs.
+    """
+    limits = limits or Limits.from_settings(get_settings())
+    try:
+        document = parse(query, max_tokens=limits.tokens)
+    except (GraphQLError, RecursionError):
+        return Cost()
+    cost, errors = measure(schema._schema, document, variables, operation_name, limits)
+    return Cost() if errors or cost is None else cost
+
+
+class QueryLimits(SchemaExtension):
+    """Applies the limits at parse and validation time and reports the cost.
+
+    The token limit makes graphql-core's parser stop early; the other limits are one
+    validation rule that closes over the request's variables, since `first: $n` is only
+    known with them.
+    """
+
+    def __init__(self, *, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits.from_settings(get_settings())
+        self.cost: Cost | None = None
+
+    def on_parse(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = self.limits.tokens
+        yield
+        for found in self.execution_context.pre_execution_errors or ():
+            self._explain_parse_error(found)
+
+    def _explain_parse_error(self, found: GraphQLError) -> None:
+        """Give graphql-core's parser aborts a code and a sentence that states the limit."""
+        if f"more than {self.limits.tokens} tokens" in found.message:
+            found.message = (
+                f"Query has more than {self.limits.tokens} tokens (names, punctuation and "
+                f"values); the limit is {self.limits.tokens} per document."
+            )
+            found.extensions = {"code": "TOO_MANY_TOKENS", "limit": self.limits.tokens}
+        elif "nested too deeply" in found.message:
+            found.message = "Query nests too deeply to be parsed; ask for fewer nested levels."
+            found.extensions = {"code": "QUERY_TOO_DEEP"}
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        rules = (
+            IntrospectionDepth if rule is MaxIntrospectionDepthRule else rule
+            for rule in context.validation_rules
+        )
+        context.validation_rules = (*rules, self._rule())
+        yield
+
+    def _rule(self) -> type[ValidationRule]:
+        extension = self
+        context = self.execution_context
+
+        class QueryLimitsRule(ValidationRule):
+            def enter_document(self, node: DocumentNode, *_: Any) -> object:
+                schema, limits = self.context.schema, extension.limits
+                cost, errors = measure(
+                    schema, node, context.variables, context.operation_name, limits
+                )
+                extension.cost = cost
+                for found in errors:
+                    self.report_error(found)
+                return SKIP
+
+        return QueryLimitsRule
+
+    def get_results(self) -> dict[str, Any]:
+        return {} if self.cost is None else {"cost": self.cost.as_extension()}
+
+
+class IntrospectionDepth(MaxIntrospectionDepthRule):
+    """graphql-core's bound on introspection fan-out, with a code and the limit stated.
+
+    `__schema { types { fields { type { fields { ... } } } } }` grows ~30-fold per level
+    with no connection to count, so graphql-core refuses such lists nested 3 deep or more.
+    """
+
+    def report_error(self, error: GraphQLError) -> None:
+        limit = MAX_LIST_DEPTH - 1
+        message = MESSAGES["QUERY_TOO_COMPLEX"].format(value=MAX_LIST_DEPTH, limit=limit)
+        code = {"code": "QUERY_TOO_COMPLEX", "limit": limit, "value": MAX_LIST_DEPTH}
+        super().report_error(GraphQLError(message, error.nodes, extensions=code))
+
+
+class HideSuggestions(SchemaExtension):
+    """Drop graphql-core's "Did you mean ...?" hints, so typos do not map the schema.
+
+    Introspection stays on; this only stops error messages from suggesting names (fields,
+    arguments, types, enum values), which would otherwise leak what introspection is not
+    asked for, and would survive if introspection were ever turned off.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        for found in (result.errors if result is not None else None) or ():
+            found.message = _SUGGESTION.sub("", found.message)
+
+
+class ExecutionTimeout(SchemaExtension):
+    """Stop an operation that runs longer than the configured time, with code TIMEOUT.
+
+    Cancellation reaches resolvers at their next await (every database call); CPU-bound work
+    between awaits is bounded by the query limits instead.
+    """
+
+    def __init__(self, *, seconds: float | None = None) -> None:
+        self.seconds = seconds if seconds is not None else get_settings().execution_timeout_seconds
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        deadline = asyncio.timeout(self.seconds)
+        try:
+            async with deadline:
+                yield
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            name = self.execution_context.operation_name
+            log.warning("operation %s stopped after %ss", name or "(anonymous)", self.seconds)
+            message = (
+                f"Query ran longer than the limit of {self.seconds:g} s and was stopped; ask "
+                "for less (smaller pages, fewer nested lists)."
+            )
+            extensions = {"code": TIMEOUT, "limit": self.seconds}
+            raise GraphQLError(message, extensions=extensions) from None
