@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.routing import Route
 
 from soilapi.db.session import Reader, create_engine
 from soilapi.graphql.context import Context
-from soilapi.graphql.explorer import ExplorerGraphQLRouter, mount_explorer_static
+from soilapi.graphql.explorer import DEFAULT_STATIC_PREFIX, explorer_html, mount_explorer_static
+from soilapi.graphql.limits import estimate
 from soilapi.graphql.schema import schema
+from soilapi.http.endpoint import GraphQLEndpoint
+from soilapi.http.endpoint_params import Code, Limits, Params, Problem
+from soilapi.http.metrics import record_operation, record_rejection
+from soilapi.http.observability import install_observability
+from soilapi.services.ratelimit import RateLimitUnavailable, charge, client_key
+from soilapi.services.ratelimit import headers as rate_headers
 from soilapi.settings import Settings, get_settings
 
 log = logging.getLogger("soilapi.app")
@@ -56,6 +64,13 @@ def read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(snapshot, expire_on_commit=False)
 
 
+def graphiql_page(request: Request) -> str:
+    """The offline GraphiQL page, talking to the URL it was loaded from."""
+    return explorer_html(
+        endpoint=request.url.path, static_prefix=DEFAULT_STATIC_PREFIX, default_query=EXAMPLE_QUERY
+    )
+
+
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
     """Build the app; the engine is created at startup unless a test passes one in."""
     settings = settings or get_settings()
@@ -72,13 +87,16 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         finally:
             await app.state.engine.dispose()
 
-    async def get_context(request: Request) -> AsyncIterator[Context]:
+    @asynccontextmanager
+    async def open_context(request: Request) -> AsyncIterator[Context]:
         sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
         # The connection opens at the first statement, inside a resolver, so an unreachable
         # database becomes a coded GraphQL error rather than an HTTP 500 here.
         session = sessions()
         try:
-            yield Context(Reader(session))
+            context = Context(Reader(session))
+            context.request = request
+            yield context
         finally:
             try:
                 await session.close()
@@ -90,16 +108,42 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         app.state.engine = engine
         app.state.sessions = read_sessions(engine)
     mount_explorer_static(app)
-    router: ExplorerGraphQLRouter[Context, None] = ExplorerGraphQLRouter(
+
+    async def admit(request: Request, params: Params) -> Mapping[str, str]:
+        """Charge the request's cost to its client's bucket; refuse with 429 when empty."""
+        cost = estimate(schema, params.query, params.variables, params.operation_name)
+        client = request.client.host if request.client else None
+        key = client_key(request.headers.get("x-api-key"), client, settings)
+        try:
+            decision = await charge(
+                request.app.state.engine, key, cost.requested_query_cost, settings
+            )
+        except RateLimitUnavailable:
+            # Fail open: a query that needs the database fails on its own with a coded 503;
+            # one that does not (`{ __typename }`) should not be refused for the limiter's sake.
+            log.warning("rate limiter unavailable; request admitted unmetered", exc_info=True)
+            return {}
+        if not decision.allowed:
+            raise Problem(429, Code.RATE_LIMITED, decision.message, rate_headers(decision))
+        return rate_headers(decision)
+
+    endpoint = GraphQLEndpoint(
         schema,
-        context_getter=get_context,
-        default_query=EXAMPLE_QUERY,
-        multipart_uploads_enabled=False,
+        context=open_context,
+        limits=Limits(settings.max_body_bytes, settings.max_query_chars, settings.max_query_tokens),
+        retry_after_seconds=settings.retry_after_seconds,
+        ide=graphiql_page,
+        on_operation=record_operation,
+        on_rejection=record_rejection,
+        admit=admit if settings.rate_limit_enabled else None,
     )
-    app.include_router(router, prefix="/graphql")
+    # An ASGI app as the route's endpoint takes every method, so the endpoint itself answers
+    # PUT, DELETE ... with a GraphQL-shaped 405 and an Allow header.
+    app.router.routes.append(Route("/graphql", endpoint, include_in_schema=False))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    install_observability(app, settings)  # last: its middleware wraps everything above
     return app

@@ -71,8 +71,10 @@ def export_schema(path: Path | None) -> int:
 
 
 def serve() -> None:
-    """Run the HTTP server."""
+    """Run the HTTP server; on SIGTERM in-flight requests get `shutdown_grace_seconds`."""
     import uvicorn
+
+    from soilapi.http.logs import logging_config
 
     settings = get_settings()
     _require_url()
@@ -81,8 +83,14 @@ def serve() -> None:
         factory=True,
         host=settings.host,
         port=settings.port,
-        proxy_headers=False,
-        log_level="info",
+        # Behind a load balancer the client's address is in X-Forwarded-For, trusted only
+        # when the balancer is listed: anyone else could forge it to dodge rate limits.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        log_config=logging_config(settings.log_level),
+        log_level=settings.log_level.lower(),
+        access_log=False,  # the observability middleware writes richer JSON access lines
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

@@ -22,6 +22,8 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         pool_pre_ping=True,
         echo=settings.log_sql,
         connect_args={
+            # asyncpg's own default is 60 s: far too long for a request to wait on a dead host.
+            "timeout": settings.db_connect_timeout_seconds,
             "server_settings": {
                 "statement_timeout": str(settings.statement_timeout_ms),
                 "application_name": "soilapi",

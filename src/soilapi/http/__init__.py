@@ -1,0 +1,1 @@
+"""The HTTP surface around the GraphQL schema: endpoint, limits, logs, health and metrics."""

@@ -1,0 +1,280 @@
+"""/graphql per the GraphQL-over-HTTP specification: one handler for GET and POST.
+
+Order of work: method (405) → GraphiQL for browsers → `Accept` (406) → request parameters
+(415, 413, 400) → operation selection (GET runs queries only: 405) → execution with the
+strawberry schema → status from the result. With `application/graphql-response+json` a request
+that never executed (parse, validation or variable errors) gets 400 and no `data`; with
+`application/json` it gets the legacy 200. A database outage is 503 with `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Literal
+
+from graphql import GraphQLError, OperationDefinitionNode, parse
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.execution import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from soilapi.errors import ErrorCode
+from soilapi.graphql.errors import classify
+from soilapi.http.endpoint_media import GRAPHQL_RESPONSE_JSON, JSON, accepts_html, negotiate
+from soilapi.http.endpoint_params import Code, Limits, Params, Problem, read_params
+
+log = logging.getLogger("soilapi.http")
+
+Outcome = Literal["ok", "error", "rejected"]
+OnOperation = Callable[[str | None, Outcome], None]
+OnRejection = Callable[[str], None]
+Admit = Callable[[Request, Params], Awaitable[Mapping[str, str]]]
+ContextFactory = Callable[[Request], AbstractAsyncContextManager[Any]]
+
+OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+OPERATION_NOT_SUPPORTED = "OPERATION_NOT_SUPPORTED"
+
+# Status of a result without `data`, by the code of its errors, with
+# application/graphql-response+json (application/json answers 200). Anything else is a 400:
+# parse, validation, variable and query-limit errors. TIMEOUT is the code of the
+# ExecutionTimeout extension (soilapi.graphql.limits): the server gave up, so a 5xx.
+UNEXECUTED_STATUS = {ErrorCode.INTERNAL_ERROR.value: 500, "TIMEOUT": 504}
+
+_GET_ONLY = frozenset({OperationType.QUERY})
+_POST_ONLY = frozenset({OperationType.QUERY, OperationType.MUTATION})
+# A document whose operation strawberry would pick wrongly has two operation keywords.
+_OPERATION_KEYWORD = re.compile(r"\b(?:query|mutation|subscription)\b")
+
+
+def _code(error: GraphQLError) -> str | None:
+    code = (error.extensions or {}).get("code")
+    return code if isinstance(code, str) else None
+
+
+def _finish(error: GraphQLError) -> GraphQLError:
+    """Give an error the schema's ErrorCodes extension did not see its client-facing form.
+
+    Strawberry turns an exception raised around execution into a pathless error carrying the
+    exception's own text; that is a server fault, so it is masked like any internal error.
+    """
+    if _code(error) is not None:
+        return error
+    original = error.original_error
+    if original is not None and not isinstance(original, GraphQLError) and error.path is None:
+        error_id = uuid.uuid4().hex[:12]
+        log.error("internal error [%s] before execution", error_id, exc_info=original)
+        code = ErrorCode.INTERNAL_ERROR.value
+        return GraphQLError(
+            f"Internal error (error id {error_id})", extensions={"code": code, "errorId": error_id}
+        )
+    return classify(error)
+
+
+def _request_error(message: str, code: str) -> ExecutionResult:
+    """A GraphQL request error the endpoint raises itself (nothing executed)."""
+    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
+
+
+def several_operations(params: Params, max_tokens: int) -> ExecutionResult | None:
+    """Refuse a document of several operations sent without `operationName` (GetOperation).
+
+    Strawberry would run the first one; the GraphQL specification makes it a request error.
+    The document is parsed here only when it may hold two operations, so most requests are
+    parsed once, and never past `max_tokens` (the schema then reports the token limit).
+    """
+    if params.operation_name is not None or len(_OPERATION_KEYWORD.findall(params.query)) < 2:
+        return None
+    try:
+        document = parse(params.query, no_location=True, max_tokens=max_tokens)
+    except GraphQLError:
+        return None  # the schema reports the syntax error the usual way
+    names = [
+        d.name.value if d.name else "(anonymous)"
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]
+    if len(names) < 2:
+        return None
+    return _request_error(
+        f"The document holds {len(names)} operations ({', '.join(names)}): "
+        "pass `operationName` to choose one.",
+        OPERATION_RESOLUTION_FAILURE,
+    )
+
+
+def encode(
+    payload: Mapping[str, Any],
+    status: int,
+    media_type: str,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A JSON response in UTF-8; `Vary: Accept` because the media type follows that header."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Response(
+        body,
+        status,
+        headers={
+            "content-type": f"{media_type}; charset=utf-8",
+            "vary": "Accept",
+            **(headers or {}),
+        },
+    )
+
+
+class GraphQLEndpoint:
+    """The /graphql handler: an ASGI app that answers every HTTP method itself."""
+
+    def __init__(
+        self,
+        schema: BaseSchema,
+        *,
+        context: ContextFactory,
+        limits: Limits,
+        retry_after_seconds: int = 5,
+        ide: Callable[[Request], str] | None = None,
+        on_operation: OnOperation | None = None,
+        on_rejection: OnRejection | None = None,
+        admit: Admit | None = None,
+    ) -> None:
+        """`context` opens the per-request context; `ide` renders GraphiQL's page (None: off).
+
+        `on_operation` and `on_rejection` let metrics see each request's operation name and
+        outcome, and the reason a request was refused (an error code in lower case). `admit`
+        decides, before execution, whether a well-formed request may run (rate limiting): it
+        raises Problem to refuse, or returns headers to add to the response.
+        """
+        self.schema = schema
+        self.context = context
+        self.limits = limits
+        self.retry_after = str(retry_after_seconds)
+        self.ide = ide
+        self.on_operation = on_operation
+        self.on_rejection = on_rejection
+        self.admit = admit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry: mounted as an app, the route lets every method through to `handle`."""
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        """Answer one request; a bug here still gets a GraphQL-shaped 500 with an error id."""
+        try:
+            return await self._handle(request)
+        except Exception:
+            error_id = uuid.uuid4().hex[:12]
+            log.exception("internal error [%s] in the GraphQL endpoint", error_id)
+            error = {
+                "message": f"Internal error (error id {error_id})",
+                "extensions": {"code": ErrorCode.INTERNAL_ERROR.value, "errorId": error_id},
+            }
+            return encode({"errors": [error]}, 500, JSON)
+
+    async def _handle(self, request: Request) -> Response:
+        if request.method not in {"GET", "POST"}:
+            message = f"{request.method} is not supported: send queries with GET or POST."
+            problem = Problem(405, Code.METHOD_NOT_ALLOWED, message, {"allow": "GET, POST"})
+            return self._refuse(problem, JSON)
+        accept = request.headers.get("accept")
+        wants_page = request.method == "GET" and "query" not in request.query_params
+        if self.ide is not None and wants_page and accepts_html(accept):
+            return HTMLResponse(self.ide(request), headers={"vary": "Accept"})
+        media_type = negotiate(accept)
+        if media_type is None:
+            message = (
+                f"This endpoint answers {GRAPHQL_RESPONSE_JSON} or {JSON}; Accept allows neither."
+            )
+            return self._refuse(Problem(406, Code.NOT_ACCEPTABLE, message), JSON)
+        try:
+            params = await read_params(request, self.limits)
+        except Problem as problem:
+            return self._refuse(problem, media_type)
+        refusal = several_operations(params, self.limits.max_tokens)
+        if refusal is not None:
+            return self._respond(refusal, media_type, params.operation_name)
+        return await self._execute(request, params, media_type)
+
+    async def _execute(self, request: Request, params: Params, media_type: str) -> Response:
+        """Admit the request, run it in a fresh per-request context, answer its result."""
+        try:
+            extra = await self.admit(request, params) if self.admit is not None else {}
+        except Problem as refused:
+            return self._refuse(refused, media_type)
+        allowed = _GET_ONLY if request.method == "GET" else _POST_ONLY
+        try:
+            async with self.context(request) as context:
+                result = await self.schema.execute(
+                    params.query,
+                    variable_values=params.variables,
+                    context_value=context,
+                    operation_name=params.operation_name,
+                    allowed_operation_types=allowed,
+                    operation_extensions=params.extensions,
+                )
+        except InvalidOperationTypeError as exc:
+            kind = exc.operation_type.value
+            if request.method == "GET":
+                message = f"Only queries run over GET: send this {kind} with POST."
+                problem = Problem(405, Code.METHOD_NOT_ALLOWED, message, {"allow": "POST"})
+                return self._refuse(problem, media_type)
+            message = f"A {kind} cannot run over HTTP POST; only queries and mutations can."
+            result = _request_error(message, OPERATION_NOT_SUPPORTED)
+        except CannotGetOperationTypeError as exc:
+            message = (
+                f"The document has no operation named {exc.operation_name!r}."
+                if exc.operation_name is not None
+                else "The document holds no operation to run."
+            )
+            result = _request_error(message, OPERATION_RESOLUTION_FAILURE)
+        return self._respond(result, media_type, params.operation_name, extra)
+
+    def _refuse(self, problem: Problem, media_type: str) -> Response:
+        """A request refused before GraphQL ran: no `data`, the problem's status and headers."""
+        if self.on_rejection is not None:
+            self.on_rejection(problem.code.lower())
+        error = {"message": problem.message, "extensions": {"code": problem.code}}
+        return encode({"errors": [error]}, problem.status, media_type, problem.headers)
+
+    def _respond(
+        self,
+        result: ExecutionResult,
+        media_type: str,
+        name: str | None,
+        extra: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Status and body for a GraphQL result, per the media type the client accepted."""
+        errors = [_finish(e) for e in result.errors or []]
+        codes = {_code(e) for e in errors}
+        executed = result.data is not None or any(e.path is not None for e in errors)
+        status, with_data, headers = 200, True, dict(extra or {})
+        if ErrorCode.DATABASE_UNAVAILABLE.value in codes:
+            # A non-null `data` requires 200 under either media type, so a 503 carries none.
+            status, with_data = 503, False
+            headers["retry-after"] = self.retry_after
+        elif not executed and media_type == GRAPHQL_RESPONSE_JSON:
+            statuses = [UNEXECUTED_STATUS.get(code or "", 400) for code in codes]
+            status, with_data = max(statuses, default=400), False
+        self._observe(name, executed, errors)
+        payload: dict[str, Any] = {}
+        if errors:
+            payload["errors"] = [e.formatted for e in errors]
+        if with_data:
+            payload["data"] = result.data
+        if result.extensions:
+            payload["extensions"] = result.extensions
+        return encode(payload, status, media_type, headers)
+
+    def _observe(self, name: str | None, executed: bool, errors: list[GraphQLError]) -> None:
+        if self.on_operation is not None:
+            outcome: Outcome = "rejected" if not executed else "error" if errors else "ok"
+            self.on_operation(name, outcome)
+        if not executed and self.on_rejection is not None:
+            self.on_rejection((_code(errors[0]) or "unknown").lower() if errors else "unknown")

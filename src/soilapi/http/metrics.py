@@ -1,0 +1,196 @@
+"""Prometheus metrics: what operators graph and alert on.
+
+Metric names start with `soilapi_`. Labels come from closed sets (route templates, outcomes,
+reasons chosen by our code) except GraphQL operation names, which clients choose: those are
+capped at `metrics_max_operations` distinct values so nobody can grow the metrics without bound.
+"""
+
+from __future__ import annotations
+
+import re
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+Outcome = Literal["ok", "error", "rejected"]
+"""ok: executed without errors; error: executed, the result has errors; rejected: refused
+before execution (parse or validation error, a limit, rate limiting, a bad HTTP request)."""
+
+ANONYMOUS = "anonymous"
+OTHER = "other"
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_STATEMENT_BUCKETS = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100, 200)
+
+GRAPHQL_REQUESTS = Counter(
+    "soilapi_graphql_requests",
+    "GraphQL requests by operation name and outcome (ok, error, rejected).",
+    ["operation", "outcome"],
+)
+GRAPHQL_DURATION = Histogram(
+    "soilapi_graphql_request_duration_seconds",
+    "Time from receiving a GraphQL request to its last response byte.",
+    ["operation"],
+    buckets=_LATENCY_BUCKETS,
+)
+HTTP_REQUESTS = Counter(
+    "soilapi_http_requests", "HTTP requests by route template and status.", ["route", "status"]
+)
+HTTP_DURATION = Histogram(
+    "soilapi_http_request_duration_seconds",
+    "Time from receiving an HTTP request to its last response byte, by route template.",
+    ["route"],
+    buckets=_LATENCY_BUCKETS,
+)
+IN_PROGRESS = Gauge(
+    "soilapi_http_requests_in_progress",
+    "HTTP requests being handled right now.",
+    multiprocess_mode="livesum",
+)
+SQL_PER_REQUEST = Histogram(
+    "soilapi_sql_statements_per_request",
+    "SQL statements one GraphQL request sent to PostgreSQL (DataLoaders keep it small).",
+    buckets=_STATEMENT_BUCKETS,
+)
+SQL_STATEMENTS = Counter(
+    "soilapi_sql_statements", "SQL statements sent to PostgreSQL while serving requests."
+)
+CACHE_HITS = Counter("soilapi_cache_hits", "Lookups answered from a cache.", ["cache"])
+CACHE_MISSES = Counter("soilapi_cache_misses", "Lookups a cache could not answer.", ["cache"])
+REJECTIONS = Counter(
+    "soilapi_rejected_queries",
+    "Requests refused before execution, by reason (depth, cost, rate_limit, ...).",
+    ["reason"],
+)
+
+
+@dataclass
+class RequestStats:
+    """What the middleware learns about one request while the app handles it."""
+
+    operation: str | None = None
+    outcome: Outcome | None = None
+    statements: int = 0
+
+
+_stats: ContextVar[RequestStats | None] = ContextVar("soilapi_request_stats", default=None)
+
+
+class _OperationLabels:
+    """Maps client-chosen operation names onto a bounded set of label values."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.seen: set[str] = set()
+
+    def label(self, name: str | None) -> str:
+        if not name:
+            return ANONYMOUS
+        if not _NAME.fullmatch(name):
+            return OTHER
+        if name in self.seen:
+            return name
+        if len(self.seen) >= self.limit:
+            return OTHER
+        self.seen.add(name)
+        return name
+
+
+_labels = _OperationLabels(200)
+
+
+def limit_operation_names(limit: int) -> None:
+    """Set how many distinct operation names become labels (the rest count as "other")."""
+    _labels.limit = limit
+
+
+def start_request() -> tuple[RequestStats, Token[RequestStats | None]]:
+    """Open the stats of a new request in this context (called by the middleware)."""
+    stats = RequestStats()
+    return stats, _stats.set(stats)
+
+
+def end_request(token: Token[RequestStats | None]) -> None:
+    """Close the request opened by `start_request`."""
+    _stats.reset(token)
+
+
+def record_operation(name: str | None, outcome: Outcome) -> None:
+    """Report the GraphQL operation a request ran (None when anonymous) and how it ended.
+
+    The endpoint calls this once per GraphQL request; the middleware adds the request's
+    latency and counts it when the response is complete.
+    """
+    stats = _stats.get()
+    label = _labels.label(name)
+    if stats is None:  # outside a request (scripts, tests): count it at once
+        GRAPHQL_REQUESTS.labels(label, outcome).inc()
+        return
+    stats.operation = label
+    stats.outcome = outcome
+
+
+def record_rejection(reason: str) -> None:
+    """Count a request refused before execution; `reason` is a short fixed word like "depth"."""
+    REJECTIONS.labels(reason).inc()
+    stats = _stats.get()
+    if stats is not None:
+        stats.outcome = "rejected"
+        if stats.operation is None:
+            stats.operation = ANONYMOUS
+
+
+def record_cache(cache: str, *, hit: bool) -> None:
+    """Count one lookup in the named cache as a hit or a miss."""
+    (CACHE_HITS if hit else CACHE_MISSES).labels(cache).inc()
+
+
+def finish_graphql(stats: RequestStats, seconds: float, graphql_route: bool) -> None:
+    """Count a finished request in the GraphQL metrics when it was a GraphQL operation."""
+    if graphql_route:
+        SQL_PER_REQUEST.observe(stats.statements)
+    if stats.outcome is None:  # not an operation: GraphiQL's page, a static file, a probe
+        return
+    operation = stats.operation or ANONYMOUS
+    GRAPHQL_REQUESTS.labels(operation, stats.outcome).inc()
+    GRAPHQL_DURATION.labels(operation).observe(seconds)
+
+
+def _count_statement(*_: Any) -> None:
+    stats = _stats.get()
+    if stats is not None:  # migrations, seeding and tests outside a request are not traffic
+        stats.statements += 1
+        SQL_STATEMENTS.inc()
+
+
+def instrument_engine(engine: AsyncEngine) -> None:
+    """Attribute every SQL statement the engine runs to the request that caused it."""
+    target = engine.sync_engine
+    if not event.contains(target, "before_cursor_execute", _count_statement):
+        event.listen(target, "before_cursor_execute", _count_statement)
+
+
+def exposition(multiproc_dir: str | None) -> tuple[bytes, str]:
+    """The metrics page in Prometheus' text format, with its content type.
+
+    With several worker processes each writes its samples under `multiproc_dir`, and the page
+    merges them; otherwise it reads this process' registry.
+    """
+    registry: CollectorRegistry = REGISTRY
+    if multiproc_dir:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)  # type: ignore[no-untyped-call]
+    return generate_latest(registry), CONTENT_TYPE_LATEST
