@@ -11,15 +11,18 @@ fetch, divided by 100. Errors state the limit and carry a code per limit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import strawberry
 from graphql import (
-    SKIP,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -41,7 +44,6 @@ from graphql import (
     SelectionSetNode,
     TypeMetaFieldDef,
     TypeNameMetaFieldDef,
-    ValidationRule,
     ValueNode,
     VariableNode,
     Visitor,
@@ -53,6 +55,7 @@ from graphql import (
 from graphql.validation import MaxIntrospectionDepthRule
 from graphql.validation.rules.max_introspection_depth_rule import MAX_LIST_DEPTH
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 
 from soilapi.graphql.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from soilapi.settings import Settings, get_settings
@@ -368,6 +371,54 @@ def measure(
     return cost, errors
 
 
+_parse = lru_cache(maxsize=256)(lambda query, tokens: parse(query, max_tokens=tokens))
+
+# Validation of distinct documents kept; the parser cache hands back the same DocumentNode for
+# a repeated query text, so the cache hits on it.
+_validate = lru_cache(maxsize=256)(validate_document)
+
+_MEASURED: OrderedDict[tuple[Any, ...], Cost | None] = OrderedDict()
+MEASURED_SIZE = 1024
+
+
+def _memo_key(
+    schema: GraphQLSchema,
+    query: str,
+    variables: Mapping[str, Any] | None,
+    operation_name: str | None,
+    limits: Limits,
+) -> tuple[Any, ...]:
+    frozen = json.dumps(variables or {}, sort_keys=True, default=str)
+    return (id(schema), query, frozen, operation_name, limits)
+
+
+def measured(
+    schema: GraphQLSchema,
+    query: str,
+    document: Callable[[], DocumentNode],
+    variables: Mapping[str, Any] | None,
+    operation_name: str | None,
+    limits: Limits,
+) -> tuple[Cost | None, list[GraphQLError]]:
+    """`measure`, remembered for documents within the limits (bounded LRU).
+
+    The same query text with the same variables always has the same cost, and clients repeat
+    their queries, so the walk runs once per distinct request rather than twice per request
+    (rate limiter, then validation). Refusals are not remembered: they are rare and their
+    errors are mutable objects.
+    """
+    key = _memo_key(schema, query, variables, operation_name, limits)
+    if key in _MEASURED:
+        _MEASURED.move_to_end(key)
+        return _MEASURED[key], []
+    cost, errors = measure(schema, document(), variables, operation_name, limits)
+    if not errors:
+        _MEASURED[key] = cost
+        if len(_MEASURED) > MEASURED_SIZE:
+            _MEASURED.popitem(last=False)
+    return cost, errors
+
+
 def estimate(
     schema: strawberry.Schema,
     query: str,
@@ -381,11 +432,14 @@ def estimate(
     since nothing of it runs.
     """
     limits = limits or Limits.from_settings(get_settings())
+
+    def document() -> DocumentNode:
+        return parse(query, max_tokens=limits.tokens)
+
     try:
-        document = parse(query, max_tokens=limits.tokens)
+        cost, errors = measured(schema._schema, query, document, variables, operation_name, limits)
     except (GraphQLError, RecursionError):
         return Cost()
-    cost, errors = measure(schema._schema, document, variables, operation_name, limits)
     return Cost() if errors or cost is None else cost
 
 
@@ -402,7 +456,17 @@ class QueryLimits(SchemaExtension):
         self.cost: Cost | None = None
 
     def on_parse(self) -> Iterator[None]:
-        self.execution_context.parse_options["max_tokens"] = self.limits.tokens
+        """Parse through a bounded cache; a refused document is left to strawberry's parser.
+
+        Strawberry parses only when no document is set, so a failure here makes it parse
+        again (with the same token limit) and report the syntax error the usual way, which
+        the code below then explains.
+        """
+        context = self.execution_context
+        context.parse_options["max_tokens"] = self.limits.tokens
+        if context.query is not None and context.graphql_document is None:
+            with contextlib.suppress(GraphQLError, RecursionError):
+                context.graphql_document = _parse(context.query, self.limits.tokens)
         yield
         for found in self.execution_context.pre_execution_errors or ():
             self._explain_parse_error(found)
@@ -420,30 +484,31 @@ class QueryLimits(SchemaExtension):
             found.extensions = {"code": "QUERY_TOO_DEEP"}
 
     def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        rules = (
-            IntrospectionDepth if rule is MaxIntrospectionDepthRule else rule
-            for rule in context.validation_rules
-        )
-        context.validation_rules = (*rules, self._rule())
-        yield
+        """Validate (cached per document) and apply the limits, before strawberry validates.
 
-    def _rule(self) -> type[ValidationRule]:
-        extension = self
+        Setting `pre_execution_errors` here makes strawberry skip its own validation. The
+        standard rules depend only on the document, so their result is cached; the limits
+        depend on the variables too (`first: $n`) and come from a memo keyed by both.
+        """
         context = self.execution_context
-
-        class QueryLimitsRule(ValidationRule):
-            def enter_document(self, node: DocumentNode, *_: Any) -> object:
-                schema, limits = self.context.schema, extension.limits
-                cost, errors = measure(
-                    schema, node, context.variables, context.operation_name, limits
+        document = context.graphql_document
+        if document is not None and context.query is not None:
+            rules = tuple(
+                IntrospectionDepth if rule is MaxIntrospectionDepthRule else rule
+                for rule in context.validation_rules
+            )
+            errors = list(_validate(context.schema._schema, document, rules))
+            if not errors:
+                self.cost, errors = measured(
+                    context.schema._schema,
+                    context.query,
+                    lambda: document,
+                    context.variables,
+                    context.operation_name,
+                    self.limits,
                 )
-                extension.cost = cost
-                for found in errors:
-                    self.report_error(found)
-                return SKIP
-
-        return QueryLimitsRule
+            context.pre_execution_errors = errors
+        yield
 
     def get_results(self) -> dict[str, Any]:
         return {} if self.cost is None else {"cost": self.cost.as_extension()}

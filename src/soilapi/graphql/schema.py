@@ -458,5 +458,10 @@ class Query:
 schema = strawberry.Schema(
     query=Query,
     types=[*ENTITY_TYPES, SourceDocument],
-    extensions=[ErrorCodes, QueryLimits, HideSuggestions, ExecutionTimeout],
+    extensions=[
+        ErrorCodes,
+        QueryLimits,  # parses and validates through bounded caches, then applies the limits
+        HideSuggestions,
+        ExecutionTimeout,
+    ],
 )

@@ -23,6 +23,7 @@ from soilapi.repositories.paging import (
     ColumnElement,
     Slice,
     Window,
+    any_of,
     count_per_parent,
     fetch_page,
     fetch_pages_per_parent,
@@ -44,14 +45,14 @@ async def entities_by_ids(reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid
     """Load entities of any kind, with their detail columns, in one statement."""
     if not ids:
         return {}
-    rows = await reader.scalars(sa.select(ANY_ENTITY).where(ANY_ENTITY.id.in_(set(ids))))
+    rows = await reader.scalars(sa.select(ANY_ENTITY).where(any_of(ANY_ENTITY.id, ids)))
     return {row.id: row for row in rows}
 
 
 async def ids_by_slugs(reader: Reader, slugs: Sequence[str]) -> dict[str, uuid.UUID]:
     """Map slugs to entity ids."""
     rows = await reader.execute(
-        sa.select(m.Entity.slug, m.Entity.id).where(m.Entity.slug.in_(set(slugs)))
+        sa.select(m.Entity.slug, m.Entity.id).where(any_of(m.Entity.slug, slugs))
     )
     return {row[0]: row[1] for row in rows.all()}
 
@@ -61,7 +62,7 @@ async def ids_by_column(
 ) -> dict[Any, uuid.UUID]:
     """Map values of a unique lookup column (code, label, symbol, target) to entity ids."""
     table = column.table
-    rows = await reader.execute(sa.select(column, table.c.id).where(column.in_(set(values))))
+    rows = await reader.execute(sa.select(column, table.c.id).where(any_of(column, values)))
     return {row[0]: row[1] for row in rows.all()}
 
 
@@ -119,11 +120,11 @@ def _conditions(f: EntityFilter) -> list[ColumnElement]:
     model: Any = m.DETAIL_MODELS[f.kind]
     where: list[ColumnElement] = [m.Entity.kind == f.kind]
     if f.categories:
-        where.append(model.category.in_(f.categories))
+        where.append(any_of(model.category, f.categories))
     if f.countries:
-        where.append(m.Entity.country_code.in_(f.countries))
+        where.append(any_of(m.Entity.country_code, f.countries))
     if f.org_classes:
-        where.append(model.org_class.in_(f.org_classes))
+        where.append(any_of(model.org_class, f.org_classes))
     if f.international is not None:
         where.append(model.is_international_org.is_(f.international))
     if f.start_from:
@@ -134,9 +135,9 @@ def _conditions(f: EntityFilter) -> list[ColumnElement]:
         escaped = f.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         where.append(m.Entity.name.ilike(f"%{escaped}%", escape="\\"))
     if f.goal_letters:
-        where.append(model.goal_letter.in_(f.goal_letters))
+        where.append(any_of(model.goal_letter, f.goal_letters))
     if f.owner_ids:
-        where.append(model.owner_id.in_(f.owner_ids))
+        where.append(any_of(model.owner_id, f.owner_ids))
     if f.facility_kind:
         block = sa.select(m.FacilityBlock.id).where(
             m.FacilityBlock.facility_kind == f.facility_kind
@@ -152,7 +153,7 @@ def _agreements_with(f: EntityFilter) -> sa.Select[Any]:
     i = m.AgreementInstrument
     stmt = sa.select(i.agreement_id)
     if f.instrument_types:
-        stmt = stmt.where(i.instrument_type.in_(f.instrument_types))
+        stmt = stmt.where(any_of(i.instrument_type, f.instrument_types))
     if f.active_on:
         start = sa.func.coalesce(i.start_date, i.signed_date)
         end = sa.func.coalesce(i.end_date, sa.literal(FAR_FUTURE))
@@ -193,7 +194,7 @@ def _relation_parts(
 ) -> tuple[ColumnElement, ColumnElement, list[ColumnElement]]:
     r = m.Relation
     parent, other = (r.object_id, r.subject_id) if spec.incoming else (r.subject_id, r.object_id)
-    where: list[ColumnElement] = [r.predicate.in_(spec.predicates)]
+    where: list[ColumnElement] = [any_of(r.predicate, spec.predicates)]
     return parent, other, where
 
 
@@ -222,7 +223,7 @@ async def relations_count(
 
 async def relations_by_ids(reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, m.Relation]:
     """Load relation rows by id."""
-    rows = await reader.scalars(sa.select(m.Relation).where(m.Relation.id.in_(set(ids))))
+    rows = await reader.scalars(sa.select(m.Relation).where(any_of(m.Relation.id, ids)))
     return {row.id: row for row in rows}
 
 
@@ -315,7 +316,7 @@ async def attached_count(
 async def attached_by_ids(reader: Reader, what: str, ids: Sequence[uuid.UUID]) -> dict[Any, Any]:
     """Load attached rows of one table by id."""
     model: Any = ATTACHED[what][0]
-    rows = await reader.scalars(sa.select(model).where(model.id.in_(set(ids))))
+    rows = await reader.scalars(sa.select(model).where(any_of(model.id, ids)))
     return {row.id: row for row in rows}
 
 
@@ -323,9 +324,7 @@ async def source_documents_by_ids(
     reader: Reader, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, m.SourceDocument]:
     """Load source documents by id."""
-    rows = await reader.scalars(
-        sa.select(m.SourceDocument).where(m.SourceDocument.id.in_(set(ids)))
-    )
+    rows = await reader.scalars(sa.select(m.SourceDocument).where(any_of(m.SourceDocument.id, ids)))
     return {row.id: row for row in rows}
 
 
@@ -346,14 +345,18 @@ def _tree(parents: Sequence[uuid.UUID], upward: bool) -> sa.CTE:
             near.label("root"), far.label("node"), sa.literal(1).label("depth"),
             r.predicate.label("via"),
         )
-        .where(near.in_(parents), r.predicate.in_(HIERARCHY), r.rank != vocab.Rank.DEPRECATED)
+        .where(
+            any_of(near, parents),
+            any_of(r.predicate, HIERARCHY),
+            r.rank != vocab.Rank.DEPRECATED,
+        )
         .cte("tree", recursive=True)
     )  # fmt: skip
     step = (
         sa.select(seed.c.root, far, seed.c.depth + 1, r.predicate)
         .join(r, near == seed.c.node)
         .where(
-            r.predicate.in_(HIERARCHY),
+            any_of(r.predicate, HIERARCHY),
             r.rank != vocab.Rank.DEPRECATED,
             seed.c.depth < MAX_TREE_DEPTH,
         )
