@@ -93,7 +93,10 @@ class Api:
 @pytest.fixture(scope="session")
 async def api(engine: AsyncEngine) -> AsyncIterator[Api]:
     """GraphQL over HTTP against the seeded database, like a real client."""
-    app = create_app(Settings(database_url="postgresql://unused"), engine=engine)
+    # Behaviour tests execute every request (statement counts, errors); the response cache
+    # has tests of its own in tests/http/test_response_cache.py.
+    settings = Settings(database_url="postgresql://unused", response_cache_enabled=False)
+    app = create_app(settings, engine=engine)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield Api(http, StatementCounter(engine))

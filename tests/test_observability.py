@@ -45,7 +45,9 @@ NESTED = (
 
 def observed_app(engine: AsyncEngine, **overrides: Any) -> FastAPI:
     """The API as `soilapi serve` builds it, plus observability, on the test engine."""
-    settings = Settings(database_url="postgresql://unused", **overrides)
+    settings = Settings(
+        database_url="postgresql://unused", response_cache_enabled=False, **overrides
+    )
     app = create_app(settings, engine=engine)
     install_observability(app, settings)
     return app

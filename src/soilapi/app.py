@@ -16,12 +16,14 @@ from soilapi.graphql.context import Context
 from soilapi.graphql.explorer import DEFAULT_STATIC_PREFIX, explorer_html, mount_explorer_static
 from soilapi.graphql.limits import estimate
 from soilapi.graphql.schema import schema
-from soilapi.http.endpoint import GraphQLEndpoint
+from soilapi.http.endpoint import Caching, GraphQLEndpoint
 from soilapi.http.endpoint_params import Code, Limits, Params, Problem
-from soilapi.http.metrics import record_operation, record_rejection
+from soilapi.http.metrics import record_cache, record_operation, record_rejection
 from soilapi.http.observability import install_observability
+from soilapi.repositories.cache import data_version
 from soilapi.services.ratelimit import RateLimitUnavailable, charge, client_key
 from soilapi.services.ratelimit import headers as rate_headers
+from soilapi.services.response_cache import ResponseCache
 from soilapi.settings import Settings, get_settings
 
 log = logging.getLogger("soilapi.app")
@@ -69,6 +71,18 @@ def graphiql_page(request: Request) -> str:
     return explorer_html(
         endpoint=request.url.path, static_prefix=DEFAULT_STATIC_PREFIX, default_query=EXAMPLE_QUERY
     )
+
+
+def caching(settings: Settings) -> Caching | None:
+    """The response cache, keyed by the data version read in each request's snapshot."""
+    if not settings.response_cache_enabled:
+        return None
+    store = ResponseCache(settings.response_cache_max_entries, settings.response_cache_max_bytes)
+
+    async def version(context: Context) -> int:
+        return await data_version(context.reader)
+
+    return Caching(store, version, lambda hit: record_cache("responses", hit=hit))
 
 
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
@@ -136,6 +150,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         on_operation=record_operation,
         on_rejection=record_rejection,
         admit=admit if settings.rate_limit_enabled else None,
+        caching=caching(settings),
     )
     # An ASGI app as the route's endpoint takes every method, so the endpoint itself answers
     # PUT, DELETE ... with a GraphQL-shaped 405 and an Allow header.

@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     execution_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Stop executing a query after this long (code TIMEOUT)."
     )
+    # Response cache: repeated reads answered from memory while the data version stands.
+    response_cache_enabled: bool = Field(
+        default=True,
+        description="Answer repeated identical queries from memory; an entry is used only "
+        "while the data version it was computed at is current, so answers are never stale.",
+    )
+    response_cache_max_entries: int = Field(
+        default=2000, ge=1, description="Most responses kept per process."
+    )
+    response_cache_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, description="Most bytes of responses kept per process."
+    )
     # Rate limiting: a token bucket per client, kept in PostgreSQL for every process.
     rate_limit_enabled: bool = Field(
         default=True, description="Charge each request's cost to its client's bucket."

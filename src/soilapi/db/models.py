@@ -465,4 +465,5 @@ DETAIL_MODELS: dict[vocab.EntityKind, type[Entity]] = {
     vocab.EntityKind.SDG_TARGET: SdgTarget,
 }
 
+from soilapi.db.cache import DataVersion  # noqa: E402, F401 - on Base.metadata for alembic
 from soilapi.db.ratelimit import RateLimitBucket  # noqa: E402, F401 - on Base.metadata for alembic

@@ -1,14 +1,17 @@
 """Engine creation and the per-request database handle."""
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.sql import Executable
 
 from soilapi.settings import Settings, normalise_url
+
+T = TypeVar("T")
 
 
 def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
@@ -46,6 +49,16 @@ class StatementCounter:
         self.count += 1
 
 
+def _unreachable(exc: DBAPIError) -> bool:
+    """True when the error means no connection could be made (not a bad statement)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError | TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class Reader:
     """One snapshot-consistent session per request, safe for concurrent resolvers.
 
@@ -57,13 +70,29 @@ class Reader:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._lock = asyncio.Lock()
+        # Set when the database could not be reached during this request: later statements
+        # fail at once with the same error instead of waiting for the connect timeout again.
+        self.fault: BaseException | None = None
 
     async def execute(self, stmt: Executable) -> Any:
         """Run one statement under the request's lock; returns the buffered Result."""
         async with self._lock:
-            return await self.session.execute(stmt)
+            return await self._guard(self.session.execute(stmt))
 
     async def scalars(self, stmt: Executable) -> Sequence[Any]:
         """Run one statement and return the first column of every row."""
         async with self._lock:
-            return (await self.session.scalars(stmt)).all()
+            return (await self._guard(self.session.scalars(stmt))).all()
+
+    async def _guard(self, pending: Awaitable[T]) -> T:
+        if self.fault is not None:
+            close = getattr(pending, "close", None)
+            if close is not None:
+                close()  # never awaited: the coroutine must not warn
+            raise self.fault
+        try:
+            return await pending
+        except (DBAPIError, OSError) as exc:
+            if isinstance(exc, OSError) or exc.connection_invalidated or _unreachable(exc):
+                self.fault = exc
+            raise

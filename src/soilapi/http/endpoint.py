@@ -15,6 +15,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from graphql import GraphQLError, OperationDefinitionNode, parse
@@ -30,6 +31,7 @@ from soilapi.errors import ErrorCode
 from soilapi.graphql.errors import classify
 from soilapi.http.endpoint_media import GRAPHQL_RESPONSE_JSON, JSON, accepts_html, negotiate
 from soilapi.http.endpoint_params import Code, Limits, Params, Problem, read_params
+from soilapi.services.response_cache import ResponseCache
 
 log = logging.getLogger("soilapi.http")
 
@@ -37,6 +39,17 @@ Outcome = Literal["ok", "error", "rejected"]
 OnOperation = Callable[[str | None, Outcome], None]
 OnRejection = Callable[[str], None]
 Admit = Callable[[Request, Params], Awaitable[Mapping[str, str]]]
+
+
+@dataclass(frozen=True)
+class Caching:
+    """The response cache and how to read the data version in a request's context."""
+
+    store: ResponseCache
+    version: Callable[[Any], Awaitable[int]]
+    on_lookup: Callable[[bool], None] | None = None
+
+
 ContextFactory = Callable[[Request], AbstractAsyncContextManager[Any]]
 
 OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
@@ -129,6 +142,11 @@ def encode(
     )
 
 
+def _cacheable(result: ExecutionResult, response: Response) -> bool:
+    """Only complete successes are remembered: errors may be passing (timeouts, outages)."""
+    return response.status_code == 200 and not result.errors and result.data is not None
+
+
 class GraphQLEndpoint:
     """The /graphql handler: an ASGI app that answers every HTTP method itself."""
 
@@ -143,13 +161,15 @@ class GraphQLEndpoint:
         on_operation: OnOperation | None = None,
         on_rejection: OnRejection | None = None,
         admit: Admit | None = None,
+        caching: Caching | None = None,
     ) -> None:
         """`context` opens the per-request context; `ide` renders GraphiQL's page (None: off).
 
         `on_operation` and `on_rejection` let metrics see each request's operation name and
         outcome, and the reason a request was refused (an error code in lower case). `admit`
         decides, before execution, whether a well-formed request may run (rate limiting): it
-        raises Problem to refuse, or returns headers to add to the response.
+        raises Problem to refuse, or returns headers to add to the response. `caching` answers
+        repeated reads from memory when the data version has not moved.
         """
         self.schema = schema
         self.context = context
@@ -159,6 +179,7 @@ class GraphQLEndpoint:
         self.on_operation = on_operation
         self.on_rejection = on_rejection
         self.admit = admit
+        self.caching = caching
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry: mounted as an app, the route lets every method through to `handle`."""
@@ -209,8 +230,12 @@ class GraphQLEndpoint:
         except Problem as refused:
             return self._refuse(refused, media_type)
         allowed = _GET_ONLY if request.method == "GET" else _POST_ONLY
+        key: str | None = None
         try:
             async with self.context(request) as context:
+                key, body = await self._lookup(context, params)
+                if body is not None:
+                    return self._cached(body, media_type, params.operation_name, extra)
                 result = await self.schema.execute(
                     params.query,
                     variable_values=params.variables,
@@ -234,7 +259,43 @@ class GraphQLEndpoint:
                 else "The document holds no operation to run."
             )
             result = _request_error(message, OPERATION_RESOLUTION_FAILURE)
-        return self._respond(result, media_type, params.operation_name, extra)
+        response = self._respond(result, media_type, params.operation_name, extra)
+        if key is not None and self.caching is not None and _cacheable(result, response):
+            self.caching.store.put(key, bytes(response.body))
+        return response
+
+    async def _lookup(self, context: Any, params: Params) -> tuple[str | None, bytes | None]:
+        """The cache key for this request in its snapshot, and the remembered body if any.
+
+        If the version cannot be read the request runs uncached: a query that needs the
+        database then reports the fault (at once: the request's reader remembers it), and
+        one that does not (`{ __typename }`) still answers.
+        """
+        if self.caching is None:
+            return None, None
+        try:
+            version = await self.caching.version(context)
+        except Exception:
+            log.debug("data version unreadable; answering without the cache", exc_info=True)
+            return None, None
+        key = ResponseCache.key(version, params.query, params.variables, params.operation_name)
+        body = self.caching.store.get(key)
+        if self.caching.on_lookup is not None:
+            self.caching.on_lookup(body is not None)
+        return key, body
+
+    def _cached(
+        self, body: bytes, media_type: str, name: str | None, extra: Mapping[str, str]
+    ) -> Response:
+        """A remembered successful answer, sent as the client's media type."""
+        self._observe(name, True, [])
+        headers = {
+            "content-type": f"{media_type}; charset=utf-8",
+            "vary": "Accept",
+            "x-cache": "hit",
+            **extra,
+        }
+        return Response(body, 200, headers=headers)
 
     def _refuse(self, problem: Problem, media_type: str) -> Response:
         """A request refused before GraphQL ran: no `data`, the problem's status and headers."""

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from soilapi.db import models
 from soilapi.db.base import stable_id
+from soilapi.repositories.cache import bump_data_version
 from soilapi.seed.dataset import (
     ATTRS,
     Dataset,
@@ -269,6 +270,9 @@ async def load(conn: AsyncConnection, ds: Dataset) -> list[TableReport]:
         reports[name].inserted = len(new)
         reports[name].updated = len(changed)
     if any(r.inserted or r.updated or r.deleted for r in reports.values()):
+        # Every cached response was computed from the old data: retire them all, atomically
+        # with this write (see services/response_cache.py).
+        await bump_data_version(conn)
         # Fresh statistics, so the planner sees the real (small) tables right away instead
         # of waiting for autovacuum.
         for name in order:

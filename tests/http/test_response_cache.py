@@ -1,0 +1,72 @@
+"""The response cache: repeated reads come from memory, and never outlive the data."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from soilapi.app import create_app
+from soilapi.repositories.cache import bump_data_version
+from soilapi.settings import Settings
+
+GSP_NAME = "query($slug: String!) { organization(slug: $slug) { name } }"
+
+
+@pytest.fixture
+async def http(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(database_url="postgresql://unused", rate_limit_enabled=False)
+    app = create_app(settings, engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+async def ask(http: httpx.AsyncClient, slug: str) -> httpx.Response:
+    body = {"query": GSP_NAME, "variables": {"slug": slug}}
+    return await http.post("/graphql", json=body)
+
+
+async def test_a_repeated_query_is_answered_from_memory(http: httpx.AsyncClient) -> None:
+    first, second = await ask(http, "gsp"), await ask(http, "gsp")
+    assert "x-cache" not in first.headers
+    assert second.headers["x-cache"] == "hit"
+    assert second.json() == first.json()
+    assert second.json()["data"]["organization"]["name"] == "Global Soil Partnership"
+    other = await ask(http, "esp")  # other variables: another entry
+    assert "x-cache" not in other.headers
+    assert other.json()["data"]["organization"]["name"] == "European Soil Partnership"
+
+
+async def test_a_write_retires_every_cached_answer(
+    http: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await ask(http, "gsp")
+    assert (await ask(http, "gsp")).headers["x-cache"] == "hit"
+    rename = sa.text("UPDATE entities SET name = :name WHERE slug = 'gsp'")
+    try:
+        # Another process writes: it changes the data and bumps the version in one transaction.
+        async with engine.begin() as conn:
+            await conn.execute(rename, {"name": "Renamed for the test"})
+            await bump_data_version(conn)
+        fresh = await ask(http, "gsp")
+        assert "x-cache" not in fresh.headers
+        assert fresh.json()["data"]["organization"]["name"] == "Renamed for the test"
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(rename, {"name": "Global Soil Partnership"})
+            await bump_data_version(conn)
+    assert (await ask(http, "gsp")).json()["data"]["organization"]["name"] == (
+        "Global Soil Partnership"
+    )
+
+
+async def test_answers_with_errors_are_not_cached(http: httpx.AsyncClient) -> None:
+    query = '{ organizations(after: "not-a-cursor") { totalCount } }'
+    for _ in range(2):
+        answer = await http.post("/graphql", json={"query": query})
+        assert answer.json()["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
+        assert "x-cache" not in answer.headers
