@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import strawberry
@@ -42,8 +44,15 @@ def relation_spec(predicates: list[Any] | None, incoming: bool) -> RelationList:
     return RelationList(predicates=tuple(sorted(set(chosen))), incoming=incoming)
 
 
-def attached_list(what: str, node: str, description: str) -> Any:
-    """A paged list of rows attached to the record (sources, names, quantities...)."""
+Fetch = Callable[[AnyInfo, uuid.UUID, PageArgs], Awaitable[Connection[Any]]]
+
+
+def paged_field(fetch: Fetch, node: str, description: str, module: str = __name__) -> Any:
+    """A connection field with the four Relay arguments, answered by `fetch(info, id, page)`.
+
+    `node` names the item type as a string, resolved when the schema is built in `module`
+    (the caller's), so types can point at each other in any order.
+    """
 
     async def resolver(
         root: Parent[m.Entity],
@@ -53,10 +62,18 @@ def attached_list(what: str, node: str, description: str) -> Any:
         last: Last = None,
         before: Before = None,
     ) -> Any:
-        return await resolve.attached(info, root.id, what, page(first, after, last, before))
+        return await fetch(info, root.id, page(first, after, last, before))
 
     resolver.__annotations__["return"] = f"Connection[{node}]"
+    resolver.__module__ = module
     return strawberry.field(resolver=resolver, description=description)
+
+
+def attached_list(what: str, node: str, description: str) -> Any:
+    """A paged list of rows attached to the record (sources, names, quantities...)."""
+    return paged_field(
+        lambda info, parent, args: resolve.attached(info, parent, what, args), node, description
+    )
 
 
 @strawberry.interface(

@@ -15,7 +15,7 @@ from soilapi.db import models as m
 from soilapi.graphql import enums, resolve
 from soilapi.graphql.pagination import After, Before, Connection, First, Last
 from soilapi.graphql.resolve import AnyInfo
-from soilapi.graphql.types.entity import Entity, page
+from soilapi.graphql.types.entity import Entity, page, paged_field
 from soilapi.graphql.types.values import PartialDate, partial
 from soilapi.repositories.entities import ChildList, Order, RelationList
 from soilapi.vocab import EntityKind as K
@@ -34,19 +34,12 @@ def _in(*predicates: P) -> RelationList:
 
 def rel_list(spec: RelationList, node: str, description: str) -> Any:
     """A paged list of records linked by relations of the given types."""
-
-    async def resolver(
-        root: Parent[m.Entity],
-        info: AnyInfo,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Any:
-        return await resolve.related(info, root.id, spec, page(first, after, last, before))
-
-    resolver.__annotations__["return"] = f"Connection[{node}]"
-    return strawberry.field(resolver=resolver, description=description)
+    return paged_field(
+        lambda info, parent, args: resolve.related(info, parent, spec, args),
+        node,
+        description,
+        __name__,
+    )
 
 
 def rel_one(spec: RelationList, node: str, description: str) -> Any:
@@ -61,19 +54,12 @@ def rel_one(spec: RelationList, node: str, description: str) -> Any:
 
 def fk_list(spec: ChildList, node: str, description: str) -> Any:
     """A paged list of records that belong to this one through a foreign key."""
-
-    async def resolver(
-        root: Parent[m.Entity],
-        info: AnyInfo,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Any:
-        return await resolve.children(info, root.id, spec, page(first, after, last, before))
-
-    resolver.__annotations__["return"] = f"Connection[{node}]"
-    return strawberry.field(resolver=resolver, description=description)
+    return paged_field(
+        lambda info, parent, args: resolve.children(info, parent, spec, args),
+        node,
+        description,
+        __name__,
+    )
 
 
 def fk_one(column: str, node: str, description: str, *, required: bool = False) -> Any:
