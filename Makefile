@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run test lint typecheck schema schema-check migration clean
+.PHONY: help install run test lint typecheck schema schema-check migration clean bench bench-smoke
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,8 +35,8 @@ test: install lint typecheck ## Run every check: ruff, mypy, then the whole pyte
 	$(BIN)/python -m pytest
 
 lint: install ## ruff check and format check
-	$(BIN)/ruff check src tests migrations
-	$(BIN)/ruff format --check src tests migrations
+	$(BIN)/ruff check src tests migrations bench
+	$(BIN)/ruff format --check src tests migrations bench
 
 typecheck: install ## mypy --strict on src/
 	$(BIN)/mypy
@@ -46,6 +46,13 @@ schema: install ## Rewrite schema.graphql from the code
 
 migration: install ## Autogenerate a migration: make migration m="what changed" (needs DATABASE_URL)
 	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+bench: install ## Benchmark soilapi against the raw-SQL floor and PostGraphile (options: ARGS="--scales 1,10 --duration 5")
+	$(UV) sync --frozen --python $(PYTHON) --group bench
+	$(BIN)/python -m bench $(ARGS)
+
+bench-smoke: install ## Keep the benchmark working: scale 1, 1 s per operation, floor and soilapi only
+	$(BIN)/python -m bench --smoke $(ARGS)
 
 clean: ## Stop the private PostgreSQL and remove generated folders
 	-$(BIN)/python -m soilapi.devdb stop --dir .pgdata

@@ -1,0 +1,5 @@
+"""`python -m bench.floor --dsn ... --port ...`."""
+
+from bench.floor.app import main
+
+main()

@@ -1,0 +1,53 @@
+"""The fixed suite: six operations, each a `.graphql` file in operations/ (soilapi's) and, where
+PostGraphile's schema differs, in operations/postgraphile/ (see bench/README.md for the mapping).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+OPERATIONS_DIR = Path(__file__).parent / "operations"
+# soilapi runs twice: with its response cache off (the work of every request) and on (warm).
+TARGETS = ("floor", "soilapi", "soilapi-cached", "postgraphile")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the suite."""
+
+    name: str
+    title: str
+
+    def document(self, target: str) -> str:
+        """The GraphQL document a target is sent (all but PostGraphile get soilapi's)."""
+        own = OPERATIONS_DIR / "postgraphile" / f"{self.name}.graphql"
+        if target != "postgraphile":
+            own = OPERATIONS_DIR / f"{self.name}.graphql"
+        path = own if own.is_file() else OPERATIONS_DIR / f"{self.name}.graphql"
+        return path.read_text(encoding="utf-8")
+
+    def body(self, target: str, variables: dict[str, Any] | None = None) -> bytes:
+        """The POST body of one request."""
+        payload: dict[str, Any] = {"query": self.document(target)}
+        if variables:
+            payload["variables"] = variables
+        return json.dumps(payload).encode()
+
+
+OPERATIONS = (
+    Operation("list_filtered", "first page of a filtered list (20 German organisations)"),
+    Operation("deep_traversal", "GSP → children → children, each with its sources"),
+    Operation("facilities_agreements", "4p1000 facilities → objectives → task forces + agreements"),
+    Operation("node_lookups", "50 records by global ID"),
+    Operation("per_parent_pages", "50 networks x first 10 agreements each"),
+    Operation("introspection", "the standard introspection query"),
+)
+BY_NAME = {op.name: op for op in OPERATIONS}
+
+
+def introspection_document() -> str:
+    """graphql-core's standard introspection query, as stored in operations/."""
+    return BY_NAME["introspection"].document("soilapi")
