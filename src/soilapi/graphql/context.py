@@ -70,6 +70,9 @@ class Loaders:
         self.relations_page: DataLoader[tuple[Any, uuid.UUID], Slice] = grouped(
             lambda g, ids: repo.relations_page(r, g[0], ids, g[1])
         )
+        self.related_page: DataLoader[tuple[Any, uuid.UUID], Slice] = grouped(
+            lambda g, ids: repo.relations_page(r, g[0], ids, g[1], other_end=True)
+        )
         self.relations_count: DataLoader[tuple[Any, uuid.UUID], int] = grouped(
             lambda spec, ids: repo.relations_count(r, spec, ids)
         )

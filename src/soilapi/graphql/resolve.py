@@ -38,10 +38,8 @@ async def related(
     """Entities at the other end of a parent's relations, paged per parent."""
     tag = _relation_tag(spec)
     l = loaders(info)  # noqa: E741 - short local for the request's loaders
-    page = await l.relations_page.load(((spec, window(args, tag)), parent))
-    relations = await l.relation.load_many(page.rows)
-    others = [r.subject_id if spec.incoming else r.object_id for r in relations if r]
-    nodes = await l.entity.load_many(others)
+    page = await l.related_page.load(((spec, window(args, tag)), parent))
+    nodes = await l.entity.load_many(page.rows)
     return connection(tag, page, nodes, lambda: l.relations_count.load((spec, parent)))
 
 

@@ -199,9 +199,18 @@ def _relation_parts(
 
 
 async def relations_page(
-    reader: Reader, spec: RelationList, parents: Sequence[uuid.UUID], window: Window
+    reader: Reader,
+    spec: RelationList,
+    parents: Sequence[uuid.UUID],
+    window: Window,
+    *,
+    other_end: bool = False,
 ) -> dict[uuid.UUID, Slice]:
-    """Relation rows per parent, ordered by ordinal, then the other end's name."""
+    """Relation rows per parent, ordered by ordinal, then the other end's name.
+
+    With `other_end` the rows are the ids of the entities at the other end, so a typed
+    traversal needs no second statement to read the relations themselves.
+    """
     parent, other, where = _relation_parts(spec)
     r = m.Relation
     sort = [
@@ -210,7 +219,8 @@ async def relations_page(
         r.id,
     ]
     from_ = sa.join(r.__table__, m.Entity.__table__, m.Entity.id == other)
-    return await fetch_pages_per_parent(reader, parent, parents, r.id, sort, where, window, from_)
+    value = other if other_end else r.id
+    return await fetch_pages_per_parent(reader, parent, parents, value, sort, where, window, from_)
 
 
 async def relations_count(
