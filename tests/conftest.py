@@ -19,9 +19,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from soilapi import devdb
-from soilapi.app import create_app
+from soilapi.app import create_app, read_sessions
 from soilapi.cli import migrate
-from soilapi.db.session import StatementCounter, create_engine
+from soilapi.db.session import Reader, StatementCounter, create_engine
+from soilapi.graphql.context import Context
+from soilapi.graphql.schema import build_schema
 from soilapi.seed.dataset import load_dataset
 from soilapi.seed.loader import load
 from soilapi.settings import Settings, normalise_url
@@ -65,12 +67,31 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+# graphql-core's own executor: every answer of the `api` client is compared with its answer.
+REFERENCE = build_schema(executor=None)
+
+
+def _error_keys(errors: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """What must match between executors: path, code, and the message unless masked."""
+    keys = []
+    for error in errors:
+        code = (error.get("extensions") or {}).get("code")
+        message = None if code == "INTERNAL_ERROR" else error["message"]
+        keys.append((tuple(error.get("path") or ()), code, message))
+    return sorted(keys, key=repr)
+
+
 @dataclass
 class Api:
-    """A client that posts GraphQL and counts the SQL statements each request runs."""
+    """A client that posts GraphQL and counts the SQL statements each request runs.
+
+    Each answer is checked against graphql-core's executor on the same data, so every query of
+    the suite also tests that the fast executor (soilapi.graphql.executor) answers the same.
+    """
 
     http: httpx.AsyncClient
     counter: StatementCounter
+    engine: AsyncEngine
     last_statements: int = 0
 
     async def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -80,7 +101,19 @@ class Api:
         self.last_statements = self.counter.count - before
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
+        await self._compare(query, variables, body)
         return body
+
+    async def _compare(
+        self, query: str, variables: dict[str, Any] | None, body: dict[str, Any]
+    ) -> None:
+        async with read_sessions(self.engine)() as session:
+            expected = await REFERENCE.execute(
+                query, variable_values=variables, context_value=Context(Reader(session))
+            )
+        assert body.get("data") == expected.data, "the fast executor answered otherwise"
+        reference_errors = [e.formatted for e in expected.errors or ()]
+        assert _error_keys(body.get("errors") or []) == _error_keys(reference_errors)
 
     async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run a query that must succeed; return its data."""
@@ -99,7 +132,7 @@ async def api(engine: AsyncEngine) -> AsyncIterator[Api]:
     app = create_app(settings, engine=engine)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield Api(http, StatementCounter(engine))
+        yield Api(http, StatementCounter(engine), engine)
 
 
 def run_sync(func: Any, *args: Any) -> Any:

@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from soilapi.db import models as m
 from soilapi.db.session import Reader
 from soilapi.repositories import entities as repo
 from soilapi.repositories.paging import Slice, Window
+from soilapi.repositories.records import Record
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -55,16 +55,16 @@ class Loaders:
 
     def __init__(self, reader: Reader) -> None:
         r = reader
-        self.entity: DataLoader[uuid.UUID, m.Entity | None] = by_id(
+        self.entity: DataLoader[uuid.UUID, Record | None] = by_id(
             lambda ids: repo.entities_by_ids(r, ids)
         )
-        self.relation: DataLoader[uuid.UUID, m.Relation | None] = by_id(
+        self.relation: DataLoader[uuid.UUID, Record | None] = by_id(
             lambda ids: repo.relations_by_ids(r, ids)
         )
         self.slug: DataLoader[str, uuid.UUID | None] = by_id(
             lambda slugs: repo.ids_by_slugs(r, slugs)
         )
-        self.source_document: DataLoader[uuid.UUID, m.SourceDocument | None] = by_id(
+        self.source_document: DataLoader[uuid.UUID, Record | None] = by_id(
             lambda ids: repo.source_documents_by_ids(r, ids)
         )
         self.relations_page: DataLoader[tuple[Any, uuid.UUID], Slice] = grouped(

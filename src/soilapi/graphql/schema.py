@@ -11,6 +11,7 @@ from soilapi.errors import InvalidInput
 from soilapi.graphql import enums, resolve
 from soilapi.graphql import ids as global_ids
 from soilapi.graphql.errors import ErrorCodes
+from soilapi.graphql.executor import LevelExecutor
 from soilapi.graphql.limits import ExecutionTimeout, HideSuggestions, QueryLimits
 from soilapi.graphql.pagination import After, Before, Connection, First, Last
 from soilapi.graphql.resolve import AnyInfo
@@ -455,13 +456,19 @@ class Query:
         return await _all_docs(info.context.reader)  # type: ignore[return-value]
 
 
-schema = strawberry.Schema(
-    query=Query,
-    types=[*ENTITY_TYPES, SourceDocument],
-    extensions=[
-        ErrorCodes,
-        QueryLimits,  # parses and validates through bounded caches, then applies the limits
-        HideSuggestions,
-        ExecutionTimeout,
-    ],
-)
+def build_schema(executor: type[LevelExecutor] | None = LevelExecutor) -> strawberry.Schema:
+    """The schema; tests build one with graphql-core's own executor to compare answers."""
+    return strawberry.Schema(
+        query=Query,
+        types=[*ENTITY_TYPES, SourceDocument],
+        execution_context_class=executor,
+        extensions=[
+            ErrorCodes,
+            QueryLimits,  # parses and validates through bounded caches, then applies the limits
+            HideSuggestions,
+            ExecutionTimeout,
+        ],
+    )
+
+
+schema = build_schema()

@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import with_polymorphic
 
 from soilapi import vocab
 from soilapi.db import models as m
@@ -28,8 +27,14 @@ from soilapi.repositories.paging import (
     fetch_page,
     fetch_pages_per_parent,
 )
+from soilapi.repositories.records import (
+    ATTACHED_READERS,
+    ENTITIES,
+    RELATIONS,
+    SOURCE_DOCUMENTS,
+    Record,
+)
 
-ANY_ENTITY = with_polymorphic(m.Entity, "*")
 FAR_FUTURE = date(9999, 12, 31)
 
 # Relations that make up the organisational tree (parent, children, ancestors, descendants).
@@ -41,12 +46,11 @@ HIERARCHY = (
 MAX_TREE_DEPTH = 16
 
 
-async def entities_by_ids(reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, m.Entity]:
+async def entities_by_ids(reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Record]:
     """Load entities of any kind, with their detail columns, in one statement."""
     if not ids:
         return {}
-    rows = await reader.scalars(sa.select(ANY_ENTITY).where(any_of(ANY_ENTITY.id, ids)))
-    return {row.id: row for row in rows}
+    return ENTITIES.wrap((await reader.execute(ENTITIES.select(ids))).all())
 
 
 async def ids_by_slugs(reader: Reader, slugs: Sequence[str]) -> dict[str, uuid.UUID]:
@@ -231,10 +235,10 @@ async def relations_count(
     return await count_per_parent(reader, parent, parents, where, m.Relation.__table__)
 
 
-async def relations_by_ids(reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, m.Relation]:
+async def relations_by_ids(reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Record]:
     """Load relation rows by id."""
-    rows = await reader.scalars(sa.select(m.Relation).where(any_of(m.Relation.id, ids)))
-    return {row.id: row for row in rows}
+    stmt = RELATIONS.select().where(any_of(m.Relation.id, ids))
+    return RELATIONS.wrap((await reader.execute(stmt)).all())
 
 
 @dataclass(frozen=True)
@@ -326,21 +330,22 @@ async def attached_count(
 async def attached_by_ids(reader: Reader, what: str, ids: Sequence[uuid.UUID]) -> dict[Any, Any]:
     """Load attached rows of one table by id."""
     model: Any = ATTACHED[what][0]
-    rows = await reader.scalars(sa.select(model).where(any_of(model.id, ids)))
-    return {row.id: row for row in rows}
+    table = ATTACHED_READERS[model]
+    return table.wrap((await reader.execute(table.select().where(any_of(model.id, ids)))).all())
 
 
 async def source_documents_by_ids(
     reader: Reader, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, m.SourceDocument]:
+) -> dict[uuid.UUID, Record]:
     """Load source documents by id."""
-    rows = await reader.scalars(sa.select(m.SourceDocument).where(any_of(m.SourceDocument.id, ids)))
-    return {row.id: row for row in rows}
+    stmt = SOURCE_DOCUMENTS.select().where(any_of(m.SourceDocument.id, ids))
+    return SOURCE_DOCUMENTS.wrap((await reader.execute(stmt)).all())
 
 
-async def all_source_documents(reader: Reader) -> list[m.SourceDocument]:
+async def all_source_documents(reader: Reader) -> list[Record]:
     """Every source document, by key (there are a handful)."""
-    return list(await reader.scalars(sa.select(m.SourceDocument).order_by(m.SourceDocument.key)))
+    stmt = SOURCE_DOCUMENTS.select().order_by(m.SourceDocument.key)
+    return list(SOURCE_DOCUMENTS.wrap((await reader.execute(stmt)).all()).values())
 
 
 # --- the organisational tree ---------------------------------------------------------------

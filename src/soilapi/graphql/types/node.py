@@ -9,6 +9,7 @@ from strawberry import Parent
 
 from soilapi.db import models as m
 from soilapi.graphql import ids
+from soilapi.repositories.records import model_of
 from soilapi.vocab import EntityKind
 
 TYPE_NAMES: dict[EntityKind, str] = {
@@ -36,7 +37,7 @@ KINDS_BY_TYPE = {name: kind for kind, name in TYPE_NAMES.items()}
 
 def type_name(obj: Any) -> str:
     """GraphQL type name of a model instance."""
-    if isinstance(obj, m.SourceDocument):
+    if model_of(obj) is m.SourceDocument:
         return "SourceDocument"
     return TYPE_NAMES[obj.kind]
 

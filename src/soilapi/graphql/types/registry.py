@@ -18,6 +18,7 @@ from soilapi.graphql.resolve import AnyInfo
 from soilapi.graphql.types.entity import Entity, page, paged_field
 from soilapi.graphql.types.values import PartialDate, partial
 from soilapi.repositories.entities import ChildList, Order, RelationList
+from soilapi.repositories.records import model_of
 from soilapi.vocab import EntityKind as K
 from soilapi.vocab import Predicate as P
 
@@ -77,7 +78,7 @@ def is_model(model: type[m.Entity]) -> Any:
     """`is_type_of` for a type backed by a model, so interfaces resolve to it."""
 
     def check(cls: type, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, model)
+        return model_of(obj) is model
 
     return classmethod(check)
 

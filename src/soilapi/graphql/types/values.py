@@ -15,6 +15,7 @@ from soilapi.errors import InvalidInput
 from soilapi.graphql import enums
 from soilapi.graphql.resolve import AnyInfo, loaders
 from soilapi.graphql.types.node import Node
+from soilapi.repositories.records import model_of
 from soilapi.vocab import DatePrecision
 
 
@@ -58,7 +59,7 @@ class LineRange:
 class SourceDocument(Node):
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, m.SourceDocument)
+        return model_of(obj) is m.SourceDocument
 
     key: str = strawberry.field(description='Short key of the document ("000" ... "003").')
     file_name: str = strawberry.field(description="File name of the verbatim copy.")
