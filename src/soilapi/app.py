@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -91,6 +92,11 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The schema, the mappers and the modules live as long as the process: freezing them
+        # keeps the collector from walking ~200k objects again and again under load, which
+        # showed up as 10-20 ms stalls in request profiles.
+        gc.collect()
+        gc.freeze()
         if engine is not None:
             yield
             return

@@ -70,3 +70,37 @@ async def test_answers_with_errors_are_not_cached(http: httpx.AsyncClient) -> No
         answer = await http.post("/graphql", json={"query": query})
         assert answer.json()["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
         assert "x-cache" not in answer.headers
+
+
+@pytest.fixture
+async def uncached(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(
+        database_url="postgresql://unused", rate_limit_enabled=False, response_cache_enabled=False
+    )
+    app = create_app(settings, engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+async def test_introspection_is_answered_from_memory_even_without_the_cache(
+    uncached: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    query = {"query": '{ __schema { queryType { name } } __type(name: "Facility") { name } }'}
+    first = await uncached.post("/graphql", json=query)
+    # The schema cannot change under a running server, whatever the data does.
+    async with engine.begin() as conn:
+        await bump_data_version(conn)
+    second = await uncached.post("/graphql", json=query)
+    assert "x-cache" not in first.headers
+    assert second.headers["x-cache"] == "hit"
+    assert second.content == first.content
+    assert first.json()["data"]["__type"] == {"name": "Facility"}
+
+
+async def test_a_query_that_also_reads_data_is_never_kept(uncached: httpx.AsyncClient) -> None:
+    query = {"query": '{ __type(name: "Facility") { name } organization(slug: "gsp") { name } }'}
+    for _ in range(2):
+        response = await uncached.post("/graphql", json=query)
+        assert "x-cache" not in response.headers
+        assert response.json()["data"]["organization"]["name"] == "Global Soil Partnership"

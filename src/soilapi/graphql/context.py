@@ -121,6 +121,8 @@ class Context(BaseContext):
         super().__init__()
         self.reader = reader
         self.loaders = Loaders(reader)
+        # Set by the executor when the operation reads only the schema (introspection).
+        self.schema_only = False
 
 
 __all__ = ["Context", "Loaders", "Window"]

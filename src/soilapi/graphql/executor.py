@@ -47,6 +47,7 @@ Complete = Callable[[Any, Pending], Any]
 Info = GraphQLResolveInfo[Any]
 
 _INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+_SCHEMA_ONLY = _INTROSPECTION_ROOTS | {"__typename"}
 log = logging.getLogger(__name__)
 # How often each path ran since start: "fast", "fallback" (fast path gave up), "standard".
 runs: Counter[str] = Counter()
@@ -67,12 +68,16 @@ class LevelExecutor(StrawberryGraphQLCoreExecutionContext):
         serially: bool,
         position_context: Any | None,
     ) -> Any:
+        names = {details[0].node.name.value for details in grouped_field_set.values()}
+        if names <= _SCHEMA_ONLY and self.context_value is not None:
+            # The answer depends on the schema alone: the endpoint may remember it for good.
+            self.context_value.schema_only = True
         manager = self.middleware_manager
         if (
             serially
             or position_context is not None
             or (manager is not None and manager.middlewares)
-            or _INTROSPECTION_ROOTS.intersection(grouped_field_set)
+            or _INTROSPECTION_ROOTS.intersection(names)
         ):
             runs["standard"] += 1
             return super().execute_root_grouped_field_set(

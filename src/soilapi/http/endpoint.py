@@ -142,6 +142,13 @@ def encode(
     )
 
 
+def _schema_key(params: Params) -> str | None:
+    """Cache key of a request that may be introspection (None when it cannot be)."""
+    if "__schema" not in params.query and "__type" not in params.query:
+        return None
+    return ResponseCache.key(-1, params.query, params.variables, params.operation_name)
+
+
 def _cacheable(result: ExecutionResult, response: Response) -> bool:
     """Only complete successes are remembered: errors may be passing (timeouts, outages)."""
     return response.status_code == 200 and not result.errors and result.data is not None
@@ -180,6 +187,9 @@ class GraphQLEndpoint:
         self.on_rejection = on_rejection
         self.admit = admit
         self.caching = caching
+        # Answers that depend on the schema alone (introspection): kept for the process's life,
+        # whatever the data version, since the schema cannot change under a running server.
+        self.schema_answers = ResponseCache(max_entries=64, max_bytes=32 * 1024 * 1024)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry: mounted as an app, the route lets every method through to `handle`."""
@@ -231,6 +241,11 @@ class GraphQLEndpoint:
             return self._refuse(refused, media_type)
         allowed = _GET_ONLY if request.method == "GET" else _POST_ONLY
         key: str | None = None
+        schema_key = _schema_key(params)
+        schema_only = False
+        body = self.schema_answers.get(schema_key) if schema_key is not None else None
+        if body is not None:
+            return self._cached(body, media_type, params.operation_name, extra)
         try:
             async with self.context(request) as context:
                 key, body = await self._lookup(context, params)
@@ -244,6 +259,7 @@ class GraphQLEndpoint:
                     allowed_operation_types=allowed,
                     operation_extensions=params.extensions,
                 )
+                schema_only = bool(getattr(context, "schema_only", False))
         except InvalidOperationTypeError as exc:
             kind = exc.operation_type.value
             if request.method == "GET":
@@ -260,7 +276,9 @@ class GraphQLEndpoint:
             )
             result = _request_error(message, OPERATION_RESOLUTION_FAILURE)
         response = self._respond(result, media_type, params.operation_name, extra)
-        if key is not None and self.caching is not None and _cacheable(result, response):
+        if schema_key is not None and schema_only and _cacheable(result, response):
+            self.schema_answers.put(schema_key, bytes(response.body))
+        elif key is not None and self.caching is not None and _cacheable(result, response):
             self.caching.store.put(key, bytes(response.body))
         return response
 

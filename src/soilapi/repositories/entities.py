@@ -14,18 +14,21 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from soilapi import vocab
 from soilapi.db import models as m
 from soilapi.db.session import Reader
 from soilapi.repositories.paging import (
     ColumnElement,
+    Parts,
     Slice,
     Window,
     any_of,
     count_per_parent,
     fetch_page,
     fetch_pages_per_parent,
+    prepared_pages_per_parent,
 )
 from soilapi.repositories.records import (
     ATTACHED_READERS,
@@ -48,9 +51,7 @@ MAX_TREE_DEPTH = 16
 
 async def entities_by_ids(reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Record]:
     """Load entities of any kind, with their detail columns, in one statement."""
-    if not ids:
-        return {}
-    return ENTITIES.wrap((await reader.execute(ENTITIES.select(ids))).all())
+    return await ENTITIES.load(reader, ids)
 
 
 async def ids_by_slugs(reader: Reader, slugs: Sequence[str]) -> dict[str, uuid.UUID]:
@@ -193,12 +194,17 @@ class RelationList:
     incoming: bool  # parent is the object; the listed entities are subjects
 
 
+def _relation_ends(spec: RelationList) -> tuple[ColumnElement, ColumnElement]:
+    """(the parent's column, the listed entity's column) of a relation list."""
+    r = m.Relation
+    return (r.object_id, r.subject_id) if spec.incoming else (r.subject_id, r.object_id)
+
+
 def _relation_parts(
     spec: RelationList,
 ) -> tuple[ColumnElement, ColumnElement, list[ColumnElement]]:
-    r = m.Relation
-    parent, other = (r.object_id, r.subject_id) if spec.incoming else (r.subject_id, r.object_id)
-    where: list[ColumnElement] = [any_of(r.predicate, spec.predicates)]
+    parent, other = _relation_ends(spec)
+    where: list[ColumnElement] = [any_of(m.Relation.predicate, spec.predicates)]
     return parent, other, where
 
 
@@ -215,16 +221,24 @@ async def relations_page(
     With `other_end` the rows are the ids of the entities at the other end, so a typed
     traversal needs no second statement to read the relations themselves.
     """
-    parent, other, where = _relation_parts(spec)
-    r = m.Relation
-    sort = [
-        sa.func.coalesce(r.ordinal, sa.literal(2**31 - 1)),
-        m.Entity.name,
-        r.id,
-    ]
-    from_ = sa.join(r.__table__, m.Entity.__table__, m.Entity.id == other)
-    value = other if other_end else r.id
-    return await fetch_pages_per_parent(reader, parent, parents, value, sort, where, window, from_)
+
+    def parts() -> Parts:
+        parent, other = _relation_ends(spec)
+        r = m.Relation
+        sort = [sa.func.coalesce(r.ordinal, sa.literal(2**31 - 1)), m.Entity.name, r.id]
+        from_ = sa.join(r.__table__, m.Entity.__table__, m.Entity.id == other)
+        predicates = sa.bindparam("predicates", type_=ARRAY(sa.String))
+        return (
+            parent,
+            other if other_end else r.id,
+            sort,
+            [r.predicate == sa.any_(predicates)],
+            from_,
+        )
+
+    shape = ("relations", spec.incoming, other_end)
+    values = {"predicates": [p.value for p in spec.predicates]}
+    return await prepared_pages_per_parent(reader, shape, parts, parents, window, values)
 
 
 async def relations_count(
@@ -237,8 +251,7 @@ async def relations_count(
 
 async def relations_by_ids(reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Record]:
     """Load relation rows by id."""
-    stmt = RELATIONS.select().where(any_of(m.Relation.id, ids))
-    return RELATIONS.wrap((await reader.execute(stmt)).all())
+    return await RELATIONS.load(reader, ids)
 
 
 @dataclass(frozen=True)
@@ -254,13 +267,13 @@ async def children_page(
     reader: Reader, spec: ChildList, parents: Sequence[uuid.UUID], window: Window
 ) -> dict[uuid.UUID, Slice]:
     """Child entity ids per parent (facilities of a block, instruments of an agreement...)."""
-    model: Any = m.DETAIL_MODELS[spec.kind]
-    parent = getattr(model, spec.parent_column)
-    from_ = sa.join(m.Entity.__table__, model.__table__, m.Entity.id == model.id)
-    sort = _child_sort(spec)
-    return await fetch_pages_per_parent(
-        reader, parent, parents, m.Entity.id, sort, [], window, from_
-    )
+
+    def parts() -> Parts:
+        model: Any = m.DETAIL_MODELS[spec.kind]
+        from_ = sa.join(m.Entity.__table__, model.__table__, m.Entity.id == model.id)
+        return getattr(model, spec.parent_column), m.Entity.id, _child_sort(spec), [], from_
+
+    return await prepared_pages_per_parent(reader, ("children", spec), parts, parents, window)
 
 
 def _child_sort(spec: ChildList) -> list[ColumnElement]:
@@ -311,11 +324,13 @@ async def attached_page(
     reader: Reader, what: str, parents: Sequence[uuid.UUID], window: Window
 ) -> dict[uuid.UUID, Slice]:
     """Attached row ids per entity, in document order."""
-    model: Any = ATTACHED[what][0]
-    parent = getattr(model, ATTACHED[what][1])
-    return await fetch_pages_per_parent(
-        reader, parent, parents, model.id, _attached_sort(model), [], window, _attached_from(model)
-    )
+
+    def parts() -> Parts:
+        model: Any = ATTACHED[what][0]
+        parent = getattr(model, ATTACHED[what][1])
+        return parent, model.id, _attached_sort(model), [], _attached_from(model)
+
+    return await prepared_pages_per_parent(reader, ("attached", what), parts, parents, window)
 
 
 async def attached_count(
@@ -330,22 +345,21 @@ async def attached_count(
 async def attached_by_ids(reader: Reader, what: str, ids: Sequence[uuid.UUID]) -> dict[Any, Any]:
     """Load attached rows of one table by id."""
     model: Any = ATTACHED[what][0]
-    table = ATTACHED_READERS[model]
-    return table.wrap((await reader.execute(table.select().where(any_of(model.id, ids)))).all())
+    return await ATTACHED_READERS[model].load(reader, ids)
 
 
 async def source_documents_by_ids(
     reader: Reader, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Record]:
     """Load source documents by id."""
-    stmt = SOURCE_DOCUMENTS.select().where(any_of(m.SourceDocument.id, ids))
-    return SOURCE_DOCUMENTS.wrap((await reader.execute(stmt)).all())
+    return await SOURCE_DOCUMENTS.load(reader, ids)
 
 
 async def all_source_documents(reader: Reader) -> list[Record]:
     """Every source document, by key (there are a handful)."""
     stmt = SOURCE_DOCUMENTS.select().order_by(m.SourceDocument.key)
-    return list(SOURCE_DOCUMENTS.wrap((await reader.execute(stmt)).all()).values())
+    rows = (await reader.execute(stmt)).all()
+    return list(SOURCE_DOCUMENTS.wrap(row._mapping for row in rows).values())
 
 
 # --- the organisational tree ---------------------------------------------------------------

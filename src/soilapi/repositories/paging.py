@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from soilapi.db.session import Reader
+from soilapi.db.session import Prepared, Reader
 
 # Column expressions: ORM attributes, labels, function calls. SQLAlchemy's typing splits these
 # across several classes that do not share a usable generic base, so they are passed as Any.
@@ -54,17 +54,38 @@ def any_of(column: ColumnElement, values: Sequence[Any]) -> ColumnElement:
     return column == sa.any_(array)
 
 
-def keyset_condition(sort: Sequence[ColumnElement], window: Window) -> list[ColumnElement]:
-    """Row-value comparisons that keep rows strictly between the cursors."""
+def keyset_condition(
+    sort: Sequence[ColumnElement], window: Window, *, named: bool = False
+) -> list[ColumnElement]:
+    """Row-value comparisons that keep rows strictly between the cursors.
+
+    `named` puts the cursor values in binds `after0...`, `before0...` to be given at execution
+    (see `cursor_values`), so one prepared statement serves every cursor.
+    """
+
+    def bound(side: str, key: tuple[Any, ...]) -> ColumnElement:
+        if named:
+            return sa.tuple_(*(sa.bindparam(f"{side}{i}") for i in range(len(key))))
+        return sa.tuple_(*(sa.literal(v) for v in key))
+
     conditions: list[ColumnElement] = []
     row = sa.tuple_(*sort)
     if window.after is not None:
-        cursor = sa.tuple_(*(sa.literal(v) for v in window.after))
+        cursor = bound("after", window.after)
         conditions.append(row < cursor if window.descending else row > cursor)
     if window.before is not None:
-        cursor = sa.tuple_(*(sa.literal(v) for v in window.before))
+        cursor = bound("before", window.before)
         conditions.append(row > cursor if window.descending else row < cursor)
     return conditions
+
+
+def cursor_values(window: Window) -> dict[str, Any]:
+    """Values of the binds `keyset_condition(named=True)` renders."""
+    values: dict[str, Any] = {}
+    for side, key in (("after", window.after), ("before", window.before)):
+        for i, value in enumerate(key or ()):
+            values[f"{side}{i}"] = value
+    return values
 
 
 def order_by(sort: Sequence[ColumnElement], window: Window) -> list[ColumnElement]:
@@ -106,6 +127,45 @@ async def fetch_page(
     return to_slice(rows, len(sort), window)
 
 
+def _pages_statement(
+    parent: ColumnElement,
+    value: ColumnElement,
+    sort: Sequence[ColumnElement],
+    where: Sequence[ColumnElement],
+    window: Window,
+    from_: Any,
+    parents: ColumnElement,
+    limit: ColumnElement,
+    named: bool,
+) -> sa.Select[Any]:
+    """Rows ranked inside each parent's partition, the first `limit` of each."""
+    rank = (
+        sa.func.row_number().over(partition_by=parent, order_by=order_by(sort, window)).label("rn")
+    )
+    sort_labels = [c.label(f"k{i}") for i, c in enumerate(sort)]
+    inner = (
+        sa.select(parent.label("parent"), value.label("value"), *sort_labels, rank)
+        .select_from(from_)
+        .where(parents, *where, *keyset_condition(sort, window, named=named))
+        .subquery()
+    )
+    return (
+        sa.select(inner.c.parent, inner.c.value, *(inner.c[f"k{i}"] for i in range(len(sort))))
+        .where(inner.c.rn <= limit)
+        .order_by(inner.c.parent, inner.c.rn)
+    )
+
+
+def _group(
+    rows: Sequence[Any], parents: Sequence[uuid.UUID], key_len: int, window: Window
+) -> dict[uuid.UUID, Slice]:
+    grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for row in rows:
+        cells = tuple(row)
+        grouped[cells[0]].append(cells[1:])
+    return {p: to_slice(grouped.get(p, []), key_len, window) for p in parents}
+
+
 async def fetch_pages_per_parent(
     reader: Reader,
     parent: ColumnElement,
@@ -117,25 +177,55 @@ async def fetch_pages_per_parent(
     from_: Any,
 ) -> dict[uuid.UUID, Slice]:
     """One page per parent in a single statement, ranked inside each parent's partition."""
-    rank = (
-        sa.func.row_number().over(partition_by=parent, order_by=order_by(sort, window)).label("rn")
+    stmt = _pages_statement(
+        parent, value, sort, where, window, from_, any_of(parent, parents), window.limit + 1, False
     )
-    sort_labels = [c.label(f"k{i}") for i, c in enumerate(sort)]
-    inner = (
-        sa.select(parent.label("parent"), value.label("value"), *sort_labels, rank)
-        .select_from(from_)
-        .where(any_of(parent, parents), *where, *keyset_condition(sort, window))
-        .subquery()
+    return _group((await reader.execute(stmt)).all(), parents, len(sort), window)
+
+
+# The parts of a per-parent list: parent column, value, sort, conditions, FROM.
+Parts = tuple[ColumnElement, ColumnElement, Sequence[ColumnElement], Sequence[ColumnElement], Any]
+_PREPARED: dict[Hashable, tuple[Prepared, int]] = {}
+_MAX_PREPARED = 512  # shapes come from the schema, so a few dozen; the cap is a safety net
+
+
+async def prepared_pages_per_parent(
+    reader: Reader,
+    shape: Hashable,
+    parts: Callable[[], Parts],
+    parents: Sequence[uuid.UUID],
+    window: Window,
+    values: Mapping[str, Any] | None = None,
+) -> dict[uuid.UUID, Slice]:
+    """`fetch_pages_per_parent` for a list whose SQL depends only on `shape` and the window's
+    form: built and compiled once, then run with the parents, page size, cursors and `values`
+    (binds named by `parts`) as parameters.
+    """
+    form = (
+        shape,
+        len(window.after) if window.after is not None else None,
+        len(window.before) if window.before is not None else None,
+        window.from_end,
+        window.descending,
     )
-    stmt = (
-        sa.select(inner.c.parent, inner.c.value, *(inner.c[f"k{i}"] for i in range(len(sort))))
-        .where(inner.c.rn <= window.limit + 1)
-        .order_by(inner.c.parent, inner.c.rn)
-    )
-    grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for row in (await reader.execute(stmt)).all():
-        grouped[row[0]].append(tuple(row[1:]))
-    return {p: to_slice(grouped.get(p, []), len(sort), window) for p in parents}
+    found = _PREPARED.get(form)
+    if found is None:
+        parent, value, sort, where, from_ = parts()
+        parents_bind = parent == sa.any_(sa.bindparam("parents", type_=ARRAY(parent.type)))
+        stmt = _pages_statement(
+            parent, value, sort, where, window, from_, parents_bind, sa.bindparam("limit"), True
+        )
+        if len(_PREPARED) >= _MAX_PREPARED:
+            _PREPARED.clear()
+        found = _PREPARED[form] = (Prepared(stmt), len(sort))
+    prepared, key_len = found
+    given = {
+        "parents": list(dict.fromkeys(parents)),
+        "limit": window.limit + 1,
+        **cursor_values(window),
+        **(values or {}),
+    }
+    return _group(await reader.fetch(prepared, given), parents, key_len, window)
 
 
 async def count_per_parent(

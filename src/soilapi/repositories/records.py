@@ -17,9 +17,16 @@ from enum import Enum
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from soilapi import vocab
 from soilapi.db import models as m
+from soilapi.db.session import Prepared, Reader
+
+
+def _ids_of(table: Any) -> Any:
+    """`id = ANY($ids)`: the batch condition of every by-id read."""
+    return table.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Uuid(as_uuid=True))))
 
 
 class Record:
@@ -58,15 +65,22 @@ class TableReader:
         self.table = table
         self.columns = _attributes(model, table)
         self.record = type(f"{model.__name__}Record", (Record,), {"model": model})
+        self.by_ids = Prepared(self.select().where(_ids_of(table)))
 
     def select(self) -> sa.Select[Any]:
         """SELECT of every column, labelled with its attribute name."""
         return sa.select(*(column.label(key) for key, column in self.columns))
 
     def wrap(self, rows: Iterable[Any]) -> dict[Any, Record]:
-        """Records by id."""
+        """Records by id (rows of asyncpg or SQLAlchemy: anything with named columns)."""
         make = self.record
-        return {row.id: make(row._mapping) for row in rows}
+        return {row["id"]: make(dict(row)) for row in rows}
+
+    async def load(self, reader: Reader, ids: Sequence[Any]) -> dict[Any, Record]:
+        """Records by id, for a batch of ids, in one statement."""
+        if not ids:
+            return {}
+        return self.wrap(await reader.fetch(self.by_ids, {"ids": list(dict.fromkeys(ids))}))
 
 
 def _converter(column: sa.Column[Any]) -> Callable[[Any], Any] | None:
@@ -110,20 +124,21 @@ class EntityReader:
                 .scalar_subquery()
             )
             branches.append((entities.c.kind == kind.value, as_json))
-        self.detail = sa.case(*branches).label("detail")
-
-    def select(self, ids: Sequence[uuid.UUID]) -> sa.Select[Any]:
-        """The statement for a batch of ids."""
-        from soilapi.repositories.paging import any_of  # noqa: PLC0415 - paging imports us
-
+        detail_column = sa.case(*branches).label("detail")
         cols = [column.label(key) for key, column in self.base]
-        return sa.select(*cols, self.detail).where(any_of(m.Entity.__table__.c.id, ids))
+        self.by_ids = Prepared(sa.select(*cols, detail_column).where(_ids_of(entities)))
+
+    async def load(self, reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Record]:
+        """Entities of any kind by id, in one statement."""
+        if not ids:
+            return {}
+        return self.wrap(await reader.fetch(self.by_ids, {"ids": list(dict.fromkeys(ids))}))
 
     def wrap(self, rows: Iterable[Any]) -> dict[uuid.UUID, Record]:
         """Records by id, of the record class of each row's kind."""
         out: dict[uuid.UUID, Record] = {}
         for row in rows:
-            values = dict(row._mapping)
+            values = dict(row)
             raw = values.pop("detail")
             detail = json.loads(raw) if isinstance(raw, str) else (raw or {})
             kind = values["kind"]
