@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run test lint typecheck schema schema-check migration clean bench bench-smoke
+.PHONY: help install run test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,8 +31,9 @@ install: $(VENV)/.installed ## Install the locked dependencies into .venv
 run: install ## Serve the API with GraphiQL at http://127.0.0.1:8000/graphql (private PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/soilapi run
 
-test: install lint typecheck ## Run every check: ruff, mypy, then the whole pytest suite on a real PostgreSQL
+test: install lint typecheck ## Run every check: ruff, mypy, the pytest suite on a real PostgreSQL, the benchmark's smoke run
 	$(BIN)/python -m pytest
+	$(BIN)/python -m bench --smoke
 
 lint: install ## ruff check and format check
 	$(BIN)/ruff check src tests migrations bench
@@ -53,6 +54,9 @@ bench: install ## Benchmark soilapi against the raw-SQL floor and PostGraphile (
 
 bench-smoke: install ## Keep the benchmark working: scale 1, 1 s per operation, floor and soilapi only
 	$(BIN)/python -m bench --smoke $(ARGS)
+
+bench-soak: install ## Memory under a 60 s load: RSS of the first and last 10 s (options: ARGS="--op per_parent_pages")
+	$(BIN)/python -m bench.soak $(ARGS)
 
 clean: ## Stop the private PostgreSQL and remove generated folders
 	-$(BIN)/python -m soilapi.devdb stop --dir .pgdata
