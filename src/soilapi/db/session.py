@@ -1,7 +1,7 @@
 """Engine creation and the per-request database handle."""
 
 import asyncio
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
@@ -104,11 +104,6 @@ class Reader:
         """Run one statement under the request's lock; returns the buffered Result."""
         async with self._lock:
             return await self._guard(self.session.execute(stmt))
-
-    async def scalars(self, stmt: Executable) -> Sequence[Any]:
-        """Run one statement and return the first column of every row."""
-        async with self._lock:
-            return (await self._guard(self.session.scalars(stmt))).all()
 
     async def fetch(self, query: Prepared, values: Mapping[str, Any]) -> list[Any]:
         """Run a prepared read in the request's snapshot; rows are asyncpg records."""
