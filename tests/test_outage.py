@@ -147,6 +147,7 @@ async def test_database_outage_fails_fast_and_recovers(
             ready = await http.get("/readyz")
             assert ready.status_code == 200, ready.text
     finally:
+        await app.state.version_probe.close()
         await engine.dispose()
 
 
@@ -167,6 +168,7 @@ async def test_an_unanswering_database_fails_within_the_connect_timeout() -> Non
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
                 response, seconds = await ask(http, "silent")
         finally:
+            await app.state.version_probe.close()
             await engine.dispose()
     assert_unavailable(response)
     assert 0.9 < seconds < FAST, seconds

@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.routing import Route
 
-from soilapi.db.session import Reader, create_engine
+from soilapi.db.probe import SharedRead
+from soilapi.db.session import Reader, connect_args, create_engine
 from soilapi.graphql.context import Context
 from soilapi.graphql.explorer import DEFAULT_STATIC_PREFIX, explorer_html, mount_explorer_static
 from soilapi.graphql.limits import estimate
@@ -21,7 +22,7 @@ from soilapi.http.endpoint import Caching, GraphQLEndpoint
 from soilapi.http.endpoint_params import Code, Limits, Params, Problem
 from soilapi.http.metrics import record_cache, record_operation, record_rejection
 from soilapi.http.observability import install_observability
-from soilapi.repositories.cache import data_version
+from soilapi.repositories.cache import data_version, version_probe
 from soilapi.services.ratelimit import RateLimitUnavailable, charge, client_key
 from soilapi.services.ratelimit import headers as rate_headers
 from soilapi.services.response_cache import ResponseCache
@@ -83,7 +84,16 @@ def caching(settings: Settings) -> Caching | None:
     async def version(context: Context) -> int:
         return await data_version(context.reader)
 
-    return Caching(store, version, lambda hit: record_cache("responses", hit=hit))
+    async def current(request: Request) -> int:
+        probe: SharedRead = request.app.state.version_probe
+        return int(await probe.read())
+
+    return Caching(store, version, current, lambda hit: record_cache("responses", hit=hit))
+
+
+def probe_for(engine: AsyncEngine, settings: Settings) -> SharedRead:
+    """The data-version reader for cache hits, connecting like the engine's connections."""
+    return version_probe(engine, connect_args(settings))
 
 
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
@@ -102,9 +112,11 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             return
         app.state.engine = create_engine(settings)
         app.state.sessions = read_sessions(app.state.engine)
+        app.state.version_probe = probe_for(app.state.engine, settings)
         try:
             yield
         finally:
+            await app.state.version_probe.close()
             await app.state.engine.dispose()
 
     @asynccontextmanager
@@ -127,6 +139,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     if engine is not None:  # tests share one engine and drive the app without a lifespan
         app.state.engine = engine
         app.state.sessions = read_sessions(engine)
+        app.state.version_probe = probe_for(engine, settings)
     mount_explorer_static(app)
 
     async def admit(request: Request, params: Params) -> Mapping[str, str]:

@@ -37,6 +37,7 @@ async def client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
+    await app.state.version_probe.close()
 
 
 async def post(client: httpx.AsyncClient, body: Any, accept: str | None = GRJ) -> httpx.Response:
@@ -387,6 +388,7 @@ async def test_limits_come_from_the_settings(engine: AsyncEngine) -> None:
         assert "at most 20" in refused(await post(small, long_query), 400, "QUERY_TOO_LARGE")
         padded = {"query": TYPENAME, "extensions": {"pad": "x" * 200}}
         assert "200 bytes" in refused(await post(small, padded), 413, "PAYLOAD_TOO_LARGE")
+    await app.state.version_probe.close()
 
 
 # The database being away
@@ -424,3 +426,4 @@ async def test_database_unavailable_is_503_with_retry_after(
         assert "Database unavailable" in body["errors"][0]["message"]
         # A query that needs no database still answers.
         assert (await post(http, {"query": TYPENAME}, accept)).status_code == 200
+    await app.state.version_probe.close()

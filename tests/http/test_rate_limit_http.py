@@ -28,6 +28,7 @@ async def test_requests_past_the_bucket_get_429_with_retry_after(engine: AsyncEn
         answers = [
             await http.post("/graphql", json={"query": QUERY}, headers=headers) for _ in range(4)
         ]
+    await app.state.version_probe.close()
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert [a.headers["ratelimit-remaining"] for a in answers[:3]] == ["2", "1", "0"]
     assert all(a.headers["ratelimit-limit"] == "3" for a in answers)
@@ -45,5 +46,6 @@ async def test_rate_limiting_can_be_turned_off(engine: AsyncEngine) -> None:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         answer = await http.post("/graphql", json={"query": QUERY})
+    await app.state.version_probe.close()
     assert answer.status_code == 200
     assert "ratelimit-limit" not in answer.headers

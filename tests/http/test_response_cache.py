@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from soilapi.app import create_app
+from soilapi.db.session import StatementCounter
 from soilapi.repositories.cache import bump_data_version
 from soilapi.settings import Settings
 
@@ -23,6 +25,7 @@ async def http(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
+    await app.state.version_probe.close()
 
 
 async def ask(http: httpx.AsyncClient, slug: str) -> httpx.Response:
@@ -81,6 +84,7 @@ async def uncached(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
+    await app.state.version_probe.close()
 
 
 async def test_introspection_is_answered_from_memory_even_without_the_cache(
@@ -104,3 +108,15 @@ async def test_a_query_that_also_reads_data_is_never_kept(uncached: httpx.AsyncC
         response = await uncached.post("/graphql", json=query)
         assert "x-cache" not in response.headers
         assert response.json()["data"]["organization"]["name"] == "Global Soil Partnership"
+
+
+async def test_a_hit_opens_no_session(http: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    """A hit asks only for the current version, on a connection shared by all requests."""
+    counter = StatementCounter(engine)
+    await ask(http, "gsp")
+    await asyncio.sleep(0.2)  # the version reader connects in the background meanwhile
+    counter.count = 0
+    hits = [await ask(http, "gsp") for _ in range(5)]
+    assert [h.headers.get("x-cache") for h in hits] == ["hit"] * 5
+    assert counter.count == 0
+    assert hits[-1].json()["data"]["organization"]["name"] == "Global Soil Partnership"

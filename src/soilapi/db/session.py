@@ -16,6 +16,21 @@ from soilapi.settings import Settings, normalise_url
 T = TypeVar("T")
 
 
+def connect_args(settings: Settings) -> dict[str, Any]:
+    """asyncpg's connect arguments for every connection the API opens."""
+    return {
+        # asyncpg's own default is 60 s: far too long for a request to wait on a dead host.
+        "timeout": settings.db_connect_timeout_seconds,
+        "server_settings": {
+            "statement_timeout": str(settings.statement_timeout_ms),
+            "application_name": "soilapi",
+            # API statements are small and many; JIT compilation only adds latency to them
+            # (1 s per polymorphic load on a table without statistics, measured).
+            "jit": "off",
+        },
+    }
+
+
 def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     """Build the async engine; API connections get a statement timeout so no query hangs."""
     target = url or settings.database_url
@@ -26,17 +41,7 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         pool_pre_ping=True,
         echo=settings.log_sql,
-        connect_args={
-            # asyncpg's own default is 60 s: far too long for a request to wait on a dead host.
-            "timeout": settings.db_connect_timeout_seconds,
-            "server_settings": {
-                "statement_timeout": str(settings.statement_timeout_ms),
-                "application_name": "soilapi",
-                # API statements are small and many; JIT compilation only adds latency to them
-                # (1 s per polymorphic load on a table without statistics, measured).
-                "jit": "off",
-            },
-        },
+        connect_args=connect_args(settings),
     )
 
 

@@ -43,10 +43,15 @@ Admit = Callable[[Request, Params], Awaitable[Mapping[str, str]]]
 
 @dataclass(frozen=True)
 class Caching:
-    """The response cache and how to read the data version in a request's context."""
+    """The response cache and two ways to read the data version.
+
+    `current` reads it outside any request, to serve a remembered answer at once; `version`
+    reads it in the request's snapshot, to key the answer that request computes.
+    """
 
     store: ResponseCache
     version: Callable[[Any], Awaitable[int]]
+    current: Callable[[Request], Awaitable[int]]
     on_lookup: Callable[[bool], None] | None = None
 
 
@@ -244,6 +249,8 @@ class GraphQLEndpoint:
         schema_key = _schema_key(params)
         schema_only = False
         body = self.schema_answers.get(schema_key) if schema_key is not None else None
+        if body is None and schema_key is None:
+            body = await self._remembered(request, params)
         if body is not None:
             return self._cached(body, media_type, params.operation_name, extra)
         try:
@@ -281,6 +288,24 @@ class GraphQLEndpoint:
         elif key is not None and self.caching is not None and _cacheable(result, response):
             self.caching.store.put(key, bytes(response.body))
         return response
+
+    async def _remembered(self, request: Request, params: Params) -> bytes | None:
+        """A remembered answer for the current data version, before opening any context.
+
+        Only hits are counted here: a miss is looked up again (and counted) in the snapshot.
+        """
+        if self.caching is None:
+            return None
+        try:
+            version = await self.caching.current(request)
+        except Exception:
+            log.debug("data version unreadable; looking up in the snapshot", exc_info=True)
+            return None
+        key = ResponseCache.key(version, params.query, params.variables, params.operation_name)
+        body = self.caching.store.get(key)
+        if body is not None and self.caching.on_lookup is not None:
+            self.caching.on_lookup(True)
+        return body
 
     async def _lookup(self, context: Any, params: Params) -> tuple[str | None, bytes | None]:
         """The cache key for this request in its snapshot, and the remembered body if any.
