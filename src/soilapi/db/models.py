@@ -60,6 +60,8 @@ class Entity(Base):
     __table_args__: tuple[Any, ...] = (
         sa.Index("ix_entities_kind_name_id", "kind", "name", "id"),
         sa.Index("ix_entities_kind_start_date_id", "kind", "start_date", "id"),
+        # "organisations in DE by name": a first page straight from the index.
+        sa.Index("ix_entities_kind_country_code_name_id", "kind", "country_code", "name", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID_PK, primary_key=True)

@@ -107,26 +107,6 @@ def to_slice(rows: Sequence[Any], key_len: int, window: Window) -> Slice:
     return Slice(values, keys, has_next=more, has_previous=window.after is not None)
 
 
-async def fetch_page(
-    reader: Reader,
-    value: ColumnElement,
-    sort: Sequence[ColumnElement],
-    where: Sequence[ColumnElement],
-    window: Window,
-    from_: Any,
-) -> Slice:
-    """One page of a top-level list: `value` per row, ordered by `sort` (unique)."""
-    stmt = (
-        sa.select(value, *sort)
-        .select_from(from_)
-        .where(*where, *keyset_condition(sort, window))
-        .order_by(*order_by(sort, window))
-        .limit(window.limit + 1)
-    )
-    rows = (await reader.execute(stmt)).all()
-    return to_slice(rows, len(sort), window)
-
-
 def _pages_statement(
     parent: ColumnElement,
     value: ColumnElement,
@@ -185,8 +165,80 @@ async def fetch_pages_per_parent(
 
 # The parts of a per-parent list: parent column, value, sort, conditions, FROM.
 Parts = tuple[ColumnElement, ColumnElement, Sequence[ColumnElement], Sequence[ColumnElement], Any]
+# The parts of a top-level list: value, sort, conditions, FROM.
+ListParts = tuple[ColumnElement, Sequence[ColumnElement], Sequence[ColumnElement], Any]
 _PREPARED: dict[Hashable, tuple[Prepared, int]] = {}
 _MAX_PREPARED = 512  # shapes come from the schema, so a few dozen; the cap is a safety net
+
+
+def _window_form(window: Window) -> tuple[Any, ...]:
+    """What of a window changes the SQL (cursor arity, direction), not its values."""
+    return (
+        len(window.after) if window.after is not None else None,
+        len(window.before) if window.before is not None else None,
+        window.from_end,
+        window.descending,
+    )
+
+
+def _compiled(form: Hashable, build: Callable[[], tuple[Any, int]]) -> tuple[Prepared, int]:
+    """The statement of a form, built and compiled at its first use (with its key length).
+
+    A form must name everything baked into the SQL; values given at execution are binds.
+    """
+    found = _PREPARED.get(form)
+    if found is None:
+        stmt, key_len = build()
+        if len(_PREPARED) >= _MAX_PREPARED:
+            _PREPARED.clear()
+        found = _PREPARED[form] = (Prepared(stmt), key_len)
+    return found
+
+
+async def prepared_page(
+    reader: Reader,
+    shape: Hashable,
+    parts: Callable[[], ListParts],
+    window: Window,
+    values: Mapping[str, Any],
+) -> Slice:
+    """One page of a top-level list: `value` per row, ordered by `sort` (unique).
+
+    The SQL depends only on `shape` and the window's form, so it is built and compiled once;
+    the conditions' values come in binds named by `parts` (given here as `values`).
+    """
+
+    def build() -> tuple[Any, int]:
+        value, sort, where, from_ = parts()
+        stmt = (
+            sa.select(value, *sort)
+            .select_from(from_)
+            .where(*where, *keyset_condition(sort, window, named=True))
+            .order_by(*order_by(sort, window))
+            .limit(sa.bindparam("limit"))
+        )
+        return stmt, len(sort)
+
+    prepared, key_len = _compiled(("page", shape, *_window_form(window)), build)
+    given = {"limit": window.limit + 1, **cursor_values(window), **values}
+    return to_slice(await reader.fetch(prepared, given), key_len, window)
+
+
+async def prepared_count(
+    reader: Reader,
+    shape: Hashable,
+    parts: Callable[[], tuple[Sequence[ColumnElement], Any]],
+    values: Mapping[str, Any],
+) -> int:
+    """How many rows match conditions (and FROM) that depend only on `shape`."""
+
+    def build() -> tuple[Any, int]:
+        where, from_ = parts()
+        return sa.select(sa.func.count()).select_from(from_).where(*where), 0
+
+    prepared, _ = _compiled(("count", shape), build)
+    rows = await reader.fetch(prepared, values)
+    return int(rows[0][0])
 
 
 async def prepared_pages_per_parent(
@@ -201,24 +253,16 @@ async def prepared_pages_per_parent(
     form: built and compiled once, then run with the parents, page size, cursors and `values`
     (binds named by `parts`) as parameters.
     """
-    form = (
-        shape,
-        len(window.after) if window.after is not None else None,
-        len(window.before) if window.before is not None else None,
-        window.from_end,
-        window.descending,
-    )
-    found = _PREPARED.get(form)
-    if found is None:
+
+    def build() -> tuple[Any, int]:
         parent, value, sort, where, from_ = parts()
         parents_bind = parent == sa.any_(sa.bindparam("parents", type_=ARRAY(parent.type)))
         stmt = _pages_statement(
             parent, value, sort, where, window, from_, parents_bind, sa.bindparam("limit"), True
         )
-        if len(_PREPARED) >= _MAX_PREPARED:
-            _PREPARED.clear()
-        found = _PREPARED[form] = (Prepared(stmt), len(sort))
-    prepared, key_len = found
+        return stmt, len(sort)
+
+    prepared, key_len = _compiled(("per-parent", shape, *_window_form(window)), build)
     given = {
         "parents": list(dict.fromkeys(parents)),
         "limit": window.limit + 1,
