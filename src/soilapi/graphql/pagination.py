@@ -33,12 +33,21 @@ class PageInfo:
     has_previous_page: bool = strawberry.field(
         description="True when items precede the first one of this page."
     )
-    start_cursor: str | None = strawberry.field(
+    tag: strawberry.Private[str]
+    first_key: strawberry.Private[Sequence[Any] | None]
+    last_key: strawberry.Private[Sequence[Any] | None]
+
+    @strawberry.field(
         description="Cursor of the first item; pass it as `before` to page backwards."
     )
-    end_cursor: str | None = strawberry.field(
+    def start_cursor(self) -> str | None:
+        return None if self.first_key is None else encode_cursor(self.tag, self.first_key)
+
+    @strawberry.field(
         description="Cursor of the last item; pass it as `after` to get the next page."
     )
+    def end_cursor(self) -> str | None:
+        return None if self.last_key is None else encode_cursor(self.tag, self.last_key)
 
 
 @strawberry.type(description="One item of a list together with its cursor.")
@@ -51,13 +60,29 @@ class Edge(Generic[NodeT]):
     description="A page of a list: `edges` (or just `nodes`), `pageInfo` and `totalCount`."
 )
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]] = strawberry.field(description="The items of this page.")
-    page_info: PageInfo = strawberry.field(description="How to fetch the neighbouring pages.")
+    """Cursors are encoded only for the edges a client asks for: most ask for `nodes`."""
+
+    tag: strawberry.Private[str]
+    keys: strawberry.Private[Sequence[Sequence[Any]]]
+    items: strawberry.Private[Sequence[NodeT]]
+
+    @strawberry.field(description="The items of this page.")
+    def edges(self) -> list[Edge[NodeT]]:
+        return [
+            Edge(cursor=encode_cursor(self.tag, key), node=node)
+            for key, node in zip(self.keys, self.items, strict=True)
+        ]
+
+    position: strawberry.Private[PageInfo]
     count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How to fetch the neighbouring pages.")
+    def page_info(self) -> PageInfo:
+        return self.position
 
     @strawberry.field(description="The items of this page, without cursors.")
     def nodes(self) -> list[NodeT]:
-        return [edge.node for edge in self.edges]
+        return list(self.items)
 
     @strawberry.field(
         description="Number of items in the whole list (all pages). Costs one extra query, "
@@ -164,17 +189,17 @@ def connection(
     tag: str, page: Slice, nodes: Sequence[NodeT], count: Callable[[], Awaitable[int]]
 ) -> Connection[NodeT]:
     """Build a connection from a fetched slice and the objects for its rows."""
-    edges = [
-        Edge(cursor=encode_cursor(tag, key), node=node)
-        for key, node in zip(page.keys, nodes, strict=True)
-    ]
+    keys = page.keys
     return Connection(
-        edges=edges,
-        page_info=PageInfo(
+        tag=tag,
+        keys=keys,
+        items=nodes,
+        position=PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            tag=tag,
+            first_key=keys[0] if keys else None,
+            last_key=keys[-1] if keys else None,
         ),
         count=count,
     )

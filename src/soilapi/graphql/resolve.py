@@ -57,7 +57,7 @@ async def relations(
 async def first_related(info: AnyInfo, parent: uuid.UUID, spec: RelationList) -> Any:
     """The first entity at the other end (e.g. an organisation's parent), or None."""
     found = await related(info, parent, spec, PageArgs(first=1))
-    return found.edges[0].node if found.edges else None
+    return found.items[0] if found.items else None
 
 
 async def children(
