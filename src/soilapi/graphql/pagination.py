@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
+import orjson
 import strawberry
 
 from soilapi.errors import InvalidCursor, InvalidInput, PageSizeExceeded
@@ -130,7 +130,7 @@ def encode_cursor(tag: str, key: Sequence[Any]) -> str:
             parts.append(["i", value])
         else:
             raise TypeError(f"cannot put {type(value).__name__} in a cursor")
-    raw = json.dumps(parts, separators=(",", ":")).encode()
+    raw = orjson.dumps(parts)
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -146,7 +146,7 @@ def decode_cursor(cursor: str, tag: str) -> tuple[Any, ...]:
     """Sort key of a cursor; InvalidCursor when it was not made by a list of this order."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        (head, found), *parts = json.loads(raw)
+        (head, found), *parts = orjson.loads(raw)
         key = tuple(_DECODERS[kind](value) for kind, value in parts)
     except (binascii.Error, ValueError, KeyError, TypeError):
         raise InvalidCursor(

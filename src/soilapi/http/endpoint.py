@@ -9,7 +9,6 @@ that never executed (parse, validation or variable errors) gets 400 and no `data
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
@@ -18,6 +17,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -134,8 +134,11 @@ def encode(
     media_type: str,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """A JSON response in UTF-8; `Vary: Accept` because the media type follows that header."""
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """A JSON response in UTF-8; `Vary: Accept` because the media type follows that header.
+
+    orjson writes the same compact UTF-8 as `json.dumps(ensure_ascii=False)`, 5-10x faster.
+    """
+    body = orjson.dumps(payload)
     return Response(
         body,
         status,

@@ -8,7 +8,6 @@ the same attribute names they would on a model instance.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
@@ -16,6 +15,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, ClassVar
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -140,7 +140,7 @@ class EntityReader:
         for row in rows:
             values = dict(row)
             raw = values.pop("detail")
-            detail = json.loads(raw) if isinstance(raw, str) else (raw or {})
+            detail = orjson.loads(raw) if isinstance(raw, str) else (raw or {})
             kind = values["kind"]
             for name, key, convert in self.details[kind]:
                 value = detail.get(name)
