@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from strawberry import Info
+from strawberry.dataloader import DataLoader
 
 from soilapi.graphql.context import Context, Loaders
 from soilapi.graphql.pagination import Connection, PageArgs, connection, window
 from soilapi.repositories import entities as repo
 from soilapi.repositories.entities import ChildList, EntityFilter, Order, RelationList
+from soilapi.repositories.paging import Slice
 
 AnyInfo = Info[Context, None]
 
@@ -32,15 +35,33 @@ def _relation_tag(spec: RelationList) -> str:
     return f"rel:{'in' if spec.incoming else 'out'}:{digest.hexdigest()[:8]}"
 
 
+def _split(pages: Sequence[Slice], items: Sequence[Any]) -> list[Sequence[Any]]:
+    """The items of several pages, loaded in one go, back into one list per page."""
+    parts: list[Sequence[Any]] = []
+    at = 0
+    for page in pages:
+        parts.append(items[at : at + len(page.rows)])
+        at += len(page.rows)
+    return parts
+
+
+def _counter(loader: DataLoader[Any, int], key: Any) -> Callable[[], Awaitable[int]]:
+    return lambda: loader.load(key)
+
+
 async def related(
-    info: AnyInfo, parent: uuid.UUID, spec: RelationList, args: PageArgs
-) -> Connection[Any]:
-    """Entities at the other end of a parent's relations, paged per parent."""
+    info: AnyInfo, parents: Sequence[uuid.UUID], spec: RelationList, args: PageArgs
+) -> list[Connection[Any]]:
+    """Entities at the other end of each parent's relations, one page per parent."""
     tag = _relation_tag(spec)
     l = loaders(info)  # noqa: E741 - short local for the request's loaders
-    page = await l.related_page.load(((spec, window(args, tag)), parent))
-    nodes = await l.entity.load_many(page.rows)
-    return connection(tag, page, nodes, lambda: l.relations_count.load((spec, parent)))
+    at = (spec, window(args, tag))
+    pages = await l.related_page.load_many([(at, p) for p in parents])
+    nodes = await l.entity.load_many([row for page in pages for row in page.rows])
+    return [
+        connection(tag, page, part, _counter(l.relations_count, (spec, parent)))
+        for parent, page, part in zip(parents, pages, _split(pages, nodes), strict=True)
+    ]
 
 
 async def relations(
@@ -56,28 +77,38 @@ async def relations(
 
 async def first_related(info: AnyInfo, parent: uuid.UUID, spec: RelationList) -> Any:
     """The first entity at the other end (e.g. an organisation's parent), or None."""
-    found = await related(info, parent, spec, PageArgs(first=1))
+    [found] = await related(info, [parent], spec, PageArgs(first=1))
     return found.items[0] if found.items else None
 
 
 async def children(
-    info: AnyInfo, parent: uuid.UUID, spec: ChildList, args: PageArgs
-) -> Connection[Any]:
-    """Entities that point at the parent through a foreign key, paged per parent."""
+    info: AnyInfo, parents: Sequence[uuid.UUID], spec: ChildList, args: PageArgs
+) -> list[Connection[Any]]:
+    """Entities that point at each parent through a foreign key, one page per parent."""
     tag = f"child:{spec.kind}:{spec.order}"
     l = loaders(info)  # noqa: E741
-    page = await l.children_page.load(((spec, window(args, tag)), parent))
-    nodes = await l.entity.load_many(page.rows)
-    return connection(tag, page, nodes, lambda: l.children_count.load((spec, parent)))
+    at = (spec, window(args, tag))
+    pages = await l.children_page.load_many([(at, p) for p in parents])
+    nodes = await l.entity.load_many([row for page in pages for row in page.rows])
+    return [
+        connection(tag, page, part, _counter(l.children_count, (spec, parent)))
+        for parent, page, part in zip(parents, pages, _split(pages, nodes), strict=True)
+    ]
 
 
-async def attached(info: AnyInfo, parent: uuid.UUID, what: str, args: PageArgs) -> Connection[Any]:
-    """Rows attached to an entity (sources, names, quantities...), in document order."""
+async def attached(
+    info: AnyInfo, parents: Sequence[uuid.UUID], what: str, args: PageArgs
+) -> list[Connection[Any]]:
+    """Rows attached to each entity (sources, names, quantities...), in document order."""
     tag = f"att:{what}"
     l = loaders(info)  # noqa: E741
-    page = await l.attached_page.load(((what, window(args, tag)), parent))
-    rows = await l.attached.load_many([(what, row_id) for row_id in page.rows])
-    return connection(tag, page, rows, lambda: l.attached_count.load((what, parent)))
+    at = (what, window(args, tag))
+    pages = await l.attached_page.load_many([(at, p) for p in parents])
+    rows = await l.attached.load_many([(what, row) for page in pages for row in page.rows])
+    return [
+        connection(tag, page, part, _counter(l.attached_count, (what, parent)))
+        for parent, page, part in zip(parents, pages, _split(pages, rows), strict=True)
+    ]
 
 
 async def tree(info: AnyInfo, root: uuid.UUID, upward: bool, args: PageArgs) -> Connection[Any]:

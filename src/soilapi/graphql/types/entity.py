@@ -44,14 +44,18 @@ def relation_spec(predicates: list[Any] | None, incoming: bool) -> RelationList:
     return RelationList(predicates=tuple(sorted(set(chosen))), incoming=incoming)
 
 
-Fetch = Callable[[AnyInfo, uuid.UUID, PageArgs], Awaitable[Connection[Any]]]
+# One page per parent: the connections of a whole level come from one call.
+Fetch = Callable[[AnyInfo, list[uuid.UUID], PageArgs], Awaitable[list[Connection[Any]]]]
 
 
 def paged_field(fetch: Fetch, node: str, description: str, module: str = __name__) -> Any:
-    """A connection field with the four Relay arguments, answered by `fetch(info, id, page)`.
+    """A connection field with the four Relay arguments, answered by `fetch(info, ids, page)`.
 
-    `node` names the item type as a string, resolved when the schema is built in `module`
-    (the caller's), so types can point at each other in any order.
+    The resolver answers one object; its `batch` attribute answers every object of a level in
+    one call, which the level executor (soilapi.graphql.executor) uses instead, sparing a
+    coroutine and two loader round trips per object. `node` names the item type as a string,
+    resolved when the schema is built in `module` (the caller's), so types can point at each
+    other in any order.
     """
 
     async def resolver(
@@ -62,10 +66,22 @@ def paged_field(fetch: Fetch, node: str, description: str, module: str = __name_
         last: Last = None,
         before: Before = None,
     ) -> Any:
-        return await fetch(info, root.id, page(first, after, last, before))
+        [found] = await fetch(info, [root.id], page(first, after, last, before))
+        return found
+
+    def batch(
+        roots: list[m.Entity],
+        info: AnyInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Awaitable[list[Connection[Any]]]:
+        return fetch(info, [root.id for root in roots], page(first, after, last, before))
 
     resolver.__annotations__["return"] = f"Connection[{node}]"
     resolver.__module__ = module
+    resolver.batch = batch  # type: ignore[attr-defined]  # read by the level executor
     return strawberry.field(resolver=resolver, description=description)
 
 
