@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
+import orjson
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import DBAPIError
@@ -41,6 +42,9 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         pool_pre_ping=True,
         echo=settings.log_sql,
+        # asyncpg decodes json/jsonb columns (an entity's detail row) with this: orjson is
+        # several times faster than the standard library's decoder.
+        json_deserializer=orjson.loads,
         connect_args=connect_args(settings),
     )
 
