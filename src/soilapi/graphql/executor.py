@@ -6,8 +6,10 @@ that is 10-20 µs per field, so a 500-field answer spent more time in the execut
 database (bench/README.md). This executor runs a whole level of the answer at once: every field
 of every object at one depth is resolved in one pass, plain attributes are read with `getattr`,
 each resolver field's arguments and resolve info are built once per level instead of once per
-object, and the awaitables of a level are gathered together, so DataLoaders still batch a
-level into one statement.
+object, strawberry's resolver functions are called directly (arguments converted once per
+level), a connection field answers the whole level in one call (`paged_field`'s `batch`), and
+the awaitables of a level are gathered together, so DataLoaders still batch a level into one
+statement.
 
 It handles the common case only: a query that succeeds. Anything else (an error in any
 resolver, a null in a non-null position, introspection, @defer/@stream, middleware) makes it
