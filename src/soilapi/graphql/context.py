@@ -58,9 +58,6 @@ class Loaders:
         self.entity: DataLoader[uuid.UUID, Record | None] = by_id(
             lambda ids: repo.entities_by_ids(r, ids)
         )
-        self.relation: DataLoader[uuid.UUID, Record | None] = by_id(
-            lambda ids: repo.relations_by_ids(r, ids)
-        )
         self.slug: DataLoader[str, uuid.UUID | None] = by_id(
             lambda slugs: repo.ids_by_slugs(r, slugs)
         )
@@ -87,9 +84,6 @@ class Loaders:
         )
         self.attached_count: DataLoader[tuple[Any, uuid.UUID], int] = grouped(
             lambda what, ids: repo.attached_count(r, what, ids)
-        )
-        self.attached: DataLoader[tuple[Any, uuid.UUID], Any] = grouped(
-            lambda what, ids: repo.attached_by_ids(r, what, ids)
         )
         self.tree_page: DataLoader[tuple[Any, uuid.UUID], Slice] = grouped(
             lambda g, ids: repo.tree_page(r, ids, g[0], g[1])

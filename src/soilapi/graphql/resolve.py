@@ -14,7 +14,6 @@ from soilapi.graphql.context import Context, Loaders
 from soilapi.graphql.pagination import Connection, PageArgs, connection, window
 from soilapi.repositories import entities as repo
 from soilapi.repositories.entities import ChildList, EntityFilter, Order, RelationList
-from soilapi.repositories.paging import Slice
 
 AnyInfo = Info[Context, None]
 
@@ -35,16 +34,6 @@ def _relation_tag(spec: RelationList) -> str:
     return f"rel:{'in' if spec.incoming else 'out'}:{digest.hexdigest()[:8]}"
 
 
-def _split(pages: Sequence[Slice], items: Sequence[Any]) -> list[Sequence[Any]]:
-    """The items of several pages, loaded in one go, back into one list per page."""
-    parts: list[Sequence[Any]] = []
-    at = 0
-    for page in pages:
-        parts.append(items[at : at + len(page.rows)])
-        at += len(page.rows)
-    return parts
-
-
 def _counter(loader: DataLoader[Any, int], key: Any) -> Callable[[], Awaitable[int]]:
     return lambda: loader.load(key)
 
@@ -57,10 +46,9 @@ async def related(
     l = loaders(info)  # noqa: E741 - short local for the request's loaders
     at = (spec, window(args, tag))
     pages = await l.related_page.load_many([(at, p) for p in parents])
-    nodes = await l.entity.load_many([row for page in pages for row in page.rows])
     return [
-        connection(tag, page, part, _counter(l.relations_count, (spec, parent)))
-        for parent, page, part in zip(parents, pages, _split(pages, nodes), strict=True)
+        connection(tag, page, page.rows, _counter(l.relations_count, (spec, parent)))
+        for parent, page in zip(parents, pages, strict=True)
     ]
 
 
@@ -71,8 +59,7 @@ async def relations(
     tag = _relation_tag(spec)
     l = loaders(info)  # noqa: E741
     page = await l.relations_page.load(((spec, window(args, tag)), parent))
-    rows = await l.relation.load_many(page.rows)
-    return connection(tag, page, rows, lambda: l.relations_count.load((spec, parent)))
+    return connection(tag, page, page.rows, lambda: l.relations_count.load((spec, parent)))
 
 
 async def first_related(info: AnyInfo, parent: uuid.UUID, spec: RelationList) -> Any:
@@ -89,10 +76,9 @@ async def children(
     l = loaders(info)  # noqa: E741
     at = (spec, window(args, tag))
     pages = await l.children_page.load_many([(at, p) for p in parents])
-    nodes = await l.entity.load_many([row for page in pages for row in page.rows])
     return [
-        connection(tag, page, part, _counter(l.children_count, (spec, parent)))
-        for parent, page, part in zip(parents, pages, _split(pages, nodes), strict=True)
+        connection(tag, page, page.rows, _counter(l.children_count, (spec, parent)))
+        for parent, page in zip(parents, pages, strict=True)
     ]
 
 
@@ -104,10 +90,9 @@ async def attached(
     l = loaders(info)  # noqa: E741
     at = (what, window(args, tag))
     pages = await l.attached_page.load_many([(at, p) for p in parents])
-    rows = await l.attached.load_many([(what, row) for page in pages for row in page.rows])
     return [
-        connection(tag, page, part, _counter(l.attached_count, (what, parent)))
-        for parent, page, part in zip(parents, pages, _split(pages, rows), strict=True)
+        connection(tag, page, page.rows, _counter(l.attached_count, (what, parent)))
+        for parent, page in zip(parents, pages, strict=True)
     ]
 
 
@@ -134,12 +119,11 @@ async def top_level(
     tag = f"list:{f.kind}:{order}"
     reader = info.context.reader
     page = await repo.list_entities(reader, f, order, window(args, tag, descending=descending))
-    nodes = await loaders(info).entity.load_many(page.rows)
 
     async def count() -> int:
         return await repo.count_entities(reader, f)
 
-    return connection(tag, page, nodes, count)
+    return connection(tag, page, page.rows, count)
 
 
 async def by_slug(info: AnyInfo, slug: str, model_kind: str) -> Any:

@@ -211,14 +211,15 @@ def _list_shape(f: EntityFilter, values: dict[str, Any]) -> tuple[Any, ...]:
 
 
 async def list_entities(reader: Reader, f: EntityFilter, order: Order, window: Window) -> Slice:
-    """One page of entities of a kind; rows are ids, fetched later through the loader."""
+    """One page of entities of a kind, as records."""
     where, values = _conditions(f)
 
     def parts() -> ListParts:
         sort = sort_columns(f.kind, order)
-        return m.Entity.id, sort, where, _entities_from(f.kind, [*where, *sort])
+        return sort, where, _entities_from(f.kind, [*where, *sort])
 
-    return await prepared_page(reader, (*_list_shape(f, values), order), parts, window, values)
+    shape = (*_list_shape(f, values), order)
+    return await prepared_page(reader, shape, parts, window, values, ENTITIES)
 
 
 async def count_entities(reader: Reader, f: EntityFilter) -> int:
@@ -264,10 +265,10 @@ async def relations_page(
     *,
     other_end: bool = False,
 ) -> dict[uuid.UUID, Slice]:
-    """Relation rows per parent, ordered by ordinal, then the other end's name.
+    """Relation records per parent, ordered by ordinal, then the other end's name.
 
-    With `other_end` the rows are the ids of the entities at the other end, so a typed
-    traversal needs no second statement to read the relations themselves.
+    With `other_end` the rows are the entities at the other end, so a typed traversal needs
+    no second statement to read them (nor the relations themselves).
     """
 
     def parts() -> Parts:
@@ -286,7 +287,8 @@ async def relations_page(
 
     shape = ("relations", spec.incoming, other_end)
     values = {"predicates": [p.value for p in spec.predicates]}
-    return await prepared_pages_per_parent(reader, shape, parts, parents, window, values)
+    rows = ENTITIES if other_end else RELATIONS
+    return await prepared_pages_per_parent(reader, shape, parts, parents, window, values, rows)
 
 
 async def relations_count(
@@ -295,11 +297,6 @@ async def relations_count(
     """How many relations of the list each parent has."""
     parent, _, where = _relation_parts(spec)
     return await count_per_parent(reader, parent, parents, where, m.Relation.__table__)
-
-
-async def relations_by_ids(reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Record]:
-    """Load relation rows by id."""
-    return await RELATIONS.load(reader, ids)
 
 
 @dataclass(frozen=True)
@@ -314,14 +311,16 @@ class ChildList:
 async def children_page(
     reader: Reader, spec: ChildList, parents: Sequence[uuid.UUID], window: Window
 ) -> dict[uuid.UUID, Slice]:
-    """Child entity ids per parent (facilities of a block, instruments of an agreement...)."""
+    """Child entities per parent (facilities of a block, instruments of an agreement...)."""
 
     def parts() -> Parts:
         model: Any = m.DETAIL_MODELS[spec.kind]
         from_ = sa.join(m.Entity.__table__, model.__table__, m.Entity.id == model.id)
         return getattr(model, spec.parent_column), m.Entity.id, _child_sort(spec), [], from_
 
-    return await prepared_pages_per_parent(reader, ("children", spec), parts, parents, window)
+    return await prepared_pages_per_parent(
+        reader, ("children", spec), parts, parents, window, rows=ENTITIES
+    )
 
 
 def _child_sort(spec: ChildList) -> list[ColumnElement]:
@@ -371,14 +370,17 @@ def _attached_from(model: Any) -> Any:
 async def attached_page(
     reader: Reader, what: str, parents: Sequence[uuid.UUID], window: Window
 ) -> dict[uuid.UUID, Slice]:
-    """Attached row ids per entity, in document order."""
+    """Attached rows per entity, in document order."""
 
     def parts() -> Parts:
         model: Any = ATTACHED[what][0]
         parent = getattr(model, ATTACHED[what][1])
         return parent, model.id, _attached_sort(model), [], _attached_from(model)
 
-    return await prepared_pages_per_parent(reader, ("attached", what), parts, parents, window)
+    rows = ATTACHED_READERS[ATTACHED[what][0]]
+    return await prepared_pages_per_parent(
+        reader, ("attached", what), parts, parents, window, rows=rows
+    )
 
 
 async def attached_count(
@@ -388,12 +390,6 @@ async def attached_count(
     model: Any = ATTACHED[what][0]
     parent = getattr(model, ATTACHED[what][1])
     return await count_per_parent(reader, parent, parents, [], model.__table__)
-
-
-async def attached_by_ids(reader: Reader, what: str, ids: Sequence[uuid.UUID]) -> dict[Any, Any]:
-    """Load attached rows of one table by id."""
-    model: Any = ATTACHED[what][0]
-    return await ATTACHED_READERS[model].load(reader, ids)
 
 
 async def source_documents_by_ids(

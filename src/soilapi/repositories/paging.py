@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -107,6 +107,20 @@ def to_slice(rows: Sequence[Any], key_len: int, window: Window) -> Slice:
     return Slice(values, keys, has_next=more, has_previous=window.after is not None)
 
 
+class RowReader(Protocol):
+    """Whole rows of a table as records (soilapi.repositories.records)."""
+
+    table: Any
+
+    def labelled(self) -> list[Any]:
+        """The columns to select, labelled with the record's attribute names."""
+        ...
+
+    def one(self, values: dict[str, Any]) -> Any:
+        """The record of one row's labelled values."""
+        ...
+
+
 def _pages_statement(
     parent: ColumnElement,
     value: ColumnElement,
@@ -117,8 +131,13 @@ def _pages_statement(
     parents: ColumnElement,
     limit: ColumnElement,
     named: bool,
+    rows: RowReader | None = None,
 ) -> sa.Select[Any]:
-    """Rows ranked inside each parent's partition, the first `limit` of each."""
+    """Rows ranked inside each parent's partition, the first `limit` of each.
+
+    With `rows`, each row carries the whole record `value` points at (its id) instead of the
+    id alone, so a page needs no second statement to load its items.
+    """
     rank = (
         sa.func.row_number().over(partition_by=parent, order_by=order_by(sort, window)).label("rn")
     )
@@ -129,20 +148,40 @@ def _pages_statement(
         .where(parents, *where, *keyset_condition(sort, window, named=named))
         .subquery()
     )
+    keys = [inner.c[f"k{i}"] for i in range(len(sort))]
+    if rows is None:
+        return (
+            sa.select(inner.c.parent, inner.c.value, *keys)
+            .where(inner.c.rn <= limit)
+            .order_by(inner.c.parent, inner.c.rn)
+        )
     return (
-        sa.select(inner.c.parent, inner.c.value, *(inner.c[f"k{i}"] for i in range(len(sort))))
+        sa.select(inner.c.parent, *rows.labelled(), *keys)
+        .select_from(inner.join(rows.table, rows.table.c.id == inner.c.value))
         .where(inner.c.rn <= limit)
         .order_by(inner.c.parent, inner.c.rn)
     )
 
 
 def _group(
-    rows: Sequence[Any], parents: Sequence[uuid.UUID], key_len: int, window: Window
+    rows: Sequence[Any],
+    parents: Sequence[uuid.UUID],
+    key_len: int,
+    window: Window,
+    reader: RowReader | None = None,
 ) -> dict[uuid.UUID, Slice]:
     grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for row in rows:
-        cells = tuple(row)
-        grouped[cells[0]].append(cells[1:])
+    if reader is None:
+        for row in rows:
+            fields = tuple(row)
+            grouped[fields[0]].append(fields[1:])
+    else:
+        names = [f"k{i}" for i in range(key_len)]
+        for row in rows:
+            cells = dict(row)
+            parent = cells.pop("parent")
+            key = tuple(cells.pop(name) for name in names)
+            grouped[parent].append((reader.one(cells), *key))
     return {p: to_slice(grouped.get(p, []), key_len, window) for p in parents}
 
 
@@ -165,8 +204,8 @@ async def fetch_pages_per_parent(
 
 # The parts of a per-parent list: parent column, value, sort, conditions, FROM.
 Parts = tuple[ColumnElement, ColumnElement, Sequence[ColumnElement], Sequence[ColumnElement], Any]
-# The parts of a top-level list: value, sort, conditions, FROM.
-ListParts = tuple[ColumnElement, Sequence[ColumnElement], Sequence[ColumnElement], Any]
+# The parts of a top-level list: sort, conditions, FROM.
+ListParts = tuple[Sequence[ColumnElement], Sequence[ColumnElement], Any]
 _PREPARED: dict[Hashable, tuple[Prepared, int]] = {}
 _MAX_PREPARED = 512  # shapes come from the schema, so a few dozen; the cap is a safety net
 
@@ -201,17 +240,20 @@ async def prepared_page(
     parts: Callable[[], ListParts],
     window: Window,
     values: Mapping[str, Any],
+    rows: RowReader,
 ) -> Slice:
-    """One page of a top-level list: `value` per row, ordered by `sort` (unique).
+    """One page of a top-level list of `rows`' records, ordered by `sort` (unique); the FROM
+    of `parts` must hold `rows.table`.
 
     The SQL depends only on `shape` and the window's form, so it is built and compiled once;
     the conditions' values come in binds named by `parts` (given here as `values`).
     """
 
     def build() -> tuple[Any, int]:
-        value, sort, where, from_ = parts()
+        sort, where, from_ = parts()
+        keys = [column.label(f"k{i}") for i, column in enumerate(sort)]
         stmt = (
-            sa.select(value, *sort)
+            sa.select(*rows.labelled(), *keys)
             .select_from(from_)
             .where(*where, *keyset_condition(sort, window, named=True))
             .order_by(*order_by(sort, window))
@@ -221,7 +263,13 @@ async def prepared_page(
 
     prepared, key_len = _compiled(("page", shape, *_window_form(window)), build)
     given = {"limit": window.limit + 1, **cursor_values(window), **values}
-    return to_slice(await reader.fetch(prepared, given), key_len, window)
+    names = [f"k{i}" for i in range(key_len)]
+    found = []
+    for row in await reader.fetch(prepared, given):
+        cells = dict(row)
+        key = tuple(cells.pop(name) for name in names)
+        found.append((rows.one(cells), *key))
+    return to_slice(found, key_len, window)
 
 
 async def prepared_count(
@@ -248,28 +296,31 @@ async def prepared_pages_per_parent(
     parents: Sequence[uuid.UUID],
     window: Window,
     values: Mapping[str, Any] | None = None,
+    rows: RowReader | None = None,
 ) -> dict[uuid.UUID, Slice]:
     """`fetch_pages_per_parent` for a list whose SQL depends only on `shape` and the window's
     form: built and compiled once, then run with the parents, page size, cursors and `values`
-    (binds named by `parts`) as parameters.
+    (binds named by `parts`) as parameters. With `rows` the pages hold records, not ids.
     """
 
     def build() -> tuple[Any, int]:
         parent, value, sort, where, from_ = parts()
         parents_bind = parent == sa.any_(sa.bindparam("parents", type_=ARRAY(parent.type)))
+        limit: Any = sa.bindparam("limit")
         stmt = _pages_statement(
-            parent, value, sort, where, window, from_, parents_bind, sa.bindparam("limit"), True
+            parent, value, sort, where, window, from_, parents_bind, limit, True, rows
         )
         return stmt, len(sort)
 
-    prepared, key_len = _compiled(("per-parent", shape, *_window_form(window)), build)
+    form = ("per-parent", shape, rows is not None, *_window_form(window))
+    prepared, key_len = _compiled(form, build)
     given = {
         "parents": list(dict.fromkeys(parents)),
         "limit": window.limit + 1,
         **cursor_values(window),
         **(values or {}),
     }
-    return _group(await reader.fetch(prepared, given), parents, key_len, window)
+    return _group(await reader.fetch(prepared, given), parents, key_len, window, rows)
 
 
 async def count_per_parent(

@@ -64,12 +64,20 @@ class TableReader:
         assert isinstance(table, sa.Table)
         self.table = table
         self.columns = _attributes(model, table)
-        self.record = type(f"{model.__name__}Record", (Record,), {"model": model})
+        self.record: type[Record] = type(f"{model.__name__}Record", (Record,), {"model": model})
         self.by_ids = Prepared(self.select().where(_ids_of(table)))
+
+    def labelled(self) -> list[Any]:
+        """Every column, labelled with its attribute name."""
+        return [column.label(key) for key, column in self.columns]
 
     def select(self) -> sa.Select[Any]:
         """SELECT of every column, labelled with its attribute name."""
-        return sa.select(*(column.label(key) for key, column in self.columns))
+        return sa.select(*self.labelled())
+
+    def one(self, values: dict[str, Any]) -> Record:
+        """The record of one row's `labelled()` values."""
+        return self.record(values)
 
     def wrap(self, rows: Iterable[Any]) -> dict[Any, Record]:
         """Records by id (rows of asyncpg or SQLAlchemy: anything with named columns)."""
@@ -124,9 +132,13 @@ class EntityReader:
                 .scalar_subquery()
             )
             branches.append((entities.c.kind == kind.value, as_json))
-        detail_column = sa.case(*branches).label("detail")
-        cols = [column.label(key) for key, column in self.base]
-        self.by_ids = Prepared(sa.select(*cols, detail_column).where(_ids_of(entities)))
+        self.table = entities
+        self._detail = sa.case(*branches).label("detail")
+        self.by_ids = Prepared(sa.select(*self.labelled()).where(_ids_of(entities)))
+
+    def labelled(self) -> list[Any]:
+        """The shared columns by attribute name, and the detail row as `detail`."""
+        return [*(column.label(key) for key, column in self.base), self._detail]
 
     async def load(self, reader: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Record]:
         """Entities of any kind by id, in one statement."""
@@ -134,19 +146,20 @@ class EntityReader:
             return {}
         return self.wrap(await reader.fetch(self.by_ids, {"ids": list(dict.fromkeys(ids))}))
 
+    def one(self, values: dict[str, Any]) -> Record:
+        """The record of one row's `labelled()` values, of the class of its kind."""
+        raw = values.pop("detail")
+        detail = orjson.loads(raw) if isinstance(raw, str) else (raw or {})
+        kind = values["kind"]
+        for name, key, convert in self.details[kind]:
+            value = detail.get(name)
+            values[key] = value if value is None or convert is None else convert(value)
+        return self.records[kind](values)
+
     def wrap(self, rows: Iterable[Any]) -> dict[uuid.UUID, Record]:
         """Records by id, of the record class of each row's kind."""
-        out: dict[uuid.UUID, Record] = {}
-        for row in rows:
-            values = dict(row)
-            raw = values.pop("detail")
-            detail = orjson.loads(raw) if isinstance(raw, str) else (raw or {})
-            kind = values["kind"]
-            for name, key, convert in self.details[kind]:
-                value = detail.get(name)
-                values[key] = value if value is None or convert is None else convert(value)
-            out[values["id"]] = self.records[kind](values)
-        return out
+        records = (self.one(dict(row)) for row in rows)
+        return {record.id: record for record in records}
 
 
 ENTITIES = EntityReader()
