@@ -288,7 +288,7 @@ async def relations_page(
     shape = ("relations", spec.incoming, other_end)
     values = {"predicates": [p.value for p in spec.predicates]}
     rows = ENTITIES if other_end else RELATIONS
-    return await prepared_pages_per_parent(reader, shape, parts, parents, window, values, rows)
+    return await prepared_pages_per_parent(reader, shape, parts, parents, window, values, rows=rows)
 
 
 async def relations_count(

@@ -1,8 +1,9 @@
 """Keyset pagination in SQL: one statement per list, per-parent windows for nested lists.
 
 Nested lists must page per parent (`children(first: 3)` under ten parents is up to thirty
-rows), so every batch query ranks rows with `row_number() over (partition by parent ...)`
-instead of one global LIMIT.
+rows), so a batch query takes a LATERAL `ORDER BY ... LIMIT` page per parent (or, for the
+organisational tree, ranks rows with `row_number() over (partition by parent ...)`) instead
+of one global LIMIT.
 """
 
 from __future__ import annotations
@@ -130,14 +131,8 @@ def _pages_statement(
     from_: Any,
     parents: ColumnElement,
     limit: ColumnElement,
-    named: bool,
-    rows: RowReader | None = None,
 ) -> sa.Select[Any]:
-    """Rows ranked inside each parent's partition, the first `limit` of each.
-
-    With `rows`, each row carries the whole record `value` points at (its id) instead of the
-    id alone, so a page needs no second statement to load its items.
-    """
+    """Rows ranked inside each parent's partition, the first `limit` of each."""
     rank = (
         sa.func.row_number().over(partition_by=parent, order_by=order_by(sort, window)).label("rn")
     )
@@ -145,21 +140,43 @@ def _pages_statement(
     inner = (
         sa.select(parent.label("parent"), value.label("value"), *sort_labels, rank)
         .select_from(from_)
-        .where(parents, *where, *keyset_condition(sort, window, named=named))
+        .where(parents, *where, *keyset_condition(sort, window))
         .subquery()
     )
-    keys = [inner.c[f"k{i}"] for i in range(len(sort))]
-    if rows is None:
-        return (
-            sa.select(inner.c.parent, inner.c.value, *keys)
-            .where(inner.c.rn <= limit)
-            .order_by(inner.c.parent, inner.c.rn)
-        )
     return (
-        sa.select(inner.c.parent, *rows.labelled(), *keys)
-        .select_from(inner.join(rows.table, rows.table.c.id == inner.c.value))
+        sa.select(inner.c.parent, inner.c.value, *(inner.c[f"k{i}"] for i in range(len(sort))))
         .where(inner.c.rn <= limit)
         .order_by(inner.c.parent, inner.c.rn)
+    )
+
+
+def _lateral_pages(parts: Parts, window: Window, rows: RowReader) -> sa.Select[Any]:
+    """The first `:limit` rows of each of `:parents`, with the records they point at.
+
+    A LATERAL subquery per parent with its own ORDER BY ... LIMIT lets PostgreSQL walk an
+    index on (parent, sort) and stop after a page; ranking with row_number() read and sorted
+    every row of every parent first (15 ms for 50 organisations at bench scale 100).
+    """
+    parent, value, sort, where, from_ = parts
+    parents = (
+        sa.func.unnest(sa.bindparam("parents", type_=ARRAY(parent.type)))
+        .table_valued("parent")
+        .render_derived(name="parents")
+    )
+    page = (
+        sa.select(value.label("value"), *(c.label(f"k{i}") for i, c in enumerate(sort)))
+        .select_from(from_)
+        .where(parent == parents.c.parent, *where, *keyset_condition(sort, window, named=True))
+        .order_by(*order_by(sort, window))
+        .limit(sa.bindparam("limit"))
+        .lateral("page")
+    )
+    keys = [page.c[f"k{i}"] for i in range(len(sort))]
+    joined = parents.join(page, sa.true()).join(rows.table, rows.table.c.id == page.c.value)
+    return (
+        sa.select(parents.c.parent, *rows.labelled(), *keys)
+        .select_from(joined)
+        .order_by(parents.c.parent, *order_by(keys, window))
     )
 
 
@@ -197,7 +214,7 @@ async def fetch_pages_per_parent(
 ) -> dict[uuid.UUID, Slice]:
     """One page per parent in a single statement, ranked inside each parent's partition."""
     stmt = _pages_statement(
-        parent, value, sort, where, window, from_, any_of(parent, parents), window.limit + 1, False
+        parent, value, sort, where, window, from_, any_of(parent, parents), window.limit + 1
     )
     return _group((await reader.execute(stmt)).all(), parents, len(sort), window)
 
@@ -296,24 +313,19 @@ async def prepared_pages_per_parent(
     parents: Sequence[uuid.UUID],
     window: Window,
     values: Mapping[str, Any] | None = None,
-    rows: RowReader | None = None,
+    *,
+    rows: RowReader,
 ) -> dict[uuid.UUID, Slice]:
-    """`fetch_pages_per_parent` for a list whose SQL depends only on `shape` and the window's
-    form: built and compiled once, then run with the parents, page size, cursors and `values`
-    (binds named by `parts`) as parameters. With `rows` the pages hold records, not ids.
+    """One page of `rows`' records per parent, in one statement whose SQL depends only on
+    `shape` and the window's form: built and compiled once, then run with the parents, page
+    size, cursors and `values` (binds named by `parts`) as parameters.
     """
 
     def build() -> tuple[Any, int]:
-        parent, value, sort, where, from_ = parts()
-        parents_bind = parent == sa.any_(sa.bindparam("parents", type_=ARRAY(parent.type)))
-        limit: Any = sa.bindparam("limit")
-        stmt = _pages_statement(
-            parent, value, sort, where, window, from_, parents_bind, limit, True, rows
-        )
-        return stmt, len(sort)
+        found = parts()
+        return _lateral_pages(found, window, rows), len(found[2])
 
-    form = ("per-parent", shape, rows is not None, *_window_form(window))
-    prepared, key_len = _compiled(form, build)
+    prepared, key_len = _compiled(("per-parent", shape, *_window_form(window)), build)
     given = {
         "parents": list(dict.fromkeys(parents)),
         "limit": window.limit + 1,
