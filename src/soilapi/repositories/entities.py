@@ -139,6 +139,44 @@ class _Binds:
         return column == sa.any_(self(name, list(dict.fromkeys(given)), ARRAY(column.type)))
 
 
+# Filters whose values are lists (bound as arrays) and single values, by bind name.
+_LIST_FILTERS = (
+    "categories",
+    "countries",
+    "org_classes",
+    "goal_letters",
+    "owner_ids",
+    "instrument_types",
+)
+_VALUE_FILTERS = ("international", "start_from", "start_to", "facility_kind", "active_on")
+
+
+def _like_pattern(text: str) -> str:
+    """`%text%` with LIKE's wildcards escaped: a client's `_` and `%` are plain characters."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filter_values(f: EntityFilter) -> dict[str, Any]:
+    """The values of the binds `_conditions(f)` names, worked out without building SQL.
+
+    Building the clauses costs more than running the compiled statement, so a request only
+    computes these; `_conditions` runs once per filter shape and checks it agrees.
+    """
+    values: dict[str, Any] = {}
+    for name in _LIST_FILTERS:
+        given = getattr(f, name)
+        if given:
+            values[name] = list(dict.fromkeys(given))
+    for name in _VALUE_FILTERS:
+        value = getattr(f, name)
+        if value is not None and value != "":
+            values[name] = value
+    if f.name_contains:
+        values["name_pattern"] = _like_pattern(f.name_contains)
+    return values
+
+
 def _conditions(f: EntityFilter) -> tuple[list[ColumnElement], dict[str, Any]]:
     """The filter's WHERE clauses, and the values of their named binds."""
     model: Any = m.DETAIL_MODELS[f.kind]
@@ -158,8 +196,7 @@ def _conditions(f: EntityFilter) -> tuple[list[ColumnElement], dict[str, Any]]:
     if f.start_to:
         where.append(m.Entity.start_date <= bind("start_to", f.start_to, sa.Date()))
     if f.name_contains:
-        escaped = f.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = bind("name_pattern", f"%{escaped}%", sa.Text())
+        pattern = bind("name_pattern", _like_pattern(f.name_contains), sa.Text())
         where.append(m.Entity.name.ilike(pattern, escape="\\"))
     if f.goal_letters:
         where.append(bind.among("goal_letters", model.goal_letter, f.goal_letters))
@@ -210,11 +247,20 @@ def _list_shape(f: EntityFilter, values: dict[str, Any]) -> tuple[Any, ...]:
     return (f.kind, tuple(sorted(values)))
 
 
+def _where(f: EntityFilter, values: dict[str, Any]) -> list[ColumnElement]:
+    """The filter's clauses, for compiling its shape once."""
+    where, bound = _conditions(f)
+    if bound != values:  # a filter added to `_conditions` but not to `_filter_values`
+        raise RuntimeError(f"filter binds out of step: {sorted(bound)} != {sorted(values)}")
+    return where
+
+
 async def list_entities(reader: Reader, f: EntityFilter, order: Order, window: Window) -> Slice:
     """One page of entities of a kind, as records."""
-    where, values = _conditions(f)
+    values = _filter_values(f)
 
     def parts() -> ListParts:
+        where = _where(f, values)
         sort = sort_columns(f.kind, order)
         return sort, where, _entities_from(f.kind, [*where, *sort])
 
@@ -224,9 +270,10 @@ async def list_entities(reader: Reader, f: EntityFilter, order: Order, window: W
 
 async def count_entities(reader: Reader, f: EntityFilter) -> int:
     """Total rows matching a filter (only run when a client asks for totalCount)."""
-    where, values = _conditions(f)
+    values = _filter_values(f)
 
     def parts() -> tuple[list[ColumnElement], Any]:
+        where = _where(f, values)
         return where, _entities_from(f.kind, where)
 
     return await prepared_count(reader, _list_shape(f, values), parts, values)
