@@ -14,6 +14,7 @@ from soilapi.graphql.context import Context, Loaders
 from soilapi.graphql.pagination import Connection, PageArgs, connection, window
 from soilapi.repositories import entities as repo
 from soilapi.repositories.entities import ChildList, EntityFilter, Order, RelationList
+from soilapi.repositories.paging import Slice
 
 AnyInfo = Info[Context, None]
 
@@ -34,32 +35,44 @@ def _relation_tag(spec: RelationList) -> str:
     return f"rel:{'in' if spec.incoming else 'out'}:{digest.hexdigest()[:8]}"
 
 
-def _counter(loader: DataLoader[Any, int], key: Any) -> Callable[[], Awaitable[int]]:
-    return lambda: loader.load(key)
+async def _pages(
+    pages: DataLoader[Any, Slice],
+    counts: DataLoader[Any, int],
+    list_key: Any,
+    tag: str,
+    parents: Sequence[uuid.UUID],
+    args: PageArgs,
+) -> list[Connection[Any]]:
+    """One connection per parent: the pages come from `pages`, totals (when asked) from
+    `counts`, both keyed by the list (`list_key`) and the parent."""
+    at = (list_key, window(args, tag))
+    found = await pages.load_many([(at, p) for p in parents])
+
+    def count(parent: uuid.UUID) -> Callable[[], Awaitable[int]]:
+        return lambda: counts.load((list_key, parent))
+
+    return [
+        connection(tag, page, page.rows, count(parent))
+        for parent, page in zip(parents, found, strict=True)
+    ]
 
 
 async def related(
     info: AnyInfo, parents: Sequence[uuid.UUID], spec: RelationList, args: PageArgs
 ) -> list[Connection[Any]]:
     """Entities at the other end of each parent's relations, one page per parent."""
-    tag = _relation_tag(spec)
     l = loaders(info)  # noqa: E741 - short local for the request's loaders
-    at = (spec, window(args, tag))
-    pages = await l.related_page.load_many([(at, p) for p in parents])
-    return [
-        connection(tag, page, page.rows, _counter(l.relations_count, (spec, parent)))
-        for parent, page in zip(parents, pages, strict=True)
-    ]
+    return await _pages(l.related_page, l.relations_count, spec, _relation_tag(spec), parents, args)
 
 
 async def relations(
     info: AnyInfo, parent: uuid.UUID, spec: RelationList, args: PageArgs
 ) -> Connection[Any]:
     """The relation rows themselves (predicate, ends, dates, provenance)."""
-    tag = _relation_tag(spec)
     l = loaders(info)  # noqa: E741
-    page = await l.relations_page.load(((spec, window(args, tag)), parent))
-    return connection(tag, page, page.rows, lambda: l.relations_count.load((spec, parent)))
+    tag = _relation_tag(spec)
+    [found] = await _pages(l.relations_page, l.relations_count, spec, tag, [parent], args)
+    return found
 
 
 async def first_related(info: AnyInfo, parent: uuid.UUID, spec: RelationList) -> Any:
@@ -72,28 +85,17 @@ async def children(
     info: AnyInfo, parents: Sequence[uuid.UUID], spec: ChildList, args: PageArgs
 ) -> list[Connection[Any]]:
     """Entities that point at each parent through a foreign key, one page per parent."""
-    tag = f"child:{spec.kind}:{spec.order}"
     l = loaders(info)  # noqa: E741
-    at = (spec, window(args, tag))
-    pages = await l.children_page.load_many([(at, p) for p in parents])
-    return [
-        connection(tag, page, page.rows, _counter(l.children_count, (spec, parent)))
-        for parent, page in zip(parents, pages, strict=True)
-    ]
+    tag = f"child:{spec.kind}:{spec.order}"
+    return await _pages(l.children_page, l.children_count, spec, tag, parents, args)
 
 
 async def attached(
     info: AnyInfo, parents: Sequence[uuid.UUID], what: str, args: PageArgs
 ) -> list[Connection[Any]]:
     """Rows attached to each entity (sources, names, quantities...), in document order."""
-    tag = f"att:{what}"
     l = loaders(info)  # noqa: E741
-    at = (what, window(args, tag))
-    pages = await l.attached_page.load_many([(at, p) for p in parents])
-    return [
-        connection(tag, page, page.rows, _counter(l.attached_count, (what, parent)))
-        for parent, page in zip(parents, pages, strict=True)
-    ]
+    return await _pages(l.attached_page, l.attached_count, what, f"att:{what}", parents, args)
 
 
 async def tree(info: AnyInfo, root: uuid.UUID, upward: bool, args: PageArgs) -> Connection[Any]:
