@@ -135,8 +135,15 @@ class _Binds:
         return sa.bindparam(name, type_=type_)
 
     def among(self, name: str, column: ColumnElement, given: Sequence[Any]) -> ColumnElement:
-        """`column = ANY(:name)`, like `any_of` but named."""
-        return column == sa.any_(self(name, list(dict.fromkeys(given)), ARRAY(column.type)))
+        """`column = ANY(:name)`, like `any_of` but named; `column = :name_one` for one value.
+
+        PostgreSQL 15 cannot walk an index in order under `= ANY(...)`, so "German
+        organisations by name" would sort every German one; with `=` it reads a page and stops.
+        """
+        values = list(dict.fromkeys(given))
+        if len(values) == 1:
+            return column == self(f"{name}_one", values[0], column.type)
+        return column == sa.any_(self(name, values, ARRAY(column.type)))
 
 
 # Filters whose values are lists (bound as arrays) and single values, by bind name.
@@ -167,7 +174,11 @@ def _filter_values(f: EntityFilter) -> dict[str, Any]:
     for name in _LIST_FILTERS:
         given = getattr(f, name)
         if given:
-            values[name] = list(dict.fromkeys(given))
+            distinct = list(dict.fromkeys(given))
+            if len(distinct) == 1:
+                values[f"{name}_one"] = distinct[0]
+            else:
+                values[name] = distinct
     for name in _VALUE_FILTERS:
         value = getattr(f, name)
         if value is not None and value != "":
