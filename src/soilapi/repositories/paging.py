@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -193,13 +193,22 @@ def _group(
             fields = tuple(row)
             grouped[fields[0]].append(fields[1:])
     else:
-        names = [f"k{i}" for i in range(key_len)]
-        for row in rows:
-            cells = dict(row)
-            parent = cells.pop("parent")
-            key = tuple(cells.pop(name) for name in names)
-            grouped[parent].append((reader.one(cells), *key))
+        for parent, record in _records(rows, reader, key_len, "parent"):
+            grouped[parent].append(record)
     return {p: to_slice(grouped.get(p, []), key_len, window) for p in parents}
+
+
+def _records(
+    rows: Iterable[Any], reader: RowReader, key_len: int, parent: str | None = None
+) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    """(parent or None, (record, *sort key)) for rows of `labelled()` columns, `k0`...
+    and, if named, the parent column."""
+    names = [f"k{i}" for i in range(key_len)]
+    for row in rows:
+        cells = dict(row)
+        owner = cells.pop(parent) if parent is not None else None
+        key = tuple(cells.pop(name) for name in names)
+        yield owner, (reader.one(cells), *key)
 
 
 async def fetch_pages_per_parent(
@@ -280,12 +289,7 @@ async def prepared_page(
 
     prepared, key_len = _compiled(("page", shape, *_window_form(window)), build)
     given = {"limit": window.limit + 1, **cursor_values(window), **values}
-    names = [f"k{i}" for i in range(key_len)]
-    found = []
-    for row in await reader.fetch(prepared, given):
-        cells = dict(row)
-        key = tuple(cells.pop(name) for name in names)
-        found.append((rows.one(cells), *key))
+    found = [record for _, record in _records(await reader.fetch(prepared, given), rows, key_len)]
     return to_slice(found, key_len, window)
 
 
