@@ -299,15 +299,7 @@ class GraphQLEndpoint:
         """
         if self.caching is None:
             return None
-        try:
-            version = await self.caching.current(request)
-        except Exception:
-            log.debug("data version unreadable; looking up in the snapshot", exc_info=True)
-            return None
-        key = ResponseCache.key(version, params.query, params.variables, params.operation_name)
-        body = self.caching.store.get(key)
-        if body is not None and self.caching.on_lookup is not None:
-            self.caching.on_lookup(True)
+        _, body = await self._find(self.caching.current(request), params, count_miss=False)
         return body
 
     async def _lookup(self, context: Any, params: Params) -> tuple[str | None, bytes | None]:
@@ -319,14 +311,21 @@ class GraphQLEndpoint:
         """
         if self.caching is None:
             return None, None
+        return await self._find(self.caching.version(context), params, count_miss=True)
+
+    async def _find(
+        self, version: Awaitable[int], params: Params, *, count_miss: bool
+    ) -> tuple[str | None, bytes | None]:
+        """The key and remembered body for a request at the version `version` reads."""
+        assert self.caching is not None
         try:
-            version = await self.caching.version(context)
+            read = await version
         except Exception:
-            log.debug("data version unreadable; answering without the cache", exc_info=True)
+            log.debug("data version unreadable; no cached answer", exc_info=True)
             return None, None
-        key = ResponseCache.key(version, params.query, params.variables, params.operation_name)
+        key = ResponseCache.key(read, params.query, params.variables, params.operation_name)
         body = self.caching.store.get(key)
-        if self.caching.on_lookup is not None:
+        if self.caching.on_lookup is not None and (body is not None or count_miss):
             self.caching.on_lookup(body is not None)
         return key, body
 

@@ -11,6 +11,7 @@ from soilapi.db.probe import SharedRead, plain_dsn
 from soilapi.db.session import Reader
 
 VERSION_ROW = 1
+# The version, 0 before any write: read in a request's snapshot, or alone by the probe.
 _CURRENT = sa.select(sa.func.coalesce(sa.func.max(DataVersion.version), 0)).where(
     DataVersion.id == VERSION_ROW
 )
@@ -18,11 +19,7 @@ _CURRENT = sa.select(sa.func.coalesce(sa.func.max(DataVersion.version), 0)).wher
 
 async def data_version(reader: Reader) -> int:
     """The current data version as the request's snapshot sees it (0 before any write)."""
-    result = await reader.execute(
-        sa.select(DataVersion.version).where(DataVersion.id == VERSION_ROW)
-    )
-    found = result.scalar_one_or_none()
-    return int(found) if found is not None else 0
+    return int((await reader.execute(_CURRENT)).scalar_one())
 
 
 def version_probe(engine: AsyncEngine, connect: dict[str, Any]) -> SharedRead:

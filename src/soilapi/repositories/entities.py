@@ -135,15 +135,22 @@ class _Binds:
         return sa.bindparam(name, type_=type_)
 
     def among(self, name: str, column: ColumnElement, given: Sequence[Any]) -> ColumnElement:
-        """`column = ANY(:name)`, like `any_of` but named; `column = :name_one` for one value.
+        """`column = ANY(:name)`, like `any_of` but named; `column = :name_one` for one value
+        (see `_list_bind`)."""
+        bind_name, value = _list_bind(name, given)
+        if bind_name != name:
+            return column == self(bind_name, value, column.type)
+        return column == sa.any_(self(bind_name, value, ARRAY(column.type)))
 
-        PostgreSQL 15 cannot walk an index in order under `= ANY(...)`, so "German
-        organisations by name" would sort every German one; with `=` it reads a page and stops.
-        """
-        values = list(dict.fromkeys(given))
-        if len(values) == 1:
-            return column == self(f"{name}_one", values[0], column.type)
-        return column == sa.any_(self(name, values, ARRAY(column.type)))
+
+def _list_bind(name: str, given: Sequence[Any]) -> tuple[str, Any]:
+    """The bind of a list filter: its distinct values, or `<name>_one` and the one value.
+
+    PostgreSQL 15 cannot walk an index in order under `= ANY(...)`, so "German organisations
+    by name" would sort every German one; with `=` it reads a page and stops.
+    """
+    values = list(dict.fromkeys(given))
+    return (f"{name}_one", values[0]) if len(values) == 1 else (name, values)
 
 
 # Filters whose values are lists (bound as arrays) and single values, by bind name.
@@ -174,11 +181,8 @@ def _filter_values(f: EntityFilter) -> dict[str, Any]:
     for name in _LIST_FILTERS:
         given = getattr(f, name)
         if given:
-            distinct = list(dict.fromkeys(given))
-            if len(distinct) == 1:
-                values[f"{name}_one"] = distinct[0]
-            else:
-                values[name] = distinct
+            bind_name, value = _list_bind(name, given)
+            values[bind_name] = value
     for name in _VALUE_FILTERS:
         value = getattr(f, name)
         if value is not None and value != "":
