@@ -35,6 +35,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.fixture
+def silent_url() -> Iterator[str]:
+    """URL of a host that accepts connections and never answers (a hung server, a black hole)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        yield f"postgresql://nobody@127.0.0.1:{silent.getsockname()[1]}/none"
+
+
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of the test database's server (database name `soilapi`)."""

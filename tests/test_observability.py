@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -245,26 +244,22 @@ async def test_not_ready_without_the_migrations(engine: AsyncEngine, tmp_path: P
     assert "alembic.ini not found" in response.json()["checks"]["migrations"]
 
 
-async def test_not_ready_when_the_database_does_not_answer(engine: AsyncEngine) -> None:
+async def test_not_ready_when_the_database_does_not_answer(silent_url: str) -> None:
     """A server that accepts connections and never answers: readiness gives up on time."""
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(8)
-        port = silent.getsockname()[1]
-        settings = Settings(
-            database_url=f"postgresql://nobody@127.0.0.1:{port}/none",
-            readiness_timeout_seconds=0.5,
-        )
-        dead = create_engine(settings)
-        app = create_app(settings, engine=dead)
-        install_observability(app, settings)
-        try:
-            async with client(app) as http:
-                started = asyncio.get_running_loop().time()
-                response = await http.get("/readyz")
-                elapsed = asyncio.get_running_loop().time() - started
-        finally:
-            await dead.dispose()
+    settings = Settings(
+        database_url=silent_url,
+        readiness_timeout_seconds=0.5,
+    )
+    dead = create_engine(settings)
+    app = create_app(settings, engine=dead)
+    install_observability(app, settings)
+    try:
+        async with client(app) as http:
+            started = asyncio.get_running_loop().time()
+            response = await http.get("/readyz")
+            elapsed = asyncio.get_running_loop().time() - started
+    finally:
+        await dead.dispose()
     assert response.status_code == 503
     assert response.json()["checks"] == {
         "database": "no answer within 0.5 s",

@@ -151,25 +151,21 @@ async def test_database_outage_fails_fast_and_recovers(
         await engine.dispose()
 
 
-async def test_an_unanswering_database_fails_within_the_connect_timeout() -> None:
+async def test_an_unanswering_database_fails_within_the_connect_timeout(silent_url: str) -> None:
     """A host that takes the connection and never speaks (a hung server, a black hole)."""
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(8)
-        port = silent.getsockname()[1]
-        settings = Settings(
-            database_url=f"postgresql://nobody@127.0.0.1:{port}/none",
-            db_connect_timeout_seconds=1,
-        )
-        engine: AsyncEngine = create_engine(settings)
-        app = create_app(settings, engine=engine)
-        try:
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-                response, seconds = await ask(http, "silent")
-        finally:
-            await app.state.version_probe.close()
-            await engine.dispose()
+    settings = Settings(
+        database_url=silent_url,
+        db_connect_timeout_seconds=1,
+    )
+    engine: AsyncEngine = create_engine(settings)
+    app = create_app(settings, engine=engine)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            response, seconds = await ask(http, "silent")
+    finally:
+        await app.state.version_probe.close()
+        await engine.dispose()
     assert_unavailable(response)
     assert 0.9 < seconds < FAST, seconds
 
