@@ -90,6 +90,29 @@ def _error_keys(errors: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return sorted(keys, key=repr)
 
 
+def first_difference(found: Any, expected: Any, path: str = "data") -> str | None:
+    """Where two answers first differ, keys' order included (a response keeps the query's
+    field order); None when they are the same."""
+    pairs: list[tuple[str, Any, Any]] = []
+    if isinstance(found, dict) and isinstance(expected, dict):
+        if list(found) != list(expected):
+            return f"{path}: keys {list(found)} != {list(expected)}"
+        pairs = [(f"{path}.{key}", found[key], expected[key]) for key in found]
+    elif isinstance(found, list) and isinstance(expected, list):
+        if len(found) != len(expected):
+            return f"{path}: {len(found)} items != {len(expected)}"
+        pairs = [
+            (f"{path}[{i}]", a, b) for i, (a, b) in enumerate(zip(found, expected, strict=True))
+        ]
+    elif found != expected:
+        return f"{path}: {found!r} != {expected!r}"
+    for inner_path, a, b in pairs:
+        inner = first_difference(a, b, inner_path)
+        if inner is not None:
+            return inner
+    return None
+
+
 @dataclass
 class Api:
     """A client that posts GraphQL and counts the SQL statements each request runs.
@@ -120,7 +143,8 @@ class Api:
             expected = await REFERENCE.execute(
                 query, variable_values=variables, context_value=Context(Reader(session))
             )
-        assert body.get("data") == expected.data, "the fast executor answered otherwise"
+        difference = first_difference(body.get("data"), expected.data)
+        assert difference is None, f"the fast executor answered otherwise at {difference}"
         reference_errors = [e.formatted for e in expected.errors or ()]
         assert _error_keys(body.get("errors") or []) == _error_keys(reference_errors)
 

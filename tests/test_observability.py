@@ -37,8 +37,11 @@ from soilapi.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 ONE_ORG = '{ organization(slug: "gsp") { name } }'
+# Three root fields: three statements, where ONE_ORG runs one (each root field is one SQL
+# statement, however deep its selection).
 NESTED = (
-    '{ organization(slug: "gsp") { name children { nodes { name children { totalCount } } } } }'
+    '{ organization(slug: "gsp") { name children { nodes { name children { totalCount } } } }'
+    ' esp: organization(slug: "esp") { name } fao: organization(slug: "fao") { name } }'
 )
 
 

@@ -127,6 +127,17 @@ class Reader:
         self._sync.dispatch.before_cursor_execute(self._sync, None, query.sql, args, None, False)
         return list(await self._driver.fetch(query.sql, *args))
 
+    async def restart(self) -> None:
+        """Leave a transaction a failed statement aborted; the next read opens a new one.
+
+        The SQL compiler's statement runs first; if it fails, the resolvers answer instead
+        (and report the error the usual way), which they cannot do in an aborted transaction.
+        """
+        async with self._lock:
+            if self.fault is None:
+                self._driver = None
+                await self.session.rollback()
+
     async def _snapshot(self) -> Any:
         """The asyncpg connection of this session, inside the session's transaction."""
         connection = await self.session.connection()

@@ -117,6 +117,8 @@ class Context(BaseContext):
         self.loaders = Loaders(reader)
         # Set by the executor when the operation reads only the schema (introspection).
         self.schema_only = False
+        # Set by the SQL compiler while it runs a root resolver only to learn what it reads.
+        self.planning = False
 
 
 __all__ = ["Context", "Loaders", "Window"]

@@ -43,6 +43,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
+from soilapi.graphql import compiler
+
 # Values a level hands to the next: (object type, its field group) -> [(source, placeholder)].
 Pending = dict[
     tuple[GraphQLObjectType, int], tuple[FieldDetailsList, list[tuple[Any, dict[str, Any]]]]
@@ -54,7 +56,8 @@ _ALL = -1  # the slot of a batched field: its awaitable gives the values of ever
 _INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 _SCHEMA_ONLY = _INTROSPECTION_ROOTS | {"__typename"}
 log = logging.getLogger(__name__)
-# How often each path ran since start: "fast", "fallback" (fast path gave up), "standard".
+# How often each path ran since start: "compiled" (one SQL statement per root field), "fast",
+# "fallback" (fast path gave up), "standard".
 runs: Counter[str] = Counter()
 
 
@@ -107,6 +110,15 @@ class LevelExecutor(StrawberryGraphQLCoreExecutionContext):
     async def _fast_then_standard(
         self, root_type: GraphQLObjectType, root_value: Any, grouped_field_set: GroupedFieldSet
     ) -> Any:
+        try:
+            data = await compiler.execute(self, root_type, root_value, grouped_field_set)
+        except compiler.NotPlanned as skipped:
+            log.debug("not compiled to SQL (%s)", skipped)
+        except Exception:  # the statement failed: the resolvers report it, with paths
+            log.debug("compiled statement failed; running the resolvers", exc_info=True)
+        else:
+            runs["compiled"] += 1
+            return data
         try:
             data = await _Run(self).root(root_type, root_value, grouped_field_set)
         except Fallback as gave_up:
@@ -259,50 +271,12 @@ class _Run:
         info = self.info(field, details, parent_type, key)
         try:
             if definition is not None and _direct(definition):
-                return self.call(definition, info, args, [source for source, _ in items])
+                sources = [source for source, _ in items]
+                return call_resolver(self.x, definition, info, args, sources)
             resolve = field.resolve or self.x.field_resolver
             return [resolve(source, info, **args) for source, _ in items]
         except Exception as exc:
             raise Fallback from exc
-
-    def call(
-        self, definition: StrawberryField, info: Info, args: dict[str, Any], sources: list[Any]
-    ) -> list[Any] | Batched:
-        """A strawberry resolver called for every object, its arguments converted once.
-
-        Strawberry's own wrapper does per call what `get_arguments` does here per level
-        (conversion of the arguments to Python values, the strawberry Info, which of source,
-        root, parent and info the function takes): about 10 µs for each object. A resolver
-        with a `batch` function (`batch(sources, info, **arguments)`, see `paged_field`) is
-        answered for all objects by one call of it instead.
-        """
-        strawberry_schema = self.x.schema._strawberry_schema  # type: ignore[attr-defined]
-        config = strawberry_schema.config
-        strawberry_info = config.info_class(_raw_info=info, _field=definition)
-        kwargs = convert_arguments(
-            args,
-            definition.arguments,
-            scalar_registry=strawberry_schema.schema_converter.scalar_registry,
-            config=config,
-            info=strawberry_info,
-        )
-        resolver = definition.base_resolver
-        assert resolver is not None
-        batch = getattr(resolver.wrapped_func, "batch", None)
-        if batch is not None:
-            return Batched(batch(sources, strawberry_info, **kwargs), len(sources))
-        if resolver.info_parameter is not None:
-            kwargs[resolver.info_parameter.name] = strawberry_info
-        takes_self = resolver.self_parameter is not None
-        as_source = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p]
-        get_result = definition.get_result
-        results: list[Any] = []
-        for source in sources:
-            for name in as_source:
-                kwargs = {**kwargs, name: source}
-            positional = [source] if takes_self else []
-            results.append(get_result(source, strawberry_info, positional, kwargs))
-        return results
 
     def info(
         self,
@@ -428,3 +402,47 @@ class _Run:
             raise Fallback("invalid runtime type")
         self.runtime_types[memo] = runtime
         return runtime
+
+
+def call_resolver(
+    execution: Any,
+    definition: StrawberryField,
+    info: Info,
+    args: dict[str, Any],
+    sources: list[Any],
+) -> list[Any] | Batched:
+    """A strawberry resolver called for every object, its arguments converted once.
+
+    Strawberry's own wrapper does per call what `get_arguments` does here per level
+    (conversion of the arguments to Python values, the strawberry Info, which of source,
+    root, parent and info the function takes): about 10 µs for each object. A resolver
+    with a `batch` function (`batch(sources, info, **arguments)`, see `paged_field`) is
+    answered for all objects by one call of it instead.
+    """
+    strawberry_schema = execution.schema._strawberry_schema
+    config = strawberry_schema.config
+    strawberry_info = config.info_class(_raw_info=info, _field=definition)
+    kwargs = convert_arguments(
+        args,
+        definition.arguments,
+        scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+        config=config,
+        info=strawberry_info,
+    )
+    resolver = definition.base_resolver
+    assert resolver is not None
+    batch = getattr(resolver.wrapped_func, "batch", None)
+    if batch is not None:
+        return Batched(batch(sources, strawberry_info, **kwargs), len(sources))
+    if resolver.info_parameter is not None:
+        kwargs[resolver.info_parameter.name] = strawberry_info
+    takes_self = resolver.self_parameter is not None
+    as_source = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p]
+    get_result = definition.get_result
+    results: list[Any] = []
+    for source in sources:
+        for name in as_source:
+            kwargs = {**kwargs, name: source}
+        positional = [source] if takes_self else []
+        results.append(get_result(source, strawberry_info, positional, kwargs))
+    return results

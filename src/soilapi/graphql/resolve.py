@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from strawberry import Info
@@ -15,6 +16,7 @@ from soilapi.graphql.pagination import Connection, PageArgs, connection, window
 from soilapi.repositories import entities as repo
 from soilapi.repositories.entities import ChildList, EntityFilter, Order, RelationList
 from soilapi.repositories.paging import Slice
+from soilapi.vocab import EntityKind
 
 AnyInfo = Info[Context, None]
 
@@ -29,10 +31,50 @@ async def entity(info: AnyInfo, entity_id: uuid.UUID | None) -> Any:
     return None if entity_id is None else await loaders(info).entity.load(entity_id)
 
 
-def _relation_tag(spec: RelationList) -> str:
+def relation_tag(spec: RelationList) -> str:
     """Cursor tag of a relation list: a cursor only fits a list with the same predicates."""
     digest = hashlib.sha1("|".join(spec.predicates).encode(), usedforsecurity=False)
     return f"rel:{'in' if spec.incoming else 'out'}:{digest.hexdigest()[:8]}"
+
+
+def children_tag(spec: ChildList) -> str:
+    """Cursor tag of a list of children."""
+    return f"child:{spec.kind}:{spec.order}"
+
+
+def attached_tag(what: str) -> str:
+    """Cursor tag of a list of attached rows."""
+    return f"att:{what}"
+
+
+def top_level_tag(f: EntityFilter, order: Order) -> str:
+    """Cursor tag of a root list: a cursor fits the same kind in the same order."""
+    return f"list:{f.kind}:{order}"
+
+
+@dataclass(frozen=True)
+class PlannedLookup:
+    """What a root field would look up, when the SQL compiler asks instead of running it:
+    an entity of `kind` whose `column` (slug, or a unique detail column) is `value`."""
+
+    kind: EntityKind
+    column: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class PlannedList:
+    """What a root list would read, when the SQL compiler asks instead of running it."""
+
+    filter: EntityFilter
+    order: Order
+    descending: bool
+    args: PageArgs
+
+
+def _planning(info: AnyInfo) -> bool:
+    """True while the SQL compiler runs a root resolver to learn what it would read."""
+    return bool(getattr(info.context, "planning", False))
 
 
 async def _pages(
@@ -62,7 +104,7 @@ async def related(
 ) -> list[Connection[Any]]:
     """Entities at the other end of each parent's relations, one page per parent."""
     l = loaders(info)  # noqa: E741 - short local for the request's loaders
-    return await _pages(l.related_page, l.relations_count, spec, _relation_tag(spec), parents, args)
+    return await _pages(l.related_page, l.relations_count, spec, relation_tag(spec), parents, args)
 
 
 async def relations(
@@ -70,7 +112,7 @@ async def relations(
 ) -> Connection[Any]:
     """The relation rows themselves (predicate, ends, dates, provenance)."""
     l = loaders(info)  # noqa: E741
-    tag = _relation_tag(spec)
+    tag = relation_tag(spec)
     [found] = await _pages(l.relations_page, l.relations_count, spec, tag, [parent], args)
     return found
 
@@ -86,7 +128,7 @@ async def children(
 ) -> list[Connection[Any]]:
     """Entities that point at each parent through a foreign key, one page per parent."""
     l = loaders(info)  # noqa: E741
-    tag = f"child:{spec.kind}:{spec.order}"
+    tag = children_tag(spec)
     return await _pages(l.children_page, l.children_count, spec, tag, parents, args)
 
 
@@ -95,7 +137,7 @@ async def attached(
 ) -> list[Connection[Any]]:
     """Rows attached to each entity (sources, names, quantities...), in document order."""
     l = loaders(info)  # noqa: E741
-    return await _pages(l.attached_page, l.attached_count, what, f"att:{what}", parents, args)
+    return await _pages(l.attached_page, l.attached_count, what, attached_tag(what), parents, args)
 
 
 async def tree(info: AnyInfo, root: uuid.UUID, upward: bool, args: PageArgs) -> Connection[Any]:
@@ -118,7 +160,9 @@ async def top_level(
     info: AnyInfo, f: EntityFilter, order: Order, descending: bool, args: PageArgs
 ) -> Connection[Any]:
     """A root list with filters and order."""
-    tag = f"list:{f.kind}:{order}"
+    if _planning(info):
+        return PlannedList(f, order, descending, args)  # type: ignore[return-value]
+    tag = top_level_tag(f, order)
     reader = info.context.reader
     page = await repo.list_entities(reader, f, order, window(args, tag, descending=descending))
 
@@ -130,6 +174,8 @@ async def top_level(
 
 async def by_slug(info: AnyInfo, slug: str, model_kind: str) -> Any:
     """An entity of a kind by slug; None when unknown or of another kind."""
+    if _planning(info):
+        return PlannedLookup(EntityKind(model_kind), "slug", slug)
     entity_id = await loaders(info).slug.load(slug)
     found = await entity(info, entity_id)
     return found if found is not None and found.kind == model_kind else None
@@ -137,4 +183,6 @@ async def by_slug(info: AnyInfo, slug: str, model_kind: str) -> Any:
 
 async def by_lookup(info: AnyInfo, column: Any, value: Any) -> Any:
     """An entity by a unique column such as a facility code or document symbol."""
+    if _planning(info):
+        return PlannedLookup(column.class_.__mapper__.polymorphic_identity, column.key, value)
     return await entity(info, await loaders(info).lookup.load((column, value)))

@@ -171,7 +171,7 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _filter_values(f: EntityFilter) -> dict[str, Any]:
+def filter_values(f: EntityFilter) -> dict[str, Any]:
     """The values of the binds `_conditions(f)` names, worked out without building SQL.
 
     Building the clauses costs more than running the compiled statement, so a request only
@@ -242,7 +242,7 @@ def _agreements_with(f: EntityFilter, bind: _Binds) -> sa.Select[Any]:
     return stmt
 
 
-def _entities_from(kind: vocab.EntityKind, clauses: Sequence[ColumnElement]) -> Any:
+def entities_from(kind: vocab.EntityKind, clauses: Sequence[ColumnElement]) -> Any:
     """`entities`, joined to the kind's detail table only when a clause reads it.
 
     Without the join PostgreSQL walks an index on (kind, country_code, name, id) straight to a
@@ -257,41 +257,41 @@ def _entities_from(kind: vocab.EntityKind, clauses: Sequence[ColumnElement]) -> 
     return entities
 
 
-def _list_shape(f: EntityFilter, values: dict[str, Any]) -> tuple[Any, ...]:
+def list_shape(f: EntityFilter, values: dict[str, Any]) -> tuple[Any, ...]:
     """Everything of a filter baked into its SQL: the kind and which filters are set."""
     return (f.kind, tuple(sorted(values)))
 
 
-def _where(f: EntityFilter, values: dict[str, Any]) -> list[ColumnElement]:
+def filter_where(f: EntityFilter, values: dict[str, Any]) -> list[ColumnElement]:
     """The filter's clauses, for compiling its shape once."""
     where, bound = _conditions(f)
-    if bound != values:  # a filter added to `_conditions` but not to `_filter_values`
+    if bound != values:  # a filter added to `_conditions` but not to `filter_values`
         raise RuntimeError(f"filter binds out of step: {sorted(bound)} != {sorted(values)}")
     return where
 
 
 async def list_entities(reader: Reader, f: EntityFilter, order: Order, window: Window) -> Slice:
     """One page of entities of a kind, as records."""
-    values = _filter_values(f)
+    values = filter_values(f)
 
     def parts() -> ListParts:
-        where = _where(f, values)
+        where = filter_where(f, values)
         sort = sort_columns(f.kind, order)
-        return sort, where, _entities_from(f.kind, [*where, *sort])
+        return sort, where, entities_from(f.kind, [*where, *sort])
 
-    shape = (*_list_shape(f, values), order)
+    shape = (*list_shape(f, values), order)
     return await prepared_page(reader, shape, parts, window, values, ENTITIES)
 
 
 async def count_entities(reader: Reader, f: EntityFilter) -> int:
     """Total rows matching a filter (only run when a client asks for totalCount)."""
-    values = _filter_values(f)
+    values = filter_values(f)
 
     def parts() -> tuple[list[ColumnElement], Any]:
-        where = _where(f, values)
-        return where, _entities_from(f.kind, where)
+        where = filter_where(f, values)
+        return where, entities_from(f.kind, where)
 
-    return await prepared_count(reader, _list_shape(f, values), parts, values)
+    return await prepared_count(reader, list_shape(f, values), parts, values)
 
 
 # --- nested lists --------------------------------------------------------------------------
@@ -305,7 +305,7 @@ class RelationList:
     incoming: bool  # parent is the object; the listed entities are subjects
 
 
-def _relation_ends(spec: RelationList) -> tuple[ColumnElement, ColumnElement]:
+def relation_ends(spec: RelationList) -> tuple[ColumnElement, ColumnElement]:
     """(the parent's column, the listed entity's column) of a relation list."""
     r = m.Relation
     return (r.object_id, r.subject_id) if spec.incoming else (r.subject_id, r.object_id)
@@ -314,9 +314,20 @@ def _relation_ends(spec: RelationList) -> tuple[ColumnElement, ColumnElement]:
 def _relation_parts(
     spec: RelationList,
 ) -> tuple[ColumnElement, ColumnElement, list[ColumnElement]]:
-    parent, other = _relation_ends(spec)
+    parent, other = relation_ends(spec)
     where: list[ColumnElement] = [any_of(m.Relation.predicate, spec.predicates)]
     return parent, other, where
+
+
+def relation_sort() -> list[ColumnElement]:
+    """A relation list's order: ordinal (unnumbered last), the other end's name, the id."""
+    r = m.Relation
+    return [sa.func.coalesce(r.ordinal, sa.literal(2**31 - 1)), m.Entity.name, r.id]
+
+
+def relation_from(other: ColumnElement) -> Any:
+    """Relations joined to the entity at their listed end (`other`)."""
+    return sa.join(m.Relation.__table__, m.Entity.__table__, m.Entity.id == other)
 
 
 async def relations_page(
@@ -334,17 +345,15 @@ async def relations_page(
     """
 
     def parts() -> Parts:
-        parent, other = _relation_ends(spec)
+        parent, other = relation_ends(spec)
         r = m.Relation
-        sort = [sa.func.coalesce(r.ordinal, sa.literal(2**31 - 1)), m.Entity.name, r.id]
-        from_ = sa.join(r.__table__, m.Entity.__table__, m.Entity.id == other)
         predicates = sa.bindparam("predicates", type_=ARRAY(sa.String))
         return (
             parent,
             other if other_end else r.id,
-            sort,
+            relation_sort(),
             [r.predicate == sa.any_(predicates)],
-            from_,
+            relation_from(other),
         )
 
     shape = ("relations", spec.incoming, other_end)
@@ -378,14 +387,14 @@ async def children_page(
     def parts() -> Parts:
         model: Any = m.DETAIL_MODELS[spec.kind]
         from_ = sa.join(m.Entity.__table__, model.__table__, m.Entity.id == model.id)
-        return getattr(model, spec.parent_column), m.Entity.id, _child_sort(spec), [], from_
+        return getattr(model, spec.parent_column), m.Entity.id, child_sort(spec), [], from_
 
     return await prepared_pages_per_parent(
         reader, ("children", spec), parts, parents, window, rows=ENTITIES
     )
 
 
-def _child_sort(spec: ChildList) -> list[ColumnElement]:
+def child_sort(spec: ChildList) -> list[ColumnElement]:
     model: Any = m.DETAIL_MODELS[spec.kind]
     if spec.order is Order.ORDINAL and hasattr(model, "position"):
         return [model.position, m.Entity.id]
@@ -414,7 +423,7 @@ ATTACHED: dict[str, tuple[type[Any], str]] = {
 }
 
 
-def _attached_sort(model: Any) -> list[ColumnElement]:
+def attached_sort(model: Any) -> list[ColumnElement]:
     """Numbered items first by number, then document order: document key, line, id."""
     ordinal = getattr(model, "ordinal", None)
     sort: list[ColumnElement] = []
@@ -423,7 +432,7 @@ def _attached_sort(model: Any) -> list[ColumnElement]:
     return [*sort, m.SourceDocument.key, model.line_start, model.id]
 
 
-def _attached_from(model: Any) -> Any:
+def attached_from(model: Any) -> Any:
     return sa.join(
         model.__table__, m.SourceDocument.__table__, m.SourceDocument.id == model.document_id
     )
@@ -437,7 +446,7 @@ async def attached_page(
     def parts() -> Parts:
         model: Any = ATTACHED[what][0]
         parent = getattr(model, ATTACHED[what][1])
-        return parent, model.id, _attached_sort(model), [], _attached_from(model)
+        return parent, model.id, attached_sort(model), [], attached_from(model)
 
     rows = ATTACHED_READERS[ATTACHED[what][0]]
     return await prepared_pages_per_parent(

@@ -13,6 +13,7 @@ from soilapi.db import models as m
 from soilapi.graphql import enums, resolve
 from soilapi.graphql.pagination import After, Before, Connection, First, Last, PageArgs
 from soilapi.graphql.resolve import AnyInfo
+from soilapi.graphql.sqlmark import compiles_to
 from soilapi.graphql.types.node import Node
 from soilapi.graphql.types.values import (  # noqa: F401 - attached_list names them as strings
     Identifier,
@@ -48,14 +49,17 @@ def relation_spec(predicates: list[Any] | None, incoming: bool) -> RelationList:
 Fetch = Callable[[AnyInfo, list[uuid.UUID], PageArgs], Awaitable[list[Connection[Any]]]]
 
 
-def paged_field(fetch: Fetch, node: str, description: str, module: str = __name__) -> Any:
+def paged_field(
+    fetch: Fetch, node: str, description: str, module: str = __name__, *, sql: Any = None
+) -> Any:
     """A connection field with the four Relay arguments, answered by `fetch(info, ids, page)`.
 
     The resolver answers one object; its `batch` attribute answers every object of a level in
     one call, which the level executor (soilapi.graphql.executor) uses instead, sparing a
     coroutine and two loader round trips per object. `node` names the item type as a string,
     resolved when the schema is built in `module` (the caller's), so types can point at each
-    other in any order.
+    other in any order. `sql` is the list's source for the SQL compiler
+    (soilapi.graphql.sqlmark), if it can read it.
     """
 
     async def resolver(
@@ -82,13 +86,18 @@ def paged_field(fetch: Fetch, node: str, description: str, module: str = __name_
     resolver.__annotations__["return"] = f"Connection[{node}]"
     resolver.__module__ = module
     resolver.batch = batch  # type: ignore[attr-defined]  # read by the level executor
+    if sql is not None:
+        compiles_to("list", *sql)(resolver)
     return strawberry.field(resolver=resolver, description=description)
 
 
 def attached_list(what: str, node: str, description: str) -> Any:
     """A paged list of rows attached to the record (sources, names, quantities...)."""
     return paged_field(
-        lambda info, parent, args: resolve.attached(info, parent, what, args), node, description
+        lambda info, parent, args: resolve.attached(info, parent, what, args),
+        node,
+        description,
+        sql=("attached", what),
     )
 
 
@@ -105,10 +114,12 @@ class Entity(Node):
     description: str | None = strawberry.field(description="One or two sentences from the sources.")
 
     @strawberry.field(description="What kind of record this is.")
+    @compiles_to("column", "kind")
     def kind(self, root: Parent[m.Entity]) -> enums.EntityKind:
         return root.kind
 
     @strawberry.field(description="ISO 3166-1 alpha-2 country code, where the sources give one.")
+    @compiles_to("column", "country_code")
     def country(self, root: Parent[m.Entity]) -> str | None:
         return root.country_code
 
@@ -116,10 +127,12 @@ class Entity(Node):
         description="When it began: founding or establishment (organisations), creation or "
         "signature (programmes), start (events, agreements), publication (outputs)."
     )
+    @compiles_to("date", "start")
     def start(self, root: Parent[m.Entity]) -> PartialDate | None:
         return partial(root.start_date, root.start_precision)
 
     @strawberry.field(description="When it ended or ends, if the sources say.")
+    @compiles_to("date", "end")
     def end(self, root: Parent[m.Entity]) -> PartialDate | None:
         return partial(root.end_date, root.end_precision)
 

@@ -15,6 +15,7 @@ from soilapi.db import models as m
 from soilapi.graphql import enums, resolve
 from soilapi.graphql.pagination import After, Before, Connection, First, Last
 from soilapi.graphql.resolve import AnyInfo
+from soilapi.graphql.sqlmark import compiles_to
 from soilapi.graphql.types.entity import Entity, page, paged_field
 from soilapi.graphql.types.values import PartialDate, partial
 from soilapi.repositories.entities import ChildList, Order, RelationList
@@ -40,12 +41,14 @@ def rel_list(spec: RelationList, node: str, description: str) -> Any:
         node,
         description,
         __name__,
+        sql=("related", spec),
     )
 
 
 def rel_one(spec: RelationList, node: str, description: str) -> Any:
     """The first record linked by relations of the given types, or null."""
 
+    @compiles_to("first", spec)
     async def resolver(root: Parent[m.Entity], info: AnyInfo) -> Any:
         return await resolve.first_related(info, root.id, spec)
 
@@ -60,12 +63,14 @@ def fk_list(spec: ChildList, node: str, description: str) -> Any:
         node,
         description,
         __name__,
+        sql=("children", spec),
     )
 
 
 def fk_one(column: str, node: str, description: str, *, required: bool = False) -> Any:
     """The record a foreign key column points at."""
 
+    @compiles_to("ref", column)
     async def resolver(root: Parent[Any], info: AnyInfo) -> Any:
         target: uuid.UUID | None = getattr(root, column)
         return await resolve.entity(info, target)
@@ -260,6 +265,7 @@ class Initiative(Entity):
     goal: str | None = strawberry.field(description="Its goal as stated.")
 
     @strawberry.field(description="When it was launched, if stated.")
+    @compiles_to("date", "launched")
     def launched(self, root: Parent[m.Initiative]) -> PartialDate | None:
         return partial(root.launched_date, root.launched_precision)
 
@@ -286,6 +292,7 @@ class Output(Entity):
     subtitle: str | None = strawberry.field(description="Subtitle, as written.")
 
     @strawberry.field(description="When it was launched, if stated.")
+    @compiles_to("date", "launched")
     def launched(self, root: Parent[m.Output]) -> PartialDate | None:
         return partial(root.launched_date, root.launched_precision)
 
@@ -444,6 +451,7 @@ class PartnerAgreement(Entity):
     )
 
     @strawberry.field(description='Date of the list ("updated in October 2022").')
+    @compiles_to("date", "list_as_of")
     def list_as_of(self, root: Parent[m.PartnerAgreement]) -> PartialDate | None:
         return partial(root.list_as_of_date, root.list_as_of_precision)
 
@@ -470,10 +478,12 @@ class AgreementInstrument(Entity):
     date_note: str | None = strawberry.field(description="When a date's role is unclear.")
 
     @strawberry.field(description="Full-time equivalents seconded (secondments only).")
+    @compiles_to("column", "fte")
     def fte(self, root: Parent[m.AgreementInstrument]) -> float | None:
         return None if root.fte is None else float(root.fte)
 
     @strawberry.field(description="Signature date.")
+    @compiles_to("date", "signed")
     def signed(self, root: Parent[m.AgreementInstrument]) -> PartialDate | None:
         return partial(root.signed_date, root.signed_precision)
 

@@ -1,0 +1,726 @@
+"""One SQL statement that returns a whole answer as JSON, from a plan of the selection.
+
+PostGraphile's speed comes from letting PostgreSQL build the response: a nested GraphQL
+selection becomes one statement of `json_build_object` and `json_agg` over LATERAL pages, and
+the server only passes the JSON on. This module does the same for a plan of the selection
+(soilapi.graphql.compiler makes the plan from a query; it knows GraphQL, this module knows the
+tables). Pages, their order, cursors and global IDs are the same as the resolvers' (the same
+sort columns and tags, and the same encodings, computed in SQL), which the test suite checks
+by running every query through both paths.
+
+A plan is a tree of frozen dataclasses, so it is its own cache key: the statement of a plan is
+built and compiled once, and a request only supplies bind values (page sizes, cursors, filter
+values, ids), named per list so several lists of one statement never share a bind.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+
+from soilapi import vocab
+from soilapi.db import models as m
+from soilapi.db.session import Prepared, Reader
+from soilapi.repositories import entities as repo
+from soilapi.repositories.paging import ColumnElement, Window, keyset_condition, order_by
+
+_MAX_STATEMENTS = 256  # plans come from client documents: keep the compiled ones bounded
+_STATEMENTS: dict[Hashable, Prepared] = {}
+_JSON_ARGS = 100  # PostgreSQL's limit on function arguments: json_build_object takes pairs
+
+# --- the plan ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the row: of `entities`, of the kind's detail table, or of a plain row.
+
+    `form` says how the value is written: as is, an enum's GraphQL name, or a float.
+    """
+
+    key: str
+    name: str
+    detail: bool = False
+    form: str = "plain"  # plain | enum | float
+
+
+@dataclass(frozen=True)
+class Const:
+    """A value fixed by the plan (`__typename`)."""
+
+    key: str
+    value: str | None
+
+
+@dataclass(frozen=True)
+class GlobalId:
+    """The Relay ID of the row: base64url of "Type:uuid", as soilapi.graphql.ids encodes it."""
+
+    key: str
+    type_name: str
+
+
+@dataclass(frozen=True)
+class DateObject:
+    """A PartialDate from a `<prefix>_date`/`<prefix>_precision` column pair; `parts` are
+    (key, iso | year | value | precision | =TypeName)."""
+
+    key: str
+    prefix: str
+    detail: bool
+    parts: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Lines:
+    """A LineRange from `line_start`/`line_end`; `parts` are (key, start | end | =TypeName)."""
+
+    key: str
+    parts: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class SameRow:
+    """An object read from the same row (an attached row's `source`)."""
+
+    key: str
+    fields: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """The source document a row's `document_id` points at."""
+
+    key: str
+    fields: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    """The entity a foreign key column of the row (or its detail row) points at."""
+
+    key: str
+    column: str
+    detail: bool
+    target: Entities
+
+
+@dataclass(frozen=True)
+class Entities:
+    """How an entity row is written, per kind it may have (one kind in a typed position)."""
+
+    branches: tuple[tuple[vocab.EntityKind, tuple[Any, ...]], ...]
+
+
+@dataclass(frozen=True)
+class PageInfoPlan:
+    """pageInfo's fields: (key, hasNextPage | hasPreviousPage | startCursor | endCursor |
+    =TypeName)."""
+
+    key: str
+    parts: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Nodes:
+    key: str
+    node: Any  # Entities or a tuple of row fields
+
+
+@dataclass(frozen=True)
+class Edges:
+    key: str
+    parts: tuple[tuple[str, Any], ...]  # (key, "cursor" | "=TypeName" | node plan)
+
+
+@dataclass(frozen=True)
+class TotalCount:
+    key: str
+
+
+@dataclass(frozen=True)
+class ListSource:
+    """Which rows a nested list pages through, from soilapi.repositories.entities' specs."""
+
+    what: str  # related | children | attached
+    spec: Any  # RelationList | ChildList | attached name
+
+
+@dataclass(frozen=True)
+class WindowForm:
+    """What of a page request changes the SQL (not its values)."""
+
+    after: int | None
+    before: int | None
+    from_end: bool
+    descending: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    """A connection: one page of a list per parent row, with the parts the client asked for.
+
+    `bind` prefixes this list's bind names; `tag` is the list's cursor tag.
+    """
+
+    key: str
+    source: ListSource
+    bind: str
+    tag: str
+    window: WindowForm
+    parts: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class FirstOf:
+    """The first entity of a list, or null (an organisation's `parent`)."""
+
+    key: str
+    source: ListSource
+    node: Entities
+
+
+@dataclass(frozen=True)
+class TopList:
+    """A root list with filters. Only the filter's shape (which filters are set) is part of
+    the plan; its values are binds, so `filter` is any filter of that shape."""
+
+    kind: vocab.EntityKind
+    shape: tuple[Any, ...]
+    order: repo.Order
+    tag: str
+    window: WindowForm
+    parts: tuple[Any, ...]
+    filter: repo.EntityFilter = field(compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class BySlug:
+    """A root field answering one entity of a kind by slug (None: any kind)."""
+
+    kind: vocab.EntityKind | None
+    column: str  # slug, or a unique detail column (code, label, symbol, target)
+    node: Entities
+
+
+@dataclass(frozen=True)
+class ByIds:
+    """`node`/`nodes`: entities by id and kind, in the order asked, null where none."""
+
+    single: bool
+    node: Entities
+
+
+def window_form(window: Window) -> WindowForm:
+    """The SQL-shaping part of a validated window."""
+    return WindowForm(
+        len(window.after) if window.after is not None else None,
+        len(window.before) if window.before is not None else None,
+        window.from_end,
+        window.descending,
+    )
+
+
+def window_values(bind: str, window: Window) -> dict[str, Any]:
+    """Bind values of a page: its size (+1 to see if more follow) and its cursors."""
+    values: dict[str, Any] = {f"{bind}limit": window.limit + 1, f"{bind}size": window.limit}
+    for side, key in (("after", window.after), ("before", window.before)):
+        for i, value in enumerate(key or ()):
+            values[f"{bind}{side}{i}"] = value
+    return values
+
+
+# --- SQL -----------------------------------------------------------------------------------
+
+_BASE = m.Entity.__table__
+_BASE_COLUMNS = [c.name for c in _BASE.columns]
+
+
+def _b64url(text: ColumnElement) -> ColumnElement:
+    """base64url without padding, like `base64.urlsafe_b64encode(...).rstrip("=")`.
+
+    PostgreSQL's base64 breaks lines every 76 characters; translate drops the newlines.
+    """
+    encoded = sa.func.encode(sa.func.convert_to(text, "UTF8"), "base64")
+    return sa.func.rtrim(sa.func.translate(encoded, "+/\n", "-_"), "=")
+
+
+def _text(value: ColumnElement) -> ColumnElement:
+    return sa.cast(value, sa.Text)
+
+
+def _concat(*parts: Any) -> ColumnElement:
+    """`a || b || ...` of SQL text; Python strings become literals."""
+    items = [sa.literal(p, sa.Text) if isinstance(p, str) else p for p in parts]
+    out = items[0]
+    for item in items[1:]:
+        out = out.op("||")(item)
+    return out
+
+
+def _json_string(value: ColumnElement) -> ColumnElement:
+    """A text value as a JSON string literal (quoted and escaped)."""
+    return _text(sa.func.to_json(_text(value)))
+
+
+def _cursor(tag: str, keys: Sequence[ColumnElement]) -> ColumnElement:
+    """soilapi.graphql.pagination.encode_cursor in SQL: the same JSON, the same bytes."""
+    parts: list[Any] = ['[["t",', sa.func.to_json(sa.literal(tag, sa.Text)).cast(sa.Text), "]"]
+    for key in keys:
+        kind = key.type
+        if isinstance(kind, sa.Uuid):
+            parts += [',["u","', _text(key), '"]']
+        elif isinstance(kind, sa.Date):
+            parts += [',["d","', _iso_day(key), '"]']
+        elif isinstance(kind, sa.Integer):
+            parts += [',["i",', _text(key), "]"]
+        else:
+            parts += [',["s",', _json_string(key), "]"]
+    return _b64url(_concat(*parts, "]"))
+
+
+def _iso_day(day: ColumnElement) -> ColumnElement:
+    """A date as Python's `isoformat()` writes it; asyncpg sends date.max and date.min (the
+    sort keys of undated rows) as infinity and -infinity, which Python reads back as those."""
+    return sa.case(
+        (day == sa.text("'infinity'::date"), "9999-12-31"),
+        (day == sa.text("'-infinity'::date"), "0001-01-01"),
+        else_=sa.func.to_char(day, "YYYY-MM-DD"),
+    )
+
+
+def _global_id(type_name: str, row_id: ColumnElement) -> ColumnElement:
+    return _b64url(_concat(f"{type_name}:", _text(row_id)))
+
+
+def _obj(pairs: Sequence[tuple[str, ColumnElement]]) -> ColumnElement:
+    if len(pairs) * 2 > _JSON_ARGS:
+        raise ValueError("too many fields for one json_build_object")
+    args: list[Any] = []
+    for key, value in pairs:
+        args += [sa.literal(key, sa.Text), value]
+    return sa.func.json_build_object(*args)
+
+
+def _enum_name(value: ColumnElement) -> ColumnElement:
+    """An enum stored as its lower-case value, written as its GraphQL name (the upper case)."""
+    return sa.func.upper(value)
+
+
+class _Params:
+    """Named binds of one statement: each list's names carry its own prefix."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def __call__(self, name: str, type_: Any = None) -> Any:
+        self.names.add(name)
+        return sa.bindparam(name, type_=type_)
+
+
+class _Row:
+    """Where a plan's fields read their columns: the row, and its detail row when needed."""
+
+    def __init__(self, row: Any, detail: Any = None) -> None:
+        self.row = row
+        self.detail = detail
+
+    def col(self, name: str, detail: bool = False) -> ColumnElement:
+        return (self.detail if detail else self.row).c[name]
+
+
+def _date(row: _Row, plan: DateObject) -> ColumnElement:
+    value = row.col(f"{plan.prefix}_date", plan.detail)
+    precision = row.col(f"{plan.prefix}_precision", plan.detail)
+    pairs: list[tuple[str, ColumnElement]] = []
+    for key, what in plan.parts:
+        if what.startswith("="):
+            pairs.append((key, sa.literal(what[1:], sa.Text)))
+        elif what == "iso":
+            iso = sa.case(
+                (precision == "year", sa.func.to_char(value, "YYYY")),
+                (precision == "month", sa.func.to_char(value, "YYYY-MM")),
+                else_=sa.func.to_char(value, "YYYY-MM-DD"),
+            )
+            pairs.append((key, iso))
+        elif what == "year":
+            pairs.append((key, sa.cast(sa.extract("year", value), sa.Integer)))
+        elif what == "value":
+            pairs.append((key, sa.func.to_char(value, "YYYY-MM-DD")))
+        else:  # precision
+            pairs.append((key, _enum_name(precision)))
+    return sa.case((value.is_(None), sa.null()), else_=_obj(pairs))
+
+
+def _column(f: Column, row: _Row, _params: _Params) -> ColumnElement:
+    value = row.col(f.name, f.detail)
+    if f.form == "enum":
+        return _enum_name(value)
+    if f.form == "float":
+        return sa.cast(value, sa.Float)
+    return value
+
+
+def _lines(f: Lines, row: _Row, _params: _Params) -> ColumnElement:
+    return _obj(
+        [
+            (key, sa.literal(w[1:], sa.Text) if w.startswith("=") else row.col(f"line_{w}"))
+            for key, w in f.parts
+        ]
+    )
+
+
+def _document(f: DocumentRef, row: _Row, params: _Params) -> ColumnElement:
+    doc = m.SourceDocument.__table__.alias()
+    return (
+        sa.select(_obj(_fields(_Row(doc), f.fields, params)))
+        .where(doc.c.id == row.col("document_id"))
+        .scalar_subquery()
+    )
+
+
+def _entity_ref(f: EntityRef, row: _Row, params: _Params) -> ColumnElement:
+    target = _BASE.alias()
+    return (
+        sa.select(_entity(target, f.target, params))
+        .where(target.c.id == row.col(f.column, f.detail))
+        .scalar_subquery()
+    )
+
+
+# How each kind of planned field is read from a row.
+_FIELD_SQL: dict[type, Callable[[Any, _Row, _Params], ColumnElement]] = {
+    Column: _column,
+    Const: lambda f, _row, _params: sa.literal(f.value, sa.Text),
+    GlobalId: lambda f, row, _params: _global_id(f.type_name, row.col("id")),
+    DateObject: lambda f, row, _params: _date(row, f),
+    Lines: _lines,
+    SameRow: lambda f, row, params: _obj(_fields(row, f.fields, params)),
+    DocumentRef: _document,
+    EntityRef: _entity_ref,
+    Page: lambda f, row, params: _nested_page(row.row, f, params),
+    FirstOf: lambda f, row, params: _first_of(row.row, f, params),
+}
+
+
+def _fields(row: _Row, fields: Sequence[Any], params: _Params) -> list[tuple[str, ColumnElement]]:
+    """(key, SQL value) for each planned field of a row."""
+    return [(f.key, _FIELD_SQL[type(f)](f, row, params)) for f in fields]
+
+
+def _entity(row: Any, plan: Entities, params: _Params) -> ColumnElement:
+    """The JSON of an entity row of `entities` columns, per its kind."""
+    branches = []
+    for kind, fields in plan.branches:
+        if any(getattr(f, "detail", False) for f in fields):
+            detail = m.DETAIL_MODELS[kind].__table__.alias()
+            json = (
+                sa.select(_obj(_fields(_Row(row, detail), fields, params)))
+                .where(detail.c.id == row.c.id)
+                .scalar_subquery()
+            )
+        else:
+            json = _obj(_fields(_Row(row), fields, params))
+        branches.append((kind, json))
+    if len(branches) == 1:
+        return branches[0][1]
+    return sa.case(*((row.c.kind == kind.value, json) for kind, json in branches))
+
+
+def _source_parts(source: ListSource) -> tuple[Any, Any, list[Any], list[Any], Any, bool]:
+    """(parent column, row-id column, sort, where, FROM, rows are entities) of a nested list."""
+    if source.what == "related":
+        spec: repo.RelationList = source.spec
+        parent, other = repo.relation_ends(spec)
+        r = m.Relation
+        predicates = [p.value for p in spec.predicates]
+        where = [r.predicate == sa.any_(sa.literal(predicates, ARRAY(sa.String)))]
+        return parent, other, repo.relation_sort(), where, repo.relation_from(other), True
+    if source.what == "children":
+        child: repo.ChildList = source.spec
+        model: Any = m.DETAIL_MODELS[child.kind]
+        from_ = sa.join(_BASE, model.__table__, m.Entity.id == model.id)
+        parent = getattr(model, child.parent_column)
+        return parent, m.Entity.id, repo.child_sort(child), [], from_, True
+    model, column = repo.ATTACHED[source.spec]
+    parent = getattr(model, column)
+    return parent, model.id, repo.attached_sort(model), [], repo.attached_from(model), False
+
+
+def _page_rows(
+    columns: Sequence[ColumnElement],
+    sort: Sequence[ColumnElement],
+    where: Sequence[ColumnElement],
+    from_: Any,
+    bind: str,
+    window: WindowForm,
+    params: _Params,
+) -> Any:
+    """The rows of one page (limit + 1), numbered in display order... reversed for `last`."""
+    shape = Window(
+        limit=0,
+        after=(None,) * window.after if window.after is not None else None,
+        before=(None,) * window.before if window.before is not None else None,
+        from_end=window.from_end,
+        descending=window.descending,
+    )
+    keyset = keyset_condition(sort, shape, named=True)
+    renamed = [_rename(c, bind, params) for c in keyset]
+    ordered = order_by(sort, shape)
+    number = sa.func.row_number().over(order_by=ordered).label("rn")
+    return (
+        sa.select(*columns, *(c.label(f"k{i}") for i, c in enumerate(sort)), number)
+        .select_from(from_)
+        .where(*where, *renamed)
+        .order_by(*ordered)
+        .limit(params(f"{bind}limit", sa.Integer))
+    )
+
+
+def _rename(clause: ColumnElement, bind: str, params: _Params) -> ColumnElement:
+    """keyset_condition's `after0`... binds, renamed into this list's prefix."""
+
+    def replace(element: Any) -> Any:
+        if isinstance(element, sa.BindParameter) and element.key.startswith(("after", "before")):
+            return params(f"{bind}{element.key}", element.type)
+        return None
+
+    renamed: ColumnElement = sa.sql.visitors.replacement_traverse(clause, {}, replace)  # type: ignore[call-overload]
+    return renamed
+
+
+def _page_info(
+    part: PageInfoPlan, window: WindowForm, more: ColumnElement, cursors: Callable[[], Any]
+) -> ColumnElement:
+    """pageInfo as Relay defines it: with `last`, more rows mean a previous page."""
+    after_last = sa.literal(window.before is not None)
+    before_first = sa.literal(window.after is not None)
+    values: dict[str, Callable[[], ColumnElement]] = {
+        "hasNextPage": lambda: after_last if window.from_end else more,
+        "hasPreviousPage": lambda: more if window.from_end else before_first,
+        "startCursor": lambda: cursors()[1],
+        "endCursor": lambda: cursors()[sa.func.cardinality(cursors())],
+    }
+    return _obj(
+        [
+            (key, sa.literal(what[1:], sa.Text) if what.startswith("=") else values[what]())
+            for key, what in part.parts
+        ]
+    )
+
+
+def _connection(
+    page: Any,
+    parts: Sequence[Any],
+    window: WindowForm,
+    tag: str,
+    sort_len: int,
+    bind: str,
+    params: _Params,
+    node_json: Callable[[Any], ColumnElement],
+    count: Callable[[], ColumnElement],
+) -> ColumnElement:
+    """The JSON of a connection over `page` (rows numbered `rn` by `_page_rows`)."""
+    size = params(f"{bind}size", sa.Integer)
+    shown = page.c.rn <= size
+    display = page.c.rn.desc() if window.from_end else page.c.rn
+    keys = [page.c[f"k{i}"] for i in range(sort_len)]
+
+    def agg(value: ColumnElement) -> ColumnElement:
+        return sa.func.coalesce(
+            sa.func.json_agg(aggregate_order_by(value, display)).filter(shown),
+            sa.text("'[]'::json"),
+        )
+
+    def cursors() -> Any:
+        return sa.func.array_agg(aggregate_order_by(_cursor(tag, keys), display)).filter(shown)
+
+    def edge(what: Any) -> ColumnElement:
+        if what == "cursor":
+            return _cursor(tag, keys)
+        return sa.literal(what[1:], sa.Text) if isinstance(what, str) else node_json(what)
+
+    pairs: list[tuple[str, ColumnElement]] = []
+    for part in parts:
+        if isinstance(part, Nodes):
+            pairs.append((part.key, agg(node_json(part.node))))
+        elif isinstance(part, Edges):
+            pairs.append((part.key, agg(_obj([(k, edge(w)) for k, w in part.parts]))))
+        elif isinstance(part, PageInfoPlan):
+            pairs.append((part.key, _page_info(part, window, sa.func.count() > size, cursors)))
+        elif isinstance(part, TotalCount):
+            pairs.append((part.key, count()))
+        else:
+            pairs.append((part.key, sa.literal(part.value, sa.Text)))
+    # GROUP BY (): one row even when no part aggregates (only `totalCount` asked for).
+    return sa.select(_obj(pairs)).select_from(page).group_by(sa.text("()")).scalar_subquery()
+
+
+def _node_json(page: Any, node: Any, params: _Params) -> ColumnElement:
+    if isinstance(node, Entities):
+        return _entity(page, node, params)
+    return _obj(_fields(_Row(page), node, params))
+
+
+def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
+    """A connection per row of `owner`. Its subqueries name `owner` as a correlated FROM:
+    SQLAlchemy only correlates to the directly enclosing SELECT by itself, and `owner` is
+    further out (the page sits under the connection's aggregate)."""
+    parent, row_id, sort, where, from_, entities = _source_parts(plan.source)
+    columns = _row_columns(from_, row_id, entities)
+    parent_id = owner.c.id
+    rows = (
+        _page_rows(
+            columns, sort, [parent == parent_id, *where], from_, plan.bind, plan.window, params
+        )
+        .correlate(owner)
+        .lateral()
+    )
+
+    def count() -> ColumnElement:
+        return (
+            sa.select(sa.func.count())
+            .select_from(from_)
+            .where(parent == parent_id, *where)
+            .correlate(owner)
+            .scalar_subquery()
+        )
+
+    return _connection(
+        rows,
+        plan.parts,
+        plan.window,
+        plan.tag,
+        len(sort),
+        plan.bind,
+        params,
+        lambda node: _node_json(rows, node, params),
+        count,
+    )
+
+
+def _row_columns(from_: Any, row_id: ColumnElement, entities: bool) -> list[ColumnElement]:
+    """The columns a page carries: every column of `entities`, or of the attached table."""
+    if entities:
+        return [_BASE.c[name].label(name) for name in _BASE_COLUMNS]
+    table = row_id.table
+    return [c.label(c.name) for c in table.columns]
+
+
+def _first_of(owner: Any, plan: FirstOf, params: _Params) -> ColumnElement:
+    parent, _, sort, where, from_, _ = _source_parts(plan.source)
+    rows = (
+        sa.select(*_row_columns(from_, None, True))
+        .select_from(from_)
+        .where(parent == owner.c.id, *where)
+        .order_by(*sort)
+        .limit(1)
+        .correlate(owner)
+        .lateral()
+    )
+    return sa.select(_entity(rows, plan.node, params)).select_from(rows).scalar_subquery()
+
+
+# --- root statements -----------------------------------------------------------------------
+
+
+def _top_list(plan: TopList, params: _Params) -> Any:
+    values = repo.filter_values(plan.filter)
+    where = repo.filter_where(plan.filter, values)
+    params.names.update(values)
+    sort = repo.sort_columns(plan.kind, plan.order)
+    from_ = repo.entities_from(plan.kind, [*where, *sort])
+    rows = _page_rows(
+        [_BASE.c[name].label(name) for name in _BASE_COLUMNS],
+        sort,
+        where,
+        from_,
+        "",
+        plan.window,
+        params,
+    ).subquery()
+
+    def count() -> ColumnElement:
+        return sa.select(sa.func.count()).select_from(from_).where(*where).scalar_subquery()
+
+    return sa.select(
+        _connection(
+            rows,
+            plan.parts,
+            plan.window,
+            plan.tag,
+            len(sort),
+            "",
+            params,
+            lambda node: _node_json(rows, node, params),
+            count,
+        )
+    )
+
+
+def _by_slug(plan: BySlug, params: _Params) -> Any:
+    row = _BASE.alias()
+    if plan.column == "slug":
+        where = [row.c.slug == params("value", sa.Text)]
+        from_: Any = row
+    else:
+        assert plan.kind is not None
+        detail = m.DETAIL_MODELS[plan.kind].__table__.alias()
+        from_ = row.join(detail, detail.c.id == row.c.id)
+        where = [detail.c[plan.column] == params("value", sa.Text)]
+    if plan.kind is not None:
+        where.append(row.c.kind == plan.kind.value)
+    found = sa.select(_entity(row, plan.node, params)).select_from(from_).where(*where)
+    return sa.select(found.scalar_subquery())
+
+
+def _by_ids(plan: ByIds, params: _Params) -> Any:
+    asked = (
+        sa.func.unnest(
+            params("ids", ARRAY(sa.Uuid(as_uuid=True))), params("kinds", ARRAY(sa.String))
+        )
+        .table_valued("id", "kind", with_ordinality="ord")
+        .render_derived(name="asked")
+    )
+    row = _BASE.alias()
+    joined = asked.outerjoin(row, sa.and_(row.c.id == asked.c.id, row.c.kind == asked.c.kind))
+    value = sa.case((row.c.id.is_(None), sa.null()), else_=_entity(row, plan.node, params))
+    if plan.single:
+        return sa.select(value).select_from(joined)
+    listed = sa.func.json_agg(aggregate_order_by(value, asked.c.ord))
+    return sa.select(listed).select_from(joined)
+
+
+def statement(plan: TopList | BySlug | ByIds) -> Prepared:
+    """The compiled statement of a root field's plan (built at its first use)."""
+    found = _STATEMENTS.get(plan)
+    if found is None:
+        params = _Params()
+        if isinstance(plan, TopList):
+            stmt = _top_list(plan, params)
+        elif isinstance(plan, BySlug):
+            stmt = _by_slug(plan, params)
+        else:
+            stmt = _by_ids(plan, params)
+        found = Prepared(stmt)
+        if len(_STATEMENTS) >= _MAX_STATEMENTS:
+            _STATEMENTS.clear()
+        _STATEMENTS[plan] = found
+    return found
+
+
+async def run(reader: Reader, plan: TopList | BySlug | ByIds, values: Mapping[str, Any]) -> Any:
+    """The JSON answer of one root field (decoded), in the request's snapshot."""
+    prepared = statement(plan)
+    rows = await reader.fetch(prepared, values)
+    return rows[0][0] if rows else None
+
+
+def ids_and_kinds(pairs: Sequence[tuple[uuid.UUID, vocab.EntityKind]]) -> dict[str, Any]:
+    """Bind values of a ByIds plan."""
+    return {"ids": [p[0] for p in pairs], "kinds": [p[1].value for p in pairs]}
