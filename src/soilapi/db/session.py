@@ -114,18 +114,29 @@ class Reader:
         async with self._lock:
             return await self._guard(self.session.execute(stmt))
 
-    async def fetch(self, query: Prepared, values: Mapping[str, Any]) -> list[Any]:
-        """Run a prepared read in the request's snapshot; rows are asyncpg records."""
-        async with self._lock:
-            return await self._guard(self._fetch(query, values))
+    async def fetch(
+        self, query: Prepared, values: Mapping[str, Any], *, alone: bool = False
+    ) -> list[Any]:
+        """Run a prepared read in the request's snapshot; rows are asyncpg records.
 
-    async def _fetch(self, query: Prepared, values: Mapping[str, Any]) -> list[Any]:
-        if self._driver is None:
-            self._driver = await self._snapshot()
+        `alone` says this is the request's only statement: if no snapshot is open yet, it
+        runs without one, as one statement always reads one consistent state. That spares
+        the BEGIN and ROLLBACK round trips, a third of a small request's database time.
+        """
+        async with self._lock:
+            return await self._guard(self._fetch(query, values, alone))
+
+    async def _fetch(self, query: Prepared, values: Mapping[str, Any], alone: bool) -> list[Any]:
+        driver = self._driver
+        if driver is None:
+            if alone:
+                driver = (await self._raw())._connection
+            else:
+                driver = self._driver = await self._snapshot()
         args = query.args(values)
         # Whoever counts statements (metrics, tests) listens for this event: raw reads count too.
         self._sync.dispatch.before_cursor_execute(self._sync, None, query.sql, args, None, False)
-        return list(await self._driver.fetch(query.sql, *args))
+        return list(await driver.fetch(query.sql, *args))
 
     async def restart(self) -> None:
         """Leave a transaction a failed statement aborted; the next read opens a new one.
@@ -138,11 +149,15 @@ class Reader:
                 self._driver = None
                 await self.session.rollback()
 
-    async def _snapshot(self) -> Any:
-        """The asyncpg connection of this session, inside the session's transaction."""
+    async def _raw(self) -> Any:
+        """SQLAlchemy's adapter of this session's asyncpg connection."""
         connection = await self.session.connection()
         self._sync = connection.sync_connection
-        adapted: Any = (await connection.get_raw_connection()).dbapi_connection
+        return (await connection.get_raw_connection()).dbapi_connection
+
+    async def _snapshot(self) -> Any:
+        """The asyncpg connection of this session, inside the session's transaction."""
+        adapted = await self._raw()
         # SQLAlchemy's adapter opens its transaction (REPEATABLE READ, read only) lazily at the
         # first statement it runs itself; open it now so raw reads share the snapshot.
         if adapted._transaction is None and adapted.isolation_level != "autocommit":

@@ -16,6 +16,7 @@ query through graphql-core's executor too and compares the answers.
 from __future__ import annotations
 
 import itertools
+from collections import OrderedDict
 from typing import Any
 
 import sqlalchemy as sa
@@ -416,29 +417,53 @@ def _unwrapped(kind: GraphQLOutputType) -> GraphQLOutputType:
     return kind
 
 
-async def execute(
+Planned = list[tuple[str, Any, dict[str, Any]]]  # (response key, plan, bind values)
+_MAX_PLANS = 256
+# Plans by (operation, variables). The parse cache (soilapi.graphql.limits) hands back the same
+# operation node for a repeated query text; the node is kept with its plans so an id reused
+# by a later node can never match.
+_PLANS: OrderedDict[tuple[int, str], tuple[Any, Planned]] = OrderedDict()
+
+
+async def _plan(
     execution: Any, root_type: GraphQLObjectType, root_value: Any, grouped: GroupedFieldSet
-) -> dict[str, Any]:
-    """The answer of a query, one statement per root field; NotPlanned if it cannot be."""
+) -> Planned:
+    """The plans of an operation's root fields (remembered per operation and variables)."""
+    operation = execution.operation
+    key = (id(operation), repr(sorted(execution.variable_values.coerced.items())))
+    found = _PLANS.get(key)
+    if found is not None and found[0] is operation:
+        _PLANS.move_to_end(key)
+        return found[1]
     planner = Planner(execution)
-    planned: list[tuple[str, Any, dict[str, Any]]] = []
-    data: dict[str, Any] = dict.fromkeys(grouped)
-    for key, details in grouped.items():
+    planned: Planned = []
+    for response_key, details in grouped.items():
         if details[0].node.name.value == "__typename":
-            data[key] = root_type.name
             continue
         try:
-            plan, values = await planner.root(root_type, root_value, key, details)
+            plan, values = await planner.root(root_type, root_value, response_key, details)
             q.statement(plan)
         except NotPlanned:
             raise
         except Exception as exc:  # a plan the SQL side cannot build (too many fields...)
             raise NotPlanned(repr(exc)) from exc
-        planned.append((key, plan, values))
+        planned.append((response_key, plan, values))
+    _PLANS[key] = (operation, planned)
+    if len(_PLANS) > _MAX_PLANS:
+        _PLANS.popitem(last=False)
+    return planned
+
+
+async def execute(
+    execution: Any, root_type: GraphQLObjectType, root_value: Any, grouped: GroupedFieldSet
+) -> dict[str, Any]:
+    """The answer of a query, one statement per root field; NotPlanned if it cannot be."""
+    planned = await _plan(execution, root_type, root_value, grouped)
+    data: dict[str, Any] = dict.fromkeys(grouped, root_type.name)  # __typename stays
     reader = execution.context_value.reader
     try:
         for key, plan, values in planned:
-            data[key] = await q.run(reader, plan, values)
+            data[key] = await q.run(reader, plan, values, alone=len(planned) == 1)
     except Exception:
         await reader.restart()
         raise

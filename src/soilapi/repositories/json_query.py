@@ -714,10 +714,17 @@ def statement(plan: TopList | BySlug | ByIds) -> Prepared:
     return found
 
 
-async def run(reader: Reader, plan: TopList | BySlug | ByIds, values: Mapping[str, Any]) -> Any:
-    """The JSON answer of one root field (decoded), in the request's snapshot."""
+async def run(
+    reader: Reader,
+    plan: TopList | BySlug | ByIds,
+    values: Mapping[str, Any],
+    *,
+    alone: bool = False,
+) -> Any:
+    """The JSON answer of one root field (decoded), in the request's snapshot (`alone`: the
+    request runs no other statement, see Reader.fetch)."""
     prepared = statement(plan)
-    rows = await reader.fetch(prepared, values)
+    rows = await reader.fetch(prepared, values, alone=alone)
     return rows[0][0] if rows else None
 
 
