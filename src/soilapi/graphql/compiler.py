@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,6 +37,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 
 from soilapi.db import models as m
+from soilapi.db.session import Reader
 from soilapi.errors import InvalidId
 from soilapi.graphql import ids as global_ids
 from soilapi.graphql import resolve
@@ -417,18 +419,46 @@ def _unwrapped(kind: GraphQLOutputType) -> GraphQLOutputType:
     return kind
 
 
-Planned = list[tuple[str, Any, dict[str, Any]]]  # (response key, plan, bind values)
+@dataclass(frozen=True)
+class Compiled:
+    """An operation compiled for given variables: the root fields' plans and bind values.
+
+    It holds no request state, so the endpoint may keep it and answer the same request text
+    again with `answer` alone, without the GraphQL machinery (soilapi.http.endpoint).
+    """
+
+    root_name: str
+    keys: tuple[str, ...]  # every response key, in order (`__typename` ones answer root_name)
+    roots: tuple[tuple[str, Any, dict[str, Any]], ...]  # (response key, plan, bind values)
+
+    async def answer(self, reader: Reader) -> dict[str, Any]:
+        """The `data` of the operation, one statement per root field.
+
+        If a statement fails, the request's transaction is aborted: it is restarted so that
+        the resolvers, which then answer, can read (and report the error with its path).
+        """
+        data: dict[str, Any] = dict.fromkeys(self.keys, self.root_name)
+        try:
+            for key, plan, values in self.roots:
+                data[key] = await q.run(reader, plan, values, alone=len(self.roots) == 1)
+        except Exception:
+            await reader.restart()
+            raise
+        return data
+
+
 _MAX_PLANS = 256
 # Plans by (operation, variables). The parse cache (soilapi.graphql.limits) hands back the same
 # operation node for a repeated query text; the node is kept with its plans so an id reused
 # by a later node can never match.
-_PLANS: OrderedDict[tuple[int, str], tuple[Any, Planned]] = OrderedDict()
+_PLANS: OrderedDict[tuple[int, str], tuple[Any, Compiled]] = OrderedDict()
 
 
-async def _plan(
+async def compile_operation(
     execution: Any, root_type: GraphQLObjectType, root_value: Any, grouped: GroupedFieldSet
-) -> Planned:
-    """The plans of an operation's root fields (remembered per operation and variables)."""
+) -> Compiled:
+    """The plans of an operation's root fields (remembered per operation and variables);
+    NotPlanned if it cannot be compiled."""
     operation = execution.operation
     key = (id(operation), repr(sorted(execution.variable_values.coerced.items())))
     found = _PLANS.get(key)
@@ -436,7 +466,7 @@ async def _plan(
         _PLANS.move_to_end(key)
         return found[1]
     planner = Planner(execution)
-    planned: Planned = []
+    roots: list[tuple[str, Any, dict[str, Any]]] = []
     for response_key, details in grouped.items():
         if details[0].node.name.value == "__typename":
             continue
@@ -447,24 +477,24 @@ async def _plan(
             raise
         except Exception as exc:  # a plan the SQL side cannot build (too many fields...)
             raise NotPlanned(repr(exc)) from exc
-        planned.append((response_key, plan, values))
-    _PLANS[key] = (operation, planned)
+        roots.append((response_key, plan, values))
+    compiled = Compiled(root_type.name, tuple(grouped), tuple(roots))
+    _PLANS[key] = (operation, compiled)
     if len(_PLANS) > _MAX_PLANS:
         _PLANS.popitem(last=False)
-    return planned
+    return compiled
 
 
 async def execute(
     execution: Any, root_type: GraphQLObjectType, root_value: Any, grouped: GroupedFieldSet
 ) -> dict[str, Any]:
-    """The answer of a query, one statement per root field; NotPlanned if it cannot be."""
-    planned = await _plan(execution, root_type, root_value, grouped)
-    data: dict[str, Any] = dict.fromkeys(grouped, root_type.name)  # __typename stays
-    reader = execution.context_value.reader
-    try:
-        for key, plan, values in planned:
-            data[key] = await q.run(reader, plan, values, alone=len(planned) == 1)
-    except Exception:
-        await reader.restart()
-        raise
+    """The answer of a query, one statement per root field; NotPlanned if it cannot be.
+
+    The context keeps what was compiled (`compiled`), for the endpoint to remember.
+    """
+    compiled = await compile_operation(execution, root_type, root_value, grouped)
+    context = execution.context_value
+    data = await compiled.answer(context.reader)
+    if hasattr(context, "compiled"):
+        context.compiled = compiled
     return data

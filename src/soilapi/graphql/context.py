@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from functools import cached_property
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -114,11 +115,17 @@ class Context(BaseContext):
     def __init__(self, reader: Reader) -> None:
         super().__init__()
         self.reader = reader
-        self.loaders = Loaders(reader)
         # Set by the executor when the operation reads only the schema (introspection).
         self.schema_only = False
         # Set by the SQL compiler while it runs a root resolver only to learn what it reads.
         self.planning = False
+        # What the SQL compiler compiled for this request, if it answered it.
+        self.compiled: Any = None
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        """The request's loaders, made at first use: a compiled query needs none."""
+        return Loaders(self.reader)
 
 
 __all__ = ["Context", "Loaders", "Window"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from soilapi.errors import ErrorCode
+from soilapi.graphql.compiler import Compiled
 from soilapi.graphql.errors import classify
 from soilapi.http.endpoint_media import GRAPHQL_RESPONSE_JSON, JSON, accepts_html, negotiate
 from soilapi.http.endpoint_params import Code, Limits, Params, Problem, read_params
@@ -66,6 +68,7 @@ OPERATION_NOT_SUPPORTED = "OPERATION_NOT_SUPPORTED"
 # ExecutionTimeout extension (soilapi.graphql.limits): the server gave up, so a 5xx.
 UNEXECUTED_STATUS = {ErrorCode.INTERNAL_ERROR.value: 500, "TIMEOUT": 504}
 
+MAX_COMPILED_REQUESTS = 512
 _GET_ONLY = frozenset({OperationType.QUERY})
 _POST_ONLY = frozenset({OperationType.QUERY, OperationType.MUTATION})
 # A document whose operation strawberry would pick wrongly has two operation keywords.
@@ -198,6 +201,9 @@ class GraphQLEndpoint:
         # Answers that depend on the schema alone (introspection): kept for the process's life,
         # whatever the data version, since the schema cannot change under a running server.
         self.schema_answers = ResponseCache(max_entries=64, max_bytes=32 * 1024 * 1024)
+        # Requests the SQL compiler answered before, by their text and variables: answered
+        # again from their compiled statements alone (see `_run_compiled`).
+        self.compiled: OrderedDict[str, tuple[Compiled, dict[str, Any] | None]] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry: mounted as an app, the route lets every method through to `handle`."""
@@ -261,14 +267,22 @@ class GraphQLEndpoint:
                 key, body = await self._lookup(context, params)
                 if body is not None:
                     return self._cached(body, media_type, params.operation_name, extra)
-                result = await self.schema.execute(
-                    params.query,
-                    variable_values=params.variables,
-                    context_value=context,
-                    operation_name=params.operation_name,
-                    allowed_operation_types=allowed,
-                    operation_extensions=params.extensions,
+                compiled_key = ResponseCache.key(
+                    0, params.query, params.variables, params.operation_name
                 )
+                found = await self._run_compiled(context, compiled_key)
+                if found is not None:
+                    result = found
+                else:
+                    result = await self.schema.execute(
+                        params.query,
+                        variable_values=params.variables,
+                        context_value=context,
+                        operation_name=params.operation_name,
+                        allowed_operation_types=allowed,
+                        operation_extensions=params.extensions,
+                    )
+                    self._remember_compiled(compiled_key, context, result)
                 schema_only = bool(getattr(context, "schema_only", False))
         except InvalidOperationTypeError as exc:
             kind = exc.operation_type.value
@@ -291,6 +305,34 @@ class GraphQLEndpoint:
         elif key is not None and self.caching is not None and _cacheable(result, response):
             self.caching.store.put(key, bytes(response.body))
         return response
+
+    async def _run_compiled(self, context: Any, key: str) -> ExecutionResult | None:
+        """The answer of a request the SQL compiler answered before, from its statements alone.
+
+        The same text, operation name and variables parse, validate, pass the query limits
+        and plan the same way every time, so those steps are skipped: this costs the
+        statements and little else. If a statement fails, None: the request then runs the
+        usual way, which reports the error.
+        """
+        found = self.compiled.get(key)
+        if found is None:
+            return None
+        compiled, extensions = found
+        try:
+            data = await compiled.answer(context.reader)
+        except Exception:
+            log.debug("a remembered compiled request failed; running it", exc_info=True)
+            return None
+        self.compiled.move_to_end(key)
+        return ExecutionResult(data=data, errors=None, extensions=extensions)
+
+    def _remember_compiled(self, key: str, context: Any, result: ExecutionResult) -> None:
+        compiled = getattr(context, "compiled", None)
+        if compiled is None or result.errors or result.data is None:
+            return
+        self.compiled[key] = (compiled, result.extensions)
+        if len(self.compiled) > MAX_COMPILED_REQUESTS:
+            self.compiled.popitem(last=False)
 
     async def _remembered(self, request: Request, params: Params) -> bytes | None:
         """A remembered answer for the current data version, before opening any context.
