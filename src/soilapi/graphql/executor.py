@@ -1,5 +1,9 @@
 """A level-by-level executor for successful queries, with graphql-core's as the fallback.
 
+First of all, a query the SQL compiler can plan (soilapi.graphql.compiler) is answered by one
+statement per root field that builds the JSON in PostgreSQL; everything below is for the
+queries it cannot plan (a field without a SQL mark) and for its failures.
+
 graphql-core executes a response field by field: per field it builds a resolve info, wraps the
 value in awaitables and tasks, and completes it recursively. With strawberry's wrappers on top
 that is 10-20 µs per field, so a 500-field answer spent more time in the executor than in the
