@@ -200,7 +200,12 @@ class PartnerAgreement(Entity):
     """One item of an organisation's list of partnerships, with its terms."""
 
     __tablename__ = "partner_agreements"
-    __table_args__ = (sa.UniqueConstraint("owner_id", "ordinal"),)
+    __table_args__ = (
+        sa.UniqueConstraint("owner_id", "ordinal"),
+        # An owner's list in order (ordinal, then id as the tiebreaker of every list's sort):
+        # a page is the first rows of this index, with no sort of the owner's whole list.
+        sa.Index("ix_partner_agreements_owner_id_ordinal_id", "owner_id", "ordinal", "id"),
+    )
     __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.PARTNER_AGREEMENT}
 
     id: Mapped[uuid.UUID] = _detail_pk()
@@ -216,7 +221,12 @@ class AgreementInstrument(Entity):
     """One instrument (grant, secondment, MoU ...) of a partner agreement."""
 
     __tablename__ = "agreement_instruments"
-    __table_args__ = (sa.UniqueConstraint("agreement_id", "ordinal"),)
+    __table_args__ = (
+        sa.UniqueConstraint("agreement_id", "ordinal"),
+        sa.Index(
+            "ix_agreement_instruments_agreement_id_ordinal_id", "agreement_id", "ordinal", "id"
+        ),
+    )
     __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.AGREEMENT_INSTRUMENT}
 
     id: Mapped[uuid.UUID] = _detail_pk()
