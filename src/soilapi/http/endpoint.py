@@ -9,6 +9,7 @@ that never executed (parse, validation or variable errors) gets 400 and no `data
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -34,6 +35,7 @@ from soilapi.graphql.errors import classify
 from soilapi.http.endpoint_media import GRAPHQL_RESPONSE_JSON, JSON, accepts_html, negotiate
 from soilapi.http.endpoint_params import Code, Limits, Params, Problem, read_params
 from soilapi.services.response_cache import ResponseCache
+from soilapi.settings import get_settings
 
 log = logging.getLogger("soilapi.http")
 
@@ -311,15 +313,16 @@ class GraphQLEndpoint:
 
         The same text, operation name and variables parse, validate, pass the query limits
         and plan the same way every time, so those steps are skipped: this costs the
-        statements and little else. If a statement fails, None: the request then runs the
-        usual way, which reports the error.
+        statements and little else. If a statement fails or the execution time limit passes,
+        None: the request then runs the usual way, which reports the error.
         """
         found = self.compiled.get(key)
         if found is None:
             return None
         compiled, extensions = found
         try:
-            data = await compiled.answer(context.reader)
+            async with asyncio.timeout(get_settings().execution_timeout_seconds):
+                data = await compiled.answer(context.reader)
         except Exception:
             log.debug("a remembered compiled request failed; running it", exc_info=True)
             return None
