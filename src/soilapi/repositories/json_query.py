@@ -20,6 +20,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
@@ -707,7 +708,8 @@ def statement(plan: TopList | BySlug | ByIds) -> Prepared:
             stmt = _by_slug(plan, params)
         else:
             stmt = _by_ids(plan, params)
-        found = Prepared(stmt)
+        # As text: the answer goes into the response as it is (`run`), never decoded.
+        found = Prepared(sa.select(sa.cast(stmt.scalar_subquery(), sa.Text)))
         if len(_STATEMENTS) >= _MAX_STATEMENTS:
             _STATEMENTS.clear()
         _STATEMENTS[plan] = found
@@ -720,12 +722,19 @@ async def run(
     values: Mapping[str, Any],
     *,
     alone: bool = False,
-) -> Any:
-    """The JSON answer of one root field (decoded), in the request's snapshot (`alone`: the
-    request runs no other statement, see Reader.fetch)."""
+) -> orjson.Fragment | None:
+    """The JSON answer of one root field, in the request's snapshot (`alone`: the request
+    runs no other statement, see Reader.fetch).
+
+    The JSON PostgreSQL wrote is passed on as an orjson Fragment: orjson.dumps copies it into
+    the response as it is, so Python neither parses nor re-encodes the answer (a tenth of a
+    request's CPU). PostgreSQL's JSON has a space after each colon and comma, which clients'
+    parsers ignore.
+    """
     prepared = statement(plan)
     rows = await reader.fetch(prepared, values, alone=alone)
-    return rows[0][0] if rows else None
+    text = rows[0][0] if rows else None
+    return None if text is None else orjson.Fragment(text)
 
 
 def ids_and_kinds(pairs: Sequence[tuple[uuid.UUID, vocab.EntityKind]]) -> dict[str, Any]:
