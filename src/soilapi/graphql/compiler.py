@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,13 @@ class Planner:
         self.x = execution
         self.values: dict[str, Any] = {}
         self.lists = itertools.count()
+
+    def _selected(
+        self, object_type: GraphQLObjectType, details: FieldDetailsList
+    ) -> Iterator[tuple[str, str, FieldDetailsList]]:
+        """(response key, field name, field nodes) of a selection on an object type."""
+        for key, group in self.x.collect_subfields(object_type, details)[0].items():
+            yield key, group[0].node.name.value, group
 
     # --- roots -------------------------------------------------------------------------
 
@@ -188,17 +196,22 @@ class Planner:
                 if isinstance(named, GraphQLObjectType):
                     raise NotPlanned(f"{named.name} is not an entity type")
                 continue  # SourceDocument under Node: `nodes` refused those ids already
-            grouped = self.x.collect_subfields(object_type, details)[0]
             fields = tuple(
-                self.entity_field(object_type, kind, key, group) for key, group in grouped.items()
+                self.entity_field(object_type, kind, key, name, group)
+                for key, name, group in self._selected(object_type, details)
             )
             branches.append((kind, fields))
         return q.Entities(tuple(branches))
 
     def entity_field(
-        self, parent: GraphQLObjectType, kind: EntityKind, key: str, details: FieldDetailsList
+        self,
+        parent: GraphQLObjectType,
+        kind: EntityKind,
+        key: str,
+        name: str,
+        details: FieldDetailsList,
     ) -> Any:
-        name = details[0].node.name.value
+        """The plan of one field of an entity of `kind` (type `parent`)."""
         if name == "__typename":
             return q.Const(key, parent.name)
         field = parent.fields[name]
@@ -235,10 +248,8 @@ class Planner:
     ) -> tuple[Any, ...]:
         """The fields of a plain row (a source, name, quantity... or a source document)."""
         columns = _columns(model)
-        grouped = self.x.collect_subfields(object_type, details)[0]
         out: list[Any] = []
-        for key, group in grouped.items():
-            name = group[0].node.name.value
+        for key, name, group in self._selected(object_type, details):
             if name == "__typename":
                 out.append(q.Const(key, object_type.name))
                 continue
@@ -302,10 +313,8 @@ class Planner:
     ) -> tuple[tuple[str, str], ...]:
         """(key, field name) of a small value object; `=TypeName` for __typename."""
         named = self._object(field)
-        grouped = self.x.collect_subfields(named, details)[0]
         parts = []
-        for key, group in grouped.items():
-            name = group[0].node.name.value
+        for key, name, group in self._selected(named, details):
             if name == "__typename":
                 parts.append((key, f"={named.name}"))
             elif name in known and not group[0].node.arguments:
@@ -367,10 +376,8 @@ class Planner:
         self, connection: GraphQLObjectType, details: FieldDetailsList, rows: str, spec: Any
     ) -> tuple[Any, ...]:
         """The parts of a connection the client asked for."""
-        grouped = self.x.collect_subfields(connection, details)[0]
         parts: list[Any] = []
-        for key, group in grouped.items():
-            name = group[0].node.name.value
+        for key, name, group in self._selected(connection, details):
             if name == "__typename":
                 parts.append(q.Const(key, connection.name))
             elif name == "nodes":
@@ -392,10 +399,8 @@ class Planner:
         self, field: GraphQLField, details: FieldDetailsList, rows: str, spec: Any
     ) -> tuple[tuple[str, Any], ...]:
         edge = self._object(field)
-        grouped = self.x.collect_subfields(edge, details)[0]
         parts: list[tuple[str, Any]] = []
-        for key, group in grouped.items():
-            name = group[0].node.name.value
+        for key, name, group in self._selected(edge, details):
             if name == "__typename":
                 parts.append((key, f"={edge.name}"))
             elif name == "cursor":

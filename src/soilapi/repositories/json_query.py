@@ -129,18 +129,24 @@ class PageInfoPlan:
 
 @dataclass(frozen=True)
 class Nodes:
+    """A connection's `nodes`: each row written as `node` plans it."""
+
     key: str
     node: Any  # Entities or a tuple of row fields
 
 
 @dataclass(frozen=True)
 class Edges:
+    """A connection's `edges`: cursor, node and `__typename` as asked."""
+
     key: str
     parts: tuple[tuple[str, Any], ...]  # (key, "cursor" | "=TypeName" | node plan)
 
 
 @dataclass(frozen=True)
 class TotalCount:
+    """A connection's `totalCount`: a COUNT of the whole list."""
+
     key: str
 
 
