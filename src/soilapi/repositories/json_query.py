@@ -15,7 +15,6 @@ values, ids), named per list so several lists of one statement never share a bin
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -741,8 +740,3 @@ async def run(
     rows = await reader.fetch(prepared, values, alone=alone)
     text = rows[0][0] if rows else None
     return None if text is None else orjson.Fragment(text)
-
-
-def ids_and_kinds(pairs: Sequence[tuple[uuid.UUID, vocab.EntityKind]]) -> dict[str, Any]:
-    """Bind values of a ByIds plan."""
-    return {"ids": [p[0] for p in pairs], "kinds": [p[1].value for p in pairs]}
