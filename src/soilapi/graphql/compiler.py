@@ -50,7 +50,6 @@ from soilapi.repositories import json_query as q
 from soilapi.repositories.entities import ATTACHED
 from soilapi.vocab import EntityKind
 
-MAX_NODES = 100  # as Query.nodes
 _ROWS_OF_LISTS = {what: model for what, (model, _) in ATTACHED.items()}
 _DIRECT_ROOTS = frozenset({"node", "nodes"})
 # Root fields answered by resolve.by_slug / by_lookup / top_level, which can tell what they
@@ -163,7 +162,7 @@ class Planner:
         self, field: GraphQLField, details: FieldDetailsList, args: dict[str, Any], single: bool
     ) -> q.ByIds:
         given = [args["id"]] if single else args["ids"]
-        if len(given) > MAX_NODES:
+        if len(given) > global_ids.MAX_NODES:
             raise NotPlanned("too many IDs")
         pairs: list[tuple[Any, EntityKind | None]] = []
         for global_id in given:

@@ -6,6 +6,8 @@ import uuid
 
 from soilapi.errors import InvalidId
 
+MAX_NODES = 100  # most global IDs one `nodes` request may look up
+
 
 def encode(type_name: str, entity_id: uuid.UUID) -> str:
     """Global ID of a record."""

@@ -38,7 +38,7 @@ from soilapi.repositories.entities import all_source_documents as _all_docs
 from soilapi.services import listing
 from soilapi.vocab import EntityKind as K
 
-MAX_NODES = 100
+MAX_NODES = global_ids.MAX_NODES
 
 
 def arg(description: str) -> Any:
