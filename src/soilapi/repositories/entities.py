@@ -299,10 +299,17 @@ async def count_entities(reader: Reader, f: EntityFilter) -> int:
 
 @dataclass(frozen=True)
 class RelationList:
-    """Entities linked to each parent through relations with the given predicates."""
+    """Entities linked to each parent through relations with the given predicates.
+
+    `kinds` are the kinds the listed end may have (empty: any). A typed GraphQL list (an
+    organisation's `implements`, of type `Initiative`) names its kind here, so a relation that
+    points at a record of another kind (an output) is left out by the SQL itself, on both
+    engines, and its count agrees with its pages.
+    """
 
     predicates: tuple[vocab.Predicate, ...]
     incoming: bool  # parent is the object; the listed entities are subjects
+    kinds: tuple[vocab.EntityKind, ...] = ()
 
 
 def relation_ends(spec: RelationList) -> tuple[ColumnElement, ColumnElement]:
@@ -311,12 +318,14 @@ def relation_ends(spec: RelationList) -> tuple[ColumnElement, ColumnElement]:
     return (r.object_id, r.subject_id) if spec.incoming else (r.subject_id, r.object_id)
 
 
-def _relation_parts(
-    spec: RelationList,
-) -> tuple[ColumnElement, ColumnElement, list[ColumnElement]]:
-    parent, other = relation_ends(spec)
-    where: list[ColumnElement] = [any_of(m.Relation.predicate, spec.predicates)]
-    return parent, other, where
+def relation_kinds(spec: RelationList, kinds: ColumnElement) -> list[ColumnElement]:
+    """The condition on the listed end's kind (`kinds`: a bind or literal array), if any."""
+    return [m.Entity.kind == sa.any_(kinds)] if spec.kinds else []
+
+
+def relation_kind_values(spec: RelationList) -> list[str]:
+    """The kinds a relation list keeps, as the values its `kinds` bind takes."""
+    return [k.value for k in spec.kinds]
 
 
 def relation_sort() -> list[ColumnElement]:
@@ -348,16 +357,19 @@ async def relations_page(
         parent, other = relation_ends(spec)
         r = m.Relation
         predicates = sa.bindparam("predicates", type_=ARRAY(sa.String))
+        kinds = sa.bindparam("kinds", type_=ARRAY(sa.String))
         return (
             parent,
             other if other_end else r.id,
             relation_sort(),
-            [r.predicate == sa.any_(predicates)],
+            [r.predicate == sa.any_(predicates), *relation_kinds(spec, kinds)],
             relation_from(other),
         )
 
-    shape = ("relations", spec.incoming, other_end)
-    values = {"predicates": [p.value for p in spec.predicates]}
+    shape = ("relations", spec.incoming, other_end, bool(spec.kinds))
+    values: dict[str, Any] = {"predicates": [p.value for p in spec.predicates]}
+    if spec.kinds:
+        values["kinds"] = relation_kind_values(spec)
     rows = ENTITIES if other_end else RELATIONS
     return await prepared_pages_per_parent(reader, shape, parts, parents, window, values, rows=rows)
 
@@ -365,9 +377,14 @@ async def relations_page(
 async def relations_count(
     reader: Reader, spec: RelationList, parents: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
-    """How many relations of the list each parent has."""
-    parent, _, where = _relation_parts(spec)
-    return await count_per_parent(reader, parent, parents, where, m.Relation.__table__)
+    """How many relations of the list each parent has (of the kinds it keeps)."""
+    parent, other = relation_ends(spec)
+    where = [any_of(m.Relation.predicate, spec.predicates)]
+    if not spec.kinds:
+        return await count_per_parent(reader, parent, parents, where, m.Relation.__table__)
+    kinds = sa.literal(relation_kind_values(spec), ARRAY(sa.String))
+    where += relation_kinds(spec, kinds)
+    return await count_per_parent(reader, parent, parents, where, relation_from(other))
 
 
 @dataclass(frozen=True)

@@ -446,6 +446,8 @@ def _source_parts(source: ListSource) -> tuple[Any, Any, list[Any], list[Any], A
         r = m.Relation
         predicates = [p.value for p in spec.predicates]
         where = [r.predicate == sa.any_(sa.literal(predicates, ARRAY(sa.String)))]
+        kinds = sa.literal(repo.relation_kind_values(spec), ARRAY(sa.String))
+        where += repo.relation_kinds(spec, kinds)
         return parent, other, repo.relation_sort(), where, repo.relation_from(other), True
     if source.what == "children":
         child: repo.ChildList = source.spec

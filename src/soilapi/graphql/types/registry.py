@@ -6,6 +6,7 @@ single declaration that names the relation and the loader does the rest.
 """
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import strawberry
@@ -17,6 +18,7 @@ from soilapi.graphql.pagination import After, Before, Connection, First, Last
 from soilapi.graphql.resolve import AnyInfo
 from soilapi.graphql.sqlmark import compiles_to
 from soilapi.graphql.types.entity import Entity, page, paged_field
+from soilapi.graphql.types.node import KINDS_BY_TYPE
 from soilapi.graphql.types.values import PartialDate, partial
 from soilapi.repositories.entities import ChildList, Order, RelationList
 from soilapi.repositories.records import model_of
@@ -34,8 +36,16 @@ def _in(*predicates: P) -> RelationList:
     return RelationList(predicates=predicates, incoming=True)
 
 
+def typed(spec: RelationList, node: str) -> RelationList:
+    """The relation list keeping only records of the item type `node` (any for `Entity`):
+    the field's GraphQL type decides which kinds both engines return."""
+    kind = KINDS_BY_TYPE.get(node)
+    return replace(spec, kinds=(kind,) if kind is not None else ())
+
+
 def rel_list(spec: RelationList, node: str, description: str) -> Any:
     """A paged list of records linked by relations of the given types."""
+    spec = typed(spec, node)
     return paged_field(
         lambda info, parent, args: resolve.related(info, parent, spec, args),
         node,
@@ -47,6 +57,7 @@ def rel_list(spec: RelationList, node: str, description: str) -> Any:
 
 def rel_one(spec: RelationList, node: str, description: str) -> Any:
     """The first record linked by relations of the given types, or null."""
+    spec = typed(spec, node)
 
     @compiles_to("first", spec)
     async def resolver(root: Parent[m.Entity], info: AnyInfo) -> Any:
