@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
+import strawberry
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,8 +18,8 @@ from soilapi.db.session import Reader, connect_args, create_engine
 from soilapi.graphql.context import Context
 from soilapi.graphql.explorer import DEFAULT_STATIC_PREFIX, explorer_html, mount_explorer_static
 from soilapi.graphql.limits import estimate
-from soilapi.graphql.schema import schema
-from soilapi.http.endpoint import Caching, GraphQLEndpoint
+from soilapi.graphql.schema import build_schema
+from soilapi.http.endpoint import Admit, Caching, GraphQLEndpoint
 from soilapi.http.endpoint_params import Code, Limits, Params, Problem
 from soilapi.http.metrics import record_cache, record_operation, record_rejection
 from soilapi.http.observability import install_observability
@@ -96,9 +97,34 @@ def probe_for(engine: AsyncEngine, settings: Settings) -> SharedRead:
     return version_probe(engine, connect_args(settings))
 
 
+def rate_limiter(schema: strawberry.Schema, settings: Settings) -> Admit:
+    """Admission by rate limit: each request's estimated cost is charged to its client."""
+
+    async def admit(request: Request, params: Params) -> Mapping[str, str]:
+        """Charge the request's cost to its client's bucket; refuse with 429 when empty."""
+        cost = estimate(schema, params.query, params.variables, params.operation_name)
+        client = request.client.host if request.client else None
+        key = client_key(request.headers.get("x-api-key"), client, settings)
+        try:
+            decision = await charge(
+                request.app.state.engine, key, cost.requested_query_cost, settings
+            )
+        except RateLimitUnavailable:
+            # Fail open: a query that needs the database fails on its own with a coded 503;
+            # one that does not (`{ __typename }`) should not be refused for the limiter's sake.
+            log.warning("rate limiter unavailable; request admitted unmetered", exc_info=True)
+            return {}
+        if not decision.allowed:
+            raise Problem(429, Code.RATE_LIMITED, decision.message, rate_headers(decision))
+        return rate_headers(decision)
+
+    return admit
+
+
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
     """Build the app; the engine is created at startup unless a test passes one in."""
     settings = settings or get_settings()
+    schema = build_schema(compiler=settings.query_compiler)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -142,24 +168,6 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         app.state.version_probe = probe_for(engine, settings)
     mount_explorer_static(app)
 
-    async def admit(request: Request, params: Params) -> Mapping[str, str]:
-        """Charge the request's cost to its client's bucket; refuse with 429 when empty."""
-        cost = estimate(schema, params.query, params.variables, params.operation_name)
-        client = request.client.host if request.client else None
-        key = client_key(request.headers.get("x-api-key"), client, settings)
-        try:
-            decision = await charge(
-                request.app.state.engine, key, cost.requested_query_cost, settings
-            )
-        except RateLimitUnavailable:
-            # Fail open: a query that needs the database fails on its own with a coded 503;
-            # one that does not (`{ __typename }`) should not be refused for the limiter's sake.
-            log.warning("rate limiter unavailable; request admitted unmetered", exc_info=True)
-            return {}
-        if not decision.allowed:
-            raise Problem(429, Code.RATE_LIMITED, decision.message, rate_headers(decision))
-        return rate_headers(decision)
-
     endpoint = GraphQLEndpoint(
         schema,
         context=open_context,
@@ -168,7 +176,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         ide=graphiql_page,
         on_operation=record_operation,
         on_rejection=record_rejection,
-        admit=admit if settings.rate_limit_enabled else None,
+        admit=rate_limiter(schema, settings) if settings.rate_limit_enabled else None,
         caching=caching(settings),
     )
     # An ASGI app as the route's endpoint takes every method, so the endpoint itself answers

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
         default=5000, description="PostgreSQL statement_timeout for API queries, in ms."
     )
     log_sql: bool = Field(default=False, description="Echo every SQL statement (debugging).")
+    query_compiler: bool = Field(
+        default=True,
+        description="Answer queries with one SQL statement per root field where the SQL "
+        "compiler can (`off`: every query runs through the resolvers, for debugging).",
+    )
     # Query limits: refused at parse/validation time, before any resolver runs.
     max_query_depth: int = Field(
         default=16,

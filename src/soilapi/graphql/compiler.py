@@ -1,7 +1,7 @@
 """Compile a query into one SQL statement per root field that returns its answer as JSON.
 
-The level executor (soilapi.graphql.executor) still spends Python time on every object of an
-answer; PostGraphile spends none, because PostgreSQL builds the JSON. This module plans the
+graphql-core's executor spends Python time on every object of an answer; PostGraphile spends
+none, because PostgreSQL builds the JSON. This module plans the
 selection the way the resolvers would read it (soilapi.repositories.json_query turns the plan
 into SQL): each field says what it reads through its type (plain attributes are columns) or
 its resolver's mark (soilapi.graphql.sqlmark). Root resolvers run for real in a planning mode
@@ -137,21 +137,15 @@ class Planner:
     ) -> Any:
         """Run a root resolver in planning mode: it checks its arguments and says what it
         would read, without reading it."""
-        from soilapi.graphql.executor import call_resolver  # noqa: PLC0415 - it imports us
-
-        definition = field.extensions.get("strawberry-definition")
         context = self.x.context_value
-        if definition is None or context is None or not hasattr(context, "planning"):
+        if field.resolve is None or context is None or not hasattr(context, "planning"):
             raise NotPlanned("no strawberry resolver")
         info = self.x.build_resolve_info(
             field, [d.node for d in details], root_type, Path(None, key, root_type.name)
         )
         context.planning = True
         try:
-            called = call_resolver(self.x, definition, info, args, [root_value])
-            if not isinstance(called, list):
-                raise NotPlanned("a batched root field")
-            [found] = called
+            found = field.resolve(root_value, info, **args)
             return await found if self.x.is_awaitable(found) else found
         except Exception as exc:
             raise NotPlanned("the resolver refused its arguments") from exc

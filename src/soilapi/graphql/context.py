@@ -115,7 +115,7 @@ class Context(BaseContext):
     def __init__(self, reader: Reader) -> None:
         super().__init__()
         self.reader = reader
-        # Set by the executor when the operation reads only the schema (introspection).
+        # Set by the execution context when the operation reads only the schema.
         self.schema_only = False
         # Set by the SQL compiler while it runs a root resolver only to learn what it reads.
         self.planning = False

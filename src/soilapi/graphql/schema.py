@@ -11,7 +11,7 @@ from soilapi.errors import InvalidInput
 from soilapi.graphql import enums, resolve
 from soilapi.graphql import ids as global_ids
 from soilapi.graphql.errors import ErrorCodes
-from soilapi.graphql.executor import LevelExecutor
+from soilapi.graphql.execution import CompilerFirst, ResolversOnly
 from soilapi.graphql.limits import ExecutionTimeout, HideSuggestions, QueryLimits
 from soilapi.graphql.pagination import After, Before, Connection, First, Last
 from soilapi.graphql.resolve import AnyInfo
@@ -456,12 +456,12 @@ class Query:
         return await _all_docs(info.context.reader)  # type: ignore[return-value]
 
 
-def build_schema(executor: type[LevelExecutor] | None = LevelExecutor) -> strawberry.Schema:
-    """The schema; tests build one with graphql-core's own executor to compare answers."""
+def build_schema(*, compiler: bool = True) -> strawberry.Schema:
+    """The schema; `compiler=False` answers every query through the resolvers alone."""
     return strawberry.Schema(
         query=Query,
         types=[*ENTITY_TYPES, SourceDocument],
-        execution_context_class=executor,
+        execution_context_class=CompilerFirst if compiler else ResolversOnly,
         extensions=[
             ErrorCodes,
             QueryLimits,  # parses and validates through bounded caches, then applies the limits

@@ -54,11 +54,10 @@ def paged_field(
 ) -> Any:
     """A connection field with the four Relay arguments, answered by `fetch(info, ids, page)`.
 
-    The resolver answers one object; its `batch` attribute answers every object of a level in
-    one call, which the level executor (soilapi.graphql.executor) uses instead, sparing a
-    coroutine and two loader round trips per object. `node` names the item type as a string,
-    resolved when the schema is built in `module` (the caller's), so types can point at each
-    other in any order. `sql` is the list's source for the SQL compiler
+    `fetch` answers a whole level at once; the resolver asks for one object, and the
+    request's DataLoaders gather a level's calls into one statement. `node` names the item
+    type as a string, resolved when the schema is built in `module` (the caller's), so types
+    can point at each other in any order. `sql` is the list's source for the SQL compiler
     (soilapi.graphql.sqlmark), if it can read it.
     """
 
@@ -73,19 +72,8 @@ def paged_field(
         [found] = await fetch(info, [root.id], page(first, after, last, before))
         return found
 
-    def batch(
-        roots: list[m.Entity],
-        info: AnyInfo,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Awaitable[list[Connection[Any]]]:
-        return fetch(info, [root.id for root in roots], page(first, after, last, before))
-
     resolver.__annotations__["return"] = f"Connection[{node}]"
     resolver.__module__ = module
-    resolver.batch = batch  # type: ignore[attr-defined]  # read by the level executor
     if sql is not None:
         compiles_to("list", *sql)(resolver)
     return strawberry.field(resolver=resolver, description=description)
