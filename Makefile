@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak
+.PHONY: help install run test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -34,6 +34,15 @@ run: install ## Serve the API with GraphiQL at http://127.0.0.1:8000/graphql (pr
 test: install lint typecheck ## Run every check: ruff, mypy, the pytest suite on a real PostgreSQL, the benchmark's smoke run
 	$(BIN)/python -m pytest
 	$(BIN)/python -m bench --smoke
+
+fuzz: install ## Compare the SQL compiler with the resolvers on generated queries (MINUTES=20)
+	@end=$$(( $$(date +%s) + 60 * $(or $(MINUTES),20) )); batch=0; \
+	while [ $$(date +%s) -lt $$end ]; do \
+	  batch=$$((batch + 1)); seed=$$RANDOM$$RANDOM; \
+	  SOILAPI_FUZZ_EXAMPLES=500 $(BIN)/python -m pytest tests/api/test_differential.py -q -s \
+	    -p no:logging -p no:cacheprovider --hypothesis-seed=$$seed | tee .fuzz.log | grep '^differential:' \
+	    || { echo "fuzz: batch $$batch (seed $$seed) found a disagreement:"; cat .fuzz.log; exit 1; }; \
+	done; echo "fuzz: $$batch batches of 500 queries per database agreed"
 
 lint: install ## ruff check and format check
 	$(BIN)/ruff check src tests migrations bench

@@ -85,14 +85,22 @@ def ensure(server: pg.Server, scale: int, seed: int, *, rebuild: bool = False) -
     pg.say(f"building database {name} at scale {scale} (seed {seed})")
     asyncio.run(pg.recreate_database(server, name))
     url = server.url(name)
-    config = _alembic()
-    config.attributes["url"] = url
-    command.upgrade(config, "head")
-    built = asyncio.run(_fill(url, scale, seed))
+    built = migrate_and_fill(url, scale, seed)
     built.database = name
     built.totals = asyncio.run(_finish(url, name, wanted))
     built.seconds = time.monotonic() - started
     return built
+
+
+def migrate_and_fill(url: str, scale: int, seed: int) -> Built:
+    """Migrate an empty database, then load the seed data and the synthetic rows of `scale`.
+
+    The tests build a small one too, to compare the query engines on data nobody wrote.
+    """
+    config = _alembic()
+    config.attributes["url"] = url
+    command.upgrade(config, "head")
+    return asyncio.run(_fill(url, scale, seed))
 
 
 async def _fill(url: str, scale: int, seed: int) -> Built:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from soilapi import devdb
 from soilapi.app import create_app, read_sessions
 from soilapi.cli import migrate
-from soilapi.db.session import Reader, StatementCounter, create_engine
+from soilapi.db.session import StatementCounter, create_engine, reading
 from soilapi.graphql.context import Context
 from soilapi.graphql.schema import build_schema
 from soilapi.seed.dataset import load_dataset
@@ -81,7 +81,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 REFERENCE = build_schema(compiler=False)
 
 
-def _error_keys(errors: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+def error_keys(errors: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """What must match between executors: path, code, and the message unless masked."""
     keys = []
     for error in errors:
@@ -140,16 +140,16 @@ class Api:
     async def _compare(
         self, query: str, variables: dict[str, Any] | None, body: dict[str, Any]
     ) -> None:
-        async with read_sessions(self.engine)() as session:
+        async with reading(read_sessions(self.engine)) as reader:
             expected = await REFERENCE.execute(
-                query, variable_values=variables, context_value=Context(Reader(session))
+                query, variable_values=variables, context_value=Context(reader)
             )
         difference = first_difference(body.get("data"), expected.data)
         assert difference is None, (
             f"the compiler answered otherwise than the resolvers at {difference}"
         )
         reference_errors = [e.formatted for e in expected.errors or ()]
-        assert _error_keys(body.get("errors") or []) == _error_keys(reference_errors)
+        assert error_keys(body.get("errors") or []) == error_keys(reference_errors)
 
     async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run a query that must succeed; return its data."""

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.routing import Route
 
 from soilapi.db.probe import SharedRead
-from soilapi.db.session import Reader, connect_args, create_engine
+from soilapi.db.session import connect_args, create_engine, reading
 from soilapi.graphql.context import Context
 from soilapi.graphql.explorer import DEFAULT_STATIC_PREFIX, explorer_html, mount_explorer_static
 from soilapi.graphql.limits import estimate
@@ -148,18 +148,10 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     @asynccontextmanager
     async def open_context(request: Request) -> AsyncIterator[Context]:
         sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
-        # The connection opens at the first statement, inside a resolver, so an unreachable
-        # database becomes a coded GraphQL error rather than an HTTP 500 here.
-        session = sessions()
-        try:
-            context = Context(Reader(session))
+        async with reading(sessions) as reader:
+            context = Context(reader)
             context.request = request
             yield context
-        finally:
-            try:
-                await session.close()
-            except Exception:  # the error itself was already reported to the client
-                log.warning("closing a session failed", exc_info=True)
 
     app = FastAPI(title="soilapi", lifespan=lifespan, docs_url=None, redoc_url=None)
     if engine is not None:  # tests share one engine and drive the app without a lifespan

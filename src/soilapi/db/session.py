@@ -1,8 +1,10 @@
 """Engine creation and the per-request database handle."""
 
 import asyncio
+import logging
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
@@ -123,6 +125,10 @@ def _unreachable(exc: DBAPIError) -> bool:
     return False
 
 
+class RequestFinished(Exception):
+    """A read of a request whose session is closed: its result could reach nobody."""
+
+
 class Reader:
     """One snapshot-consistent session per request, safe for concurrent resolvers.
 
@@ -139,6 +145,19 @@ class Reader:
         # Set when the database could not be reached during this request: later statements
         # fail at once with the same error instead of waiting for the connect timeout again.
         self.fault: BaseException | None = None
+        self.closed = False
+
+    async def close(self) -> None:
+        """End the request's session once no statement is running.
+
+        The answer can be complete while a resolver still reads: graphql-core does not wait
+        for the siblings of a field that failed in a non-null position. Closing under the lock
+        lets such a read finish first (closing under it broke the session's state), and every
+        later read fails at once instead of opening a new connection nobody will release.
+        """
+        async with self._lock:
+            self.closed = True
+            await self.session.close()
 
     async def execute(self, stmt: Executable) -> Any:
         """Run one statement under the request's lock; returns the buffered Result."""
@@ -196,11 +215,11 @@ class Reader:
         return adapted._connection
 
     async def _guard(self, pending: Awaitable[T]) -> T:
-        if self.fault is not None:
+        if self.fault is not None or self.closed:
             close = getattr(pending, "close", None)
             if close is not None:
                 close()  # never awaited: the coroutine must not warn
-            raise self.fault
+            raise self.fault or RequestFinished("the request's answer was already sent")
         try:
             return await pending
         except (DBAPIError, OSError, asyncpg.InterfaceError) as exc:
@@ -211,3 +230,20 @@ class Reader:
             ):
                 self.fault = exc
             raise
+
+
+@asynccontextmanager
+async def reading(sessions: Callable[[], AsyncSession]) -> AsyncIterator[Reader]:
+    """A request's reader on a new session, closed (see Reader.close) when the request ends.
+
+    The connection opens at the first statement, so an unreachable database becomes a coded
+    error of that statement, not a failure here.
+    """
+    reader = Reader(sessions())
+    try:
+        yield reader
+    finally:
+        try:
+            await reader.close()
+        except Exception:  # the error itself was already reported to the client
+            logging.getLogger(__name__).warning("closing a session failed", exc_info=True)

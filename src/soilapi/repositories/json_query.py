@@ -701,7 +701,8 @@ def _by_ids(plan: ByIds, params: _Params) -> Any:
     if plan.single:
         return sa.select(value).select_from(joined)
     listed = sa.func.json_agg(aggregate_order_by(value, asked.c.ord))
-    return sa.select(listed).select_from(joined)
+    # json_agg of no rows is NULL; `nodes(ids: [])` answers an empty list.
+    return sa.select(sa.func.coalesce(listed, sa.text("'[]'::json"))).select_from(joined)
 
 
 def statement(plan: TopList | BySlug | ByIds) -> Prepared:
