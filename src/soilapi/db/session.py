@@ -3,19 +3,26 @@
 import asyncio
 import time
 from collections.abc import Awaitable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 import orjson
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.sql import ClauseElement, Executable
 
 from soilapi.settings import Settings, normalise_url
 
 T = TypeVar("T")
+
+Connection: TypeAlias = AsyncConnection
+"""A connection inside its caller's transaction, handed on to repository functions.
+
+Named here so that code which only passes a connection along (the seed loader) needs no
+SQLAlchemy import: the import contracts in pyproject.toml keep SQLAlchemy out of seed/.
+"""
 
 
 def connect_args(settings: Settings) -> dict[str, Any]:
