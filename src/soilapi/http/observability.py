@@ -17,13 +17,14 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from soilapi.http import health, metrics
+from soilapi.http import metrics
 from soilapi.http.logs import (
     REQUEST_ID_HEADER,
     accept_request_id,
     bind_request_id,
     unbind_request_id,
 )
+from soilapi.services import health
 from soilapi.settings import Settings
 
 access_log = logging.getLogger("soilapi.access")
