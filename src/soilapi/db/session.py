@@ -2,7 +2,7 @@
 
 import asyncio
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeAlias, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
@@ -109,12 +109,22 @@ class Prepared:
         return [values[n] if n in values else self.defaults[n] for n in self.names]
 
 
+def on_each_statement(engine: AsyncEngine, listener: Callable[..., None]) -> None:
+    """Call `listener` before every statement the engine sends; a second call adds nothing.
+
+    Reader.fetch announces its raw asyncpg reads with the same event, so they count too.
+    """
+    target = engine.sync_engine
+    if not event.contains(target, "before_cursor_execute", listener):
+        event.listen(target, "before_cursor_execute", listener)
+
+
 class StatementCounter:
     """Counts SQL statements sent through an engine; tests and benchmarks read it."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.count = 0
-        event.listen(engine.sync_engine, "before_cursor_execute", self._hit)
+        on_each_statement(engine, self._hit)
 
     def _hit(self, *_: Any) -> None:
         self.count += 1

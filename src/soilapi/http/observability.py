@@ -17,6 +17,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from soilapi.db.session import on_each_statement
 from soilapi.http import metrics
 from soilapi.http.logs import (
     REQUEST_ID_HEADER,
@@ -86,7 +87,7 @@ class ObservabilityMiddleware:
         # The engine appears on app.state at startup, after the middleware was built.
         engine = getattr(scope["app"].state, "engine", None) if "app" in scope else None
         if engine is not None and engine is not self._engine:
-            metrics.instrument_engine(engine)
+            on_each_statement(engine, metrics.count_statement)
             self._engine = engine
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
