@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak fuzz
+.PHONY: help install run test lint lint-pending typecheck schema schema-check migration clean bench bench-smoke bench-soak fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,7 +31,7 @@ install: $(VENV)/.installed ## Install the locked dependencies into .venv
 run: install ## Serve the API with GraphiQL at http://127.0.0.1:8000/graphql (private PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/soilapi run
 
-test: install lint typecheck ## Run every check: ruff, mypy, the pytest suite on a real PostgreSQL, the benchmark's smoke run
+test: install lint typecheck ## Run every check: ruff, the import contracts, mypy, the pytest suite on a real PostgreSQL, the benchmark's smoke run
 	$(BIN)/python -m pytest
 	$(BIN)/python -m bench --smoke
 
@@ -44,9 +44,13 @@ fuzz: install ## Compare the SQL compiler with the resolvers on generated querie
 	    || { echo "fuzz: batch $$batch (seed $$seed) found a disagreement:"; cat .fuzz.log; exit 1; }; \
 	done; echo "fuzz: $$batch batches of 500 queries per database agreed"
 
-lint: install ## ruff check and format check
+lint: install ## ruff check, format check, and the import contracts (layers) in pyproject.toml
 	$(BIN)/ruff check src tests migrations bench
 	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/lint-imports --no-logo
+
+lint-pending: install ## Import contracts that do not hold yet (importlinter-pending.toml); not in `make test`
+	$(BIN)/lint-imports --no-logo importlinter-pending.toml
 
 typecheck: install ## mypy --strict on src/
 	$(BIN)/mypy
@@ -69,4 +73,4 @@ bench-soak: install ## Memory under a 60 s load: RSS of the first and last 10 s 
 
 clean: ## Stop the private PostgreSQL and remove generated folders
 	-$(BIN)/python -m soilapi.devdb stop --dir .pgdata
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -99,7 +99,7 @@ def test_the_image_layout_finds_its_migrations_and_seed_data(tmp_path: Path) -> 
     env.pop("ALEMBIC_CONFIG", None)
     code = (
         "import soilapi, sys\n"
-        "from soilapi.http.health import PROJECT_ROOT, read_heads\n"
+        "from soilapi.services.health import PROJECT_ROOT, read_heads\n"
         "heads = read_heads(None)\n"
         "assert heads.problem is None and heads.revisions, heads\n"
         "print(PROJECT_ROOT)\n"

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 
 import httpx
 import pytest
-import strawberry
-from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from soilapi.graphql.explorer import (
-    STATIC_DIR,
-    ExplorerGraphQLRouter,
-    explorer_html,
-    mount_explorer_static,
-)
-
-DEFAULT_QUERY = "# soilapi explorer test\n{\n  hello\n}\n"
-
-
-@strawberry.type
-class Query:
-    hello: str = "world"
+from soilapi.app import EXAMPLE_QUERY, create_app
+from soilapi.graphql.explorer import STATIC_DIR, explorer_html
+from soilapi.settings import Settings
 
 
 class _AssetCollector(HTMLParser):
@@ -42,29 +32,14 @@ class _AssetCollector(HTMLParser):
             self.links.append(values["href"] or "")
 
 
-def _root_value() -> Query:
-    # ``hello`` is a plain attribute with a default, so the root value must be a Query.
-    # (Passing ``Query`` itself would make FastAPI read ``hello`` as a query parameter.)
-    return Query()
-
-
-def _make_app() -> FastAPI:
-    app = FastAPI()
-    mount_explorer_static(app)
-    router: ExplorerGraphQLRouter[None, Query] = ExplorerGraphQLRouter(
-        strawberry.Schema(query=Query),
-        default_query=DEFAULT_QUERY,
-        root_value_getter=_root_value,
-    )
-    app.include_router(router, prefix="/graphql")
-    return app
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=_make_app())
+@pytest.fixture(scope="module")
+async def client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """soilapi's own app: the page, its assets and the API share /graphql."""
+    app = create_app(Settings(database_url="postgresql://unused"), engine=engine)
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+    await app.state.version_probe.close()
 
 
 async def _get_page(client: httpx.AsyncClient) -> str:
@@ -105,13 +80,13 @@ async def test_page_has_default_query_and_no_remote_references(
     # No absolute URL of any kind: the endpoint is relative and resolved by the browser.
     assert re.findall(r"(?:https?:)?//[a-z0-9.-]+", lowered) == []
     assert '"endpoint": "/graphql"' in page
-    assert '"defaultQuery": "# soilapi explorer test\\n{\\n  hello\\n}\\n"' in page
+    assert '"defaultQuery": ' + json.dumps(EXAMPLE_QUERY, ensure_ascii=False) in page
 
 
-async def test_graphql_post_still_works(client: httpx.AsyncClient) -> None:
-    response = await client.post("/graphql", json={"query": "{hello}"})
+async def test_the_page_url_still_answers_queries(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ __typename }"})
     assert response.status_code == 200
-    assert response.json() == {"data": {"hello": "world"}}
+    assert response.json()["data"] == {"__typename": "Query"}
 
 
 def test_default_query_cannot_close_the_script() -> None:

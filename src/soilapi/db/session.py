@@ -5,19 +5,26 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 import orjson
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.sql import ClauseElement, Executable
 
 from soilapi.settings import Settings, normalise_url
 
 T = TypeVar("T")
+
+Connection: TypeAlias = AsyncConnection
+"""A connection inside its caller's transaction, handed on to repository functions.
+
+Named here so that code which only passes a connection along (the seed loader) needs no
+SQLAlchemy import: the import contracts in pyproject.toml keep SQLAlchemy out of seed/.
+"""
 
 
 def connect_args(settings: Settings) -> dict[str, Any]:
@@ -104,12 +111,22 @@ class Prepared:
         return [values[n] if n in values else self.defaults[n] for n in self.names]
 
 
+def on_each_statement(engine: AsyncEngine, listener: Callable[..., None]) -> None:
+    """Call `listener` before every statement the engine sends; a second call adds nothing.
+
+    Reader.fetch announces its raw asyncpg reads with the same event, so they count too.
+    """
+    target = engine.sync_engine
+    if not event.contains(target, "before_cursor_execute", listener):
+        event.listen(target, "before_cursor_execute", listener)
+
+
 class StatementCounter:
     """Counts SQL statements sent through an engine; tests and benchmarks read it."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.count = 0
-        event.listen(engine.sync_engine, "before_cursor_execute", self._hit)
+        on_each_statement(engine, self._hit)
 
     def _hit(self, *_: Any) -> None:
         self.count += 1

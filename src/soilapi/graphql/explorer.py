@@ -1,8 +1,9 @@
 """Offline GraphiQL explorer for the GraphQL endpoint.
 
 Strawberry's built-in GraphiQL page pulls React and GraphiQL from a CDN, so it is blank on a
-machine without internet. This module serves the same IDE from files vendored inside the
-package (see ``static/graphiql/VERSIONS.txt``) and plugs it into the FastAPI router.
+machine without internet. This module renders the same IDE from files vendored inside the
+package (see ``static/graphiql/VERSIONS.txt``) and mounts them; the app's /graphql endpoint
+hands the page to browsers.
 """
 
 from __future__ import annotations
@@ -12,21 +13,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
-from strawberry.fastapi import GraphQLRouter
-from strawberry.fastapi.context import CustomContext
-from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
     import fastapi
-    from strawberry.schema import BaseSchema
 
 __all__ = [
     "DEFAULT_STATIC_PREFIX",
     "STATIC_DIR",
-    "ExplorerGraphQLRouter",
     "explorer_html",
     "mount_explorer_static",
 ]
@@ -36,9 +30,6 @@ STATIC_DIR: Path = Path(__file__).resolve().parent / "static"
 
 DEFAULT_STATIC_PREFIX = "/graphql/static/graphiql"
 """URL of ``STATIC_DIR / "graphiql"`` when mounted with the default path."""
-
-ContextT = TypeVar("ContextT", default=CustomContext)
-RootValueT = TypeVar("RootValueT", default=None)
 
 # Order matters: React and ReactDOM must exist as globals before GraphiQL's UMD bundle runs,
 # and the explorer plugin reads ``GraphiQL.React`` from that bundle.
@@ -150,35 +141,3 @@ def mount_explorer_static(app: fastapi.FastAPI, path: str = "/graphql/static") -
     ``/graphql/static/...`` and the page would load without its scripts.
     """
     app.mount(path, StaticFiles(directory=STATIC_DIR), name="graphiql-static")
-
-
-class ExplorerGraphQLRouter(GraphQLRouter[ContextT, RootValueT]):
-    """GraphQLRouter whose IDE is the offline GraphiQL page instead of strawberry's CDN one.
-
-    Everything else (queries over GET/POST, subscriptions, ``graphql_ide=None`` to turn the IDE
-    off) behaves exactly as in ``GraphQLRouter``.
-    """
-
-    def __init__(
-        self,
-        schema: BaseSchema,
-        path: str = "",
-        *,
-        default_query: str = "{\n  __typename\n}\n",
-        static_prefix: str = DEFAULT_STATIC_PREFIX,
-        **kwargs: Any,
-    ) -> None:
-        """Take the usual ``GraphQLRouter`` arguments plus the page's query and asset URL."""
-        super().__init__(schema, path, **kwargs)
-        self.default_query = default_query
-        self.static_prefix = static_prefix
-
-    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        """Serve the vendored page, pointed at the URL this GET came in on."""
-        return HTMLResponse(
-            explorer_html(
-                endpoint=request.url.path,
-                static_prefix=self.static_prefix,
-                default_query=self.default_query,
-            )
-        )

@@ -22,8 +22,6 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 Outcome = Literal["ok", "error", "rejected"]
 """ok: executed without errors; error: executed, the result has errors; rejected: refused
@@ -169,18 +167,12 @@ def finish_graphql(stats: RequestStats, seconds: float, graphql_route: bool) -> 
     GRAPHQL_DURATION.labels(operation).observe(seconds)
 
 
-def _count_statement(*_: Any) -> None:
+def count_statement(*_: Any) -> None:
+    """Attribute one SQL statement to the request that caused it (the engine calls this)."""
     stats = _stats.get()
     if stats is not None:  # migrations, seeding and tests outside a request are not traffic
         stats.statements += 1
         SQL_STATEMENTS.inc()
-
-
-def instrument_engine(engine: AsyncEngine) -> None:
-    """Attribute every SQL statement the engine runs to the request that caused it."""
-    target = engine.sync_engine
-    if not event.contains(target, "before_cursor_execute", _count_statement):
-        event.listen(target, "before_cursor_execute", _count_statement)
 
 
 def exposition(multiproc_dir: str | None) -> tuple[bytes, str]:

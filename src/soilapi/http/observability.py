@@ -17,13 +17,15 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from soilapi.http import health, metrics
+from soilapi.db.session import on_each_statement
+from soilapi.http import metrics
 from soilapi.http.logs import (
     REQUEST_ID_HEADER,
     accept_request_id,
     bind_request_id,
     unbind_request_id,
 )
+from soilapi.services import health
 from soilapi.settings import Settings
 
 access_log = logging.getLogger("soilapi.access")
@@ -85,7 +87,7 @@ class ObservabilityMiddleware:
         # The engine appears on app.state at startup, after the middleware was built.
         engine = getattr(scope["app"].state, "engine", None) if "app" in scope else None
         if engine is not None and engine is not self._engine:
-            metrics.instrument_engine(engine)
+            on_each_statement(engine, metrics.count_statement)
             self._engine = engine
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

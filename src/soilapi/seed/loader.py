@@ -12,11 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from soilapi.db import models
 from soilapi.db.base import stable_id
+from soilapi.db.session import Connection
+from soilapi.repositories import seed as tables
 from soilapi.repositories.cache import bump_data_version
 from soilapi.seed.dataset import (
     ATTRS,
@@ -238,7 +237,7 @@ def _detail_order() -> list[str]:
     return [t.name for t in models.Base.metadata.sorted_tables]
 
 
-async def load(conn: AsyncConnection, ds: Dataset) -> list[TableReport]:
+async def load(conn: Connection, ds: Dataset) -> list[TableReport]:
     """Bring the database to exactly the dataset's content; report the changes per table."""
     desired = desired_rows(ds)
     order = [name for name in _detail_order() if name in desired]
@@ -246,27 +245,22 @@ async def load(conn: AsyncConnection, ds: Dataset) -> list[TableReport]:
     wanted = {name: _unique_by_id(name, desired[name]) for name in order}
     existing: dict[str, dict[uuid.UUID, Row]] = {}
     for name in order:
-        table = models.Base.metadata.tables[name]
-        result = await conn.execute(sa.select(table))
-        existing[name] = {row.id: dict(row._mapping) for row in result}
+        existing[name] = await tables.rows_by_id(conn, name)
     # Deletes go child-first so foreign keys never point at a removed row.
     for name in reversed(order):
-        table = models.Base.metadata.tables[name]
         gone = [i for i in existing[name] if i not in wanted[name]]
         if gone:
-            await conn.execute(sa.delete(table).where(table.c.id.in_(gone)))
+            await tables.delete(conn, name, gone)
         reports[name] = TableReport(name, len(wanted[name]), 0, 0, len(gone))
     for name in order:
-        table = models.Base.metadata.tables[name]
         new = [r for i, r in wanted[name].items() if i not in existing[name]]
         changed = [
             r for i, r in wanted[name].items()
             if i in existing[name] and _differs(existing[name][i], r)
         ]  # fmt: skip
         if new:
-            await conn.execute(sa.insert(table), new)
-        for row in changed:
-            await conn.execute(sa.update(table).where(table.c.id == row["id"]).values(row))
+            await tables.insert(conn, name, new)
+        await tables.update(conn, name, changed)
         reports[name].inserted = len(new)
         reports[name].updated = len(changed)
     if any(r.inserted or r.updated or r.deleted for r in reports.values()):
@@ -275,8 +269,7 @@ async def load(conn: AsyncConnection, ds: Dataset) -> list[TableReport]:
         await bump_data_version(conn)
         # Fresh statistics, so the planner sees the real (small) tables right away instead
         # of waiting for autovacuum.
-        for name in order:
-            await conn.execute(sa.text(f'ANALYZE "{name}"'))
+        await tables.analyze(conn, order)
     return [reports[name] for name in order]
 
 

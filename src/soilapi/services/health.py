@@ -3,7 +3,8 @@
 /healthz only says the process answers (restart it if not). /readyz also asks PostgreSQL: it
 must answer `select 1` within `readiness_timeout_seconds`, and its alembic revision must be the
 migrations' head, so a replica started before `soilapi migrate` (or against the wrong database)
-takes no traffic until it can serve it.
+takes no traffic until it can serve it. The route is in http/observability.py, the SQL in
+repositories/health.py.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import soilapi
+from soilapi.repositories import health as repo
 
 log = logging.getLogger("soilapi.health")
 
@@ -64,11 +65,8 @@ def read_heads(alembic_ini: str | None) -> Heads:
 
 async def _database_revisions(engine: AsyncEngine) -> set[str] | None:
     async with engine.connect() as conn:
-        await conn.execute(text("select 1"))
-        exists = await conn.scalar(text("select to_regclass('alembic_version') is not null"))
-        if not exists:
-            return None
-        return set((await conn.scalars(text("select version_num from alembic_version"))).all())
+        await repo.ping(conn)
+        return await repo.alembic_revisions(conn)
 
 
 async def check(engine: AsyncEngine, heads: Heads, limit: float) -> Readiness:
