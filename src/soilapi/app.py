@@ -14,12 +14,13 @@ from starlette.routing import Route
 
 from soilapi.db.probe import SharedRead
 from soilapi.db.session import Reader, connect_args, create_engine
+from soilapi.errors import ErrorCode
 from soilapi.graphql.context import Context
 from soilapi.graphql.explorer import DEFAULT_STATIC_PREFIX, explorer_html, mount_explorer_static
 from soilapi.graphql.limits import estimate
 from soilapi.graphql.schema import schema
 from soilapi.http.endpoint import Caching, GraphQLEndpoint
-from soilapi.http.endpoint_params import Code, Limits, Params, Problem
+from soilapi.http.endpoint_params import Limits, Params, Problem
 from soilapi.http.metrics import record_cache, record_operation, record_rejection
 from soilapi.http.observability import install_observability
 from soilapi.repositories.cache import data_version, version_probe
@@ -157,7 +158,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             log.warning("rate limiter unavailable; request admitted unmetered", exc_info=True)
             return {}
         if not decision.allowed:
-            raise Problem(429, Code.RATE_LIMITED, decision.message, rate_headers(decision))
+            raise Problem(429, ErrorCode.RATE_LIMITED, decision.message, rate_headers(decision))
         return rate_headers(decision)
 
     endpoint = GraphQLEndpoint(

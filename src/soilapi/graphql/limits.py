@@ -57,6 +57,7 @@ from graphql.validation.rules.max_introspection_depth_rule import MAX_LIST_DEPTH
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from soilapi.errors import ErrorCode
 from soilapi.graphql.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from soilapi.settings import Settings, get_settings
 
@@ -65,7 +66,6 @@ log = logging.getLogger("soilapi.limits")
 # Distinct selection sets one analysis may measure; far above what 5000 tokens can spell
 # without fragment tricks, so only a fragment bomb reaches it.
 ANALYSIS_BUDGET = 20_000
-TIMEOUT = "TIMEOUT"
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
 
 
@@ -319,21 +319,22 @@ def _operations(document: DocumentNode, name: str | None) -> list[OperationDefin
 
 
 MESSAGES = {
-    "QUERY_TOO_DEEP": "Query is {value} fields deep; the limit is {limit}. Ask for fewer nested "
-    "levels, or follow IDs with a second query.",
-    "TOO_MANY_ALIASES": "Query uses {value} aliases (each use of a fragment counts its own); "
-    "the limit is {limit}.",
-    "TOO_MANY_DIRECTIVES": "Query uses {value} directives; the limit is {limit} per document.",
-    "QUERY_TOO_COSTLY": "Query could return up to {value} nodes; the limit is {limit}. Each list "
-    f"counts its `first`/`last` (default {DEFAULT_PAGE_SIZE}) times the page sizes of the lists "
-    "around it: ask for smaller pages or fewer nested lists.",
-    "QUERY_TOO_COMPLEX": "Introspection nests `fields`, `inputFields`, `interfaces` or "
+    ErrorCode.QUERY_TOO_DEEP: "Query is {value} fields deep; the limit is {limit}. Ask for "
+    "fewer nested levels, or follow IDs with a second query.",
+    ErrorCode.TOO_MANY_ALIASES: "Query uses {value} aliases (each use of a fragment counts its "
+    "own); the limit is {limit}.",
+    ErrorCode.TOO_MANY_DIRECTIVES: "Query uses {value} directives; the limit is {limit} per "
+    "document.",
+    ErrorCode.QUERY_TOO_COSTLY: "Query could return up to {value} nodes; the limit is {limit}. "
+    f"Each list counts its `first`/`last` (default {DEFAULT_PAGE_SIZE}) times the page sizes of "
+    "the lists around it: ask for smaller pages or fewer nested lists.",
+    ErrorCode.QUERY_TOO_COMPLEX: "Introspection nests `fields`, `inputFields`, `interfaces` or "
     "`possibleTypes` {value} or more deep; the limit is {limit} (the standard introspection query "
     "stays below it).",
 }
 
 
-def _over(code: str, value: int, limit: int, node: Node | None) -> list[GraphQLError]:
+def _over(code: ErrorCode, value: int, limit: int, node: Node | None) -> list[GraphQLError]:
     """A refusal naming the limit, with the limit and the query's value in `extensions`."""
     if value <= limit:
         return []
@@ -350,7 +351,9 @@ def measure(
     limits: Limits,
 ) -> tuple[Cost | None, list[GraphQLError]]:
     """The cost of the operation to run (the costliest if unnamed) and every limit it breaks."""
-    errors = _over("TOO_MANY_DIRECTIVES", count_directives(document), limits.directives, None)
+    errors = _over(
+        ErrorCode.TOO_MANY_DIRECTIVES, count_directives(document), limits.directives, None
+    )
     cost: Cost | None = None
     for operation in _operations(document, operation_name):
         analyser = Analyser(schema, document, _variables(operation, variables or {}))
@@ -359,12 +362,12 @@ def measure(
         except (TooComplex, RecursionError):
             message = "Query nests fragments too deeply or too often to be measured; simplify it."
             errors.append(
-                GraphQLError(message, operation, extensions={"code": "QUERY_TOO_COMPLEX"})
+                GraphQLError(message, operation, extensions={"code": ErrorCode.QUERY_TOO_COMPLEX})
             )
             continue
-        errors += _over("QUERY_TOO_DEEP", shape.depth, limits.depth, operation)
-        errors += _over("TOO_MANY_ALIASES", shape.aliases, limits.aliases, operation)
-        errors += _over("QUERY_TOO_COSTLY", shape.nodes, limits.nodes, operation)
+        errors += _over(ErrorCode.QUERY_TOO_DEEP, shape.depth, limits.depth, operation)
+        errors += _over(ErrorCode.TOO_MANY_ALIASES, shape.aliases, limits.aliases, operation)
+        errors += _over(ErrorCode.QUERY_TOO_COSTLY, shape.nodes, limits.nodes, operation)
         found = Cost(max_nodes=shape.nodes, requests=shape.requests)
         if cost is None or found.max_nodes > cost.max_nodes:
             cost = found
@@ -478,10 +481,10 @@ class QueryLimits(SchemaExtension):
                 f"Query has more than {self.limits.tokens} tokens (names, punctuation and "
                 f"values); the limit is {self.limits.tokens} per document."
             )
-            found.extensions = {"code": "TOO_MANY_TOKENS", "limit": self.limits.tokens}
+            found.extensions = {"code": ErrorCode.TOO_MANY_TOKENS, "limit": self.limits.tokens}
         elif "nested too deeply" in found.message:
             found.message = "Query nests too deeply to be parsed; ask for fewer nested levels."
-            found.extensions = {"code": "QUERY_TOO_DEEP"}
+            found.extensions = {"code": ErrorCode.QUERY_TOO_DEEP}
 
     def on_validate(self) -> Iterator[None]:
         """Validate (cached per document) and apply the limits, before strawberry validates.
@@ -523,8 +526,8 @@ class IntrospectionDepth(MaxIntrospectionDepthRule):
 
     def report_error(self, error: GraphQLError) -> None:
         limit = MAX_LIST_DEPTH - 1
-        message = MESSAGES["QUERY_TOO_COMPLEX"].format(value=MAX_LIST_DEPTH, limit=limit)
-        code = {"code": "QUERY_TOO_COMPLEX", "limit": limit, "value": MAX_LIST_DEPTH}
+        message = MESSAGES[ErrorCode.QUERY_TOO_COMPLEX].format(value=MAX_LIST_DEPTH, limit=limit)
+        code = {"code": ErrorCode.QUERY_TOO_COMPLEX, "limit": limit, "value": MAX_LIST_DEPTH}
         super().report_error(GraphQLError(message, error.nodes, extensions=code))
 
 
@@ -567,5 +570,5 @@ class ExecutionTimeout(SchemaExtension):
                 f"Query ran longer than the limit of {self.seconds:g} s and was stopped; ask "
                 "for less (smaller pages, fewer nested lists)."
             )
-            extensions = {"code": TIMEOUT, "limit": self.seconds}
+            extensions = {"code": ErrorCode.TIMEOUT, "limit": self.seconds}
             raise GraphQLError(message, extensions=extensions) from None

@@ -17,6 +17,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from soilapi.errors import ErrorCode
 from soilapi.http import health, metrics
 from soilapi.http.logs import (
     REQUEST_ID_HEADER,
@@ -134,7 +135,7 @@ async def _internal_error(send: Send) -> None:
         "errors": [
             {
                 "message": f"Internal error (error id {error_id})",
-                "extensions": {"code": "INTERNAL_ERROR", "errorId": error_id},
+                "extensions": {"code": ErrorCode.INTERNAL_ERROR, "errorId": error_id},
             }
         ]
     }
