@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -17,6 +17,7 @@ from soilapi.db.session import Reader, connect_args, create_engine
 from soilapi.errors import ErrorCode
 from soilapi.graphql.context import Context
 from soilapi.graphql.explorer import DEFAULT_STATIC_PREFIX, explorer_html, mount_explorer_static
+from soilapi.graphql.limits import Limits as OperationLimits
 from soilapi.graphql.limits import estimate
 from soilapi.graphql.schema import schema
 from soilapi.http.endpoint import Caching, GraphQLEndpoint
@@ -97,9 +98,36 @@ def probe_for(engine: AsyncEngine, settings: Settings) -> SharedRead:
     return version_probe(engine, connect_args(settings))
 
 
+def context_opener(
+    limits: OperationLimits,
+) -> Callable[[Request], AbstractAsyncContextManager[Context]]:
+    """Opens each request's context: a session of its own and the app's `limits`."""
+
+    @asynccontextmanager
+    async def open_context(request: Request) -> AsyncIterator[Context]:
+        sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+        # The connection opens at the first statement, inside a resolver, so an unreachable
+        # database becomes a coded GraphQL error rather than an HTTP 500 here.
+        session = sessions()
+        try:
+            context = Context(Reader(session), limits)
+            context.request = request
+            yield context
+        finally:
+            try:
+                await session.close()
+            except Exception:  # the error itself was already reported to the client
+                log.warning("closing a session failed", exc_info=True)
+
+    return open_context
+
+
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
     """Build the app; the engine is created at startup unless a test passes one in."""
     settings = settings or get_settings()
+    # The schema is one object per process: the limits of this app's settings travel with
+    # each request, in its context.
+    operation_limits = OperationLimits.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -120,22 +148,6 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             await app.state.version_probe.close()
             await app.state.engine.dispose()
 
-    @asynccontextmanager
-    async def open_context(request: Request) -> AsyncIterator[Context]:
-        sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
-        # The connection opens at the first statement, inside a resolver, so an unreachable
-        # database becomes a coded GraphQL error rather than an HTTP 500 here.
-        session = sessions()
-        try:
-            context = Context(Reader(session))
-            context.request = request
-            yield context
-        finally:
-            try:
-                await session.close()
-            except Exception:  # the error itself was already reported to the client
-                log.warning("closing a session failed", exc_info=True)
-
     app = FastAPI(title="soilapi", lifespan=lifespan, docs_url=None, redoc_url=None)
     if engine is not None:  # tests share one engine and drive the app without a lifespan
         app.state.engine = engine
@@ -145,7 +157,9 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
     async def admit(request: Request, params: Params) -> Mapping[str, str]:
         """Charge the request's cost to its client's bucket; refuse with 429 when empty."""
-        cost = estimate(schema, params.query, params.variables, params.operation_name)
+        cost = estimate(
+            schema, params.query, params.variables, params.operation_name, operation_limits
+        )
         client = request.client.host if request.client else None
         key = client_key(request.headers.get("x-api-key"), client, settings)
         try:
@@ -163,7 +177,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
     endpoint = GraphQLEndpoint(
         schema,
-        context=open_context,
+        context=context_opener(operation_limits),
         limits=Limits(settings.max_body_bytes, settings.max_query_chars, settings.max_query_tokens),
         retry_after_seconds=settings.retry_after_seconds,
         ide=graphiql_page,

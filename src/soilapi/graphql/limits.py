@@ -58,8 +58,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from soilapi.errors import ErrorCode
-from soilapi.graphql.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from soilapi.settings import Settings, get_settings
+from soilapi.graphql.pagination import DEFAULT_PAGE_SIZE, default_size
+from soilapi.settings import Settings
 
 log = logging.getLogger("soilapi.limits")
 
@@ -67,28 +67,45 @@ log = logging.getLogger("soilapi.limits")
 # without fragment tricks, so only a fragment bomb reaches it.
 ANALYSIS_BUDGET = 20_000
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+# The documented defaults, read without the environment: the limits of a request whose context
+# does not carry an app's own (the tests' reference executor, scripts).
+_DEFAULT = Settings.model_construct()
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one document may ask for."""
+    """What one operation may ask for and how long it may run: an app's settings, per request.
 
-    depth: int = 12
-    aliases: int = 30
-    directives: int = 20
-    tokens: int = 5000
-    nodes: int = 50_000
+    create_app builds them from its settings and hands them to every request's context, where
+    the extensions below, the resolvers' page windows and the compiled replays read them.
+    """
+
+    depth: int = _DEFAULT.max_query_depth
+    aliases: int = _DEFAULT.max_query_aliases
+    directives: int = _DEFAULT.max_query_directives
+    tokens: int = _DEFAULT.max_query_tokens
+    nodes: int = _DEFAULT.max_query_nodes
+    page_size: int = _DEFAULT.max_page_size
+    seconds: float = _DEFAULT.execution_timeout_seconds
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
-        """The limits configured for this process."""
+        """The limits `settings` configure."""
         return cls(
             depth=settings.max_query_depth,
             aliases=settings.max_query_aliases,
             directives=settings.max_query_directives,
             tokens=settings.max_query_tokens,
             nodes=settings.max_query_nodes,
+            page_size=settings.max_page_size,
+            seconds=settings.execution_timeout_seconds,
         )
+
+
+def request_limits(context: object) -> Limits:
+    """The limits a request's context carries; the defaults when it carries none."""
+    found = getattr(context, "limits", None)
+    return found if isinstance(found, Limits) else Limits()
 
 
 @dataclass(frozen=True)
@@ -141,10 +158,15 @@ class Analyser:
     """
 
     def __init__(
-        self, schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any]
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        variables: Mapping[str, Any],
+        page_size: int,
     ) -> None:
         self.schema = schema
         self.variables = variables
+        self.page_size = page_size
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
@@ -230,14 +252,14 @@ class Analyser:
     def _page_size(self, node: FieldNode) -> int:
         """`first`/`last` as the field will see them; default when neither is given.
 
-        Sizes over the maximum are counted as the maximum: execution refuses them with the
-        clearer PAGE_SIZE_EXCEEDED error.
+        Sizes over the page-size limit are counted as the limit: execution refuses them with
+        the clearer PAGE_SIZE_EXCEEDED error.
         """
         sizes = [self._int(_argument(node, name)) for name in ("first", "last")]
         given = [size for size in sizes if size is not None]
         if not given:
-            return DEFAULT_PAGE_SIZE
-        return min(max(*given, 0), MAX_PAGE_SIZE)
+            return default_size(self.page_size)
+        return min(max(*given, 0), self.page_size)
 
     def _value(self, value: ValueNode | None) -> Any:
         if value is None or isinstance(value, NullValueNode):
@@ -356,7 +378,8 @@ def measure(
     )
     cost: Cost | None = None
     for operation in _operations(document, operation_name):
-        analyser = Analyser(schema, document, _variables(operation, variables or {}))
+        given = _variables(operation, variables or {})
+        analyser = Analyser(schema, document, given, limits.page_size)
         try:
             shape = analyser.operation(operation)
         except (TooComplex, RecursionError):
@@ -434,7 +457,7 @@ def estimate(
     A document that will be refused (syntax error, over a limit) costs the minimum, 1 point,
     since nothing of it runs.
     """
-    limits = limits or Limits.from_settings(get_settings())
+    limits = limits or Limits()
 
     def document() -> DocumentNode:
         return parse(query, max_tokens=limits.tokens)
@@ -455,8 +478,16 @@ class QueryLimits(SchemaExtension):
     """
 
     def __init__(self, *, limits: Limits | None = None) -> None:
-        self.limits = limits or Limits.from_settings(get_settings())
+        """`limits` fixes the limits; without them each request's context gives its own."""
+        self.fixed = limits
         self.cost: Cost | None = None
+
+    @property
+    def limits(self) -> Limits:
+        """The limits of the request being run."""
+        if self.fixed is not None:
+            return self.fixed
+        return request_limits(self.execution_context.context)
 
     def on_parse(self) -> Iterator[None]:
         """Parse through a bounded cache; a refused document is left to strawberry's parser.
@@ -554,9 +585,13 @@ class ExecutionTimeout(SchemaExtension):
     """
 
     def __init__(self, *, seconds: float | None = None) -> None:
-        self.seconds = seconds if seconds is not None else get_settings().execution_timeout_seconds
+        """`seconds` fixes the limit; without it each request's context gives its own."""
+        self.fixed = seconds
+        self.seconds = 0.0
 
     async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        self.seconds = self.fixed if self.fixed is not None else request_limits(context).seconds
         deadline = asyncio.timeout(self.seconds)
         try:
             async with deadline:

@@ -35,7 +35,6 @@ from soilapi.graphql.errors import classify
 from soilapi.http.endpoint_media import GRAPHQL_RESPONSE_JSON, JSON, accepts_html, negotiate
 from soilapi.http.endpoint_params import Limits, Params, Problem, read_params
 from soilapi.services.response_cache import ResponseCache
-from soilapi.settings import get_settings
 
 log = logging.getLogger("soilapi.http")
 
@@ -318,7 +317,7 @@ class GraphQLEndpoint:
             return None
         compiled, extensions = found
         try:
-            async with asyncio.timeout(get_settings().execution_timeout_seconds):
+            async with asyncio.timeout(context.limits.seconds):
                 data = await compiled.answer(context.reader)
         except Exception:
             log.debug("a remembered compiled request failed; running it", exc_info=True)
