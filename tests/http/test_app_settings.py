@@ -6,8 +6,10 @@ two apps with different settings in one process must not see each other's.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -164,3 +166,15 @@ async def test_create_app_without_settings_reads_the_environment(
     finally:
         get_settings.cache_clear()
     assert "limit of 7 items" in over["message"]
+
+
+def test_only_the_entry_points_read_the_process_settings() -> None:
+    """get_settings() reads the environment: only the CLI and create_app's default may call it,
+    so whatever builds an app decides its settings."""
+    package = Path(__file__).resolve().parents[2] / "src" / "soilapi"
+    callers = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "get_settings":
+                callers.add(path.relative_to(package).as_posix())
+    assert callers == {"cli.py", "app.py"}
