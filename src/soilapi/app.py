@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import strawberry
 from fastapi import FastAPI, Request
@@ -15,12 +15,14 @@ from starlette.routing import Route
 
 from soilapi.db.probe import SharedRead
 from soilapi.db.session import connect_args, create_engine, reading
+from soilapi.errors import ErrorCode
 from soilapi.graphql.context import Context
 from soilapi.graphql.explorer import DEFAULT_STATIC_PREFIX, explorer_html, mount_explorer_static
+from soilapi.graphql.limits import Limits as OperationLimits
 from soilapi.graphql.limits import estimate
 from soilapi.graphql.schema import build_schema
 from soilapi.http.endpoint import Admit, Caching, GraphQLEndpoint
-from soilapi.http.endpoint_params import Code, Limits, Params, Problem
+from soilapi.http.endpoint_params import Limits, Params, Problem
 from soilapi.http.metrics import record_cache, record_operation, record_rejection
 from soilapi.http.observability import install_observability
 from soilapi.repositories.cache import data_version, version_probe
@@ -97,12 +99,12 @@ def probe_for(engine: AsyncEngine, settings: Settings) -> SharedRead:
     return version_probe(engine, connect_args(settings))
 
 
-def rate_limiter(schema: strawberry.Schema, settings: Settings) -> Admit:
+def rate_limiter(schema: strawberry.Schema, settings: Settings, limits: OperationLimits) -> Admit:
     """Admission by rate limit: each request's estimated cost is charged to its client."""
 
     async def admit(request: Request, params: Params) -> Mapping[str, str]:
         """Charge the request's cost to its client's bucket; refuse with 429 when empty."""
-        cost = estimate(schema, params.query, params.variables, params.operation_name)
+        cost = estimate(schema, params.query, params.variables, params.operation_name, limits)
         client = request.client.host if request.client else None
         key = client_key(request.headers.get("x-api-key"), client, settings)
         try:
@@ -115,16 +117,34 @@ def rate_limiter(schema: strawberry.Schema, settings: Settings) -> Admit:
             log.warning("rate limiter unavailable; request admitted unmetered", exc_info=True)
             return {}
         if not decision.allowed:
-            raise Problem(429, Code.RATE_LIMITED, decision.message, rate_headers(decision))
+            raise Problem(429, ErrorCode.RATE_LIMITED, decision.message, rate_headers(decision))
         return rate_headers(decision)
 
     return admit
+
+
+def context_opener(
+    limits: OperationLimits,
+) -> Callable[[Request], AbstractAsyncContextManager[Context]]:
+    """Opens each request's context: a reader of its own and the app's `limits`."""
+
+    @asynccontextmanager
+    async def open_context(request: Request) -> AsyncIterator[Context]:
+        sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+        async with reading(sessions) as reader:
+            context = Context(reader, limits)
+            context.request = request
+            yield context
+
+    return open_context
 
 
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
     """Build the app; the engine is created at startup unless a test passes one in."""
     settings = settings or get_settings()
     schema = build_schema(compiler=settings.query_compiler)
+    # The limits of this app's settings travel with each request, in its context.
+    operation_limits = OperationLimits.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -145,14 +165,6 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             await app.state.version_probe.close()
             await app.state.engine.dispose()
 
-    @asynccontextmanager
-    async def open_context(request: Request) -> AsyncIterator[Context]:
-        sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
-        async with reading(sessions) as reader:
-            context = Context(reader)
-            context.request = request
-            yield context
-
     app = FastAPI(title="soilapi", lifespan=lifespan, docs_url=None, redoc_url=None)
     if engine is not None:  # tests share one engine and drive the app without a lifespan
         app.state.engine = engine
@@ -162,13 +174,15 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
     endpoint = GraphQLEndpoint(
         schema,
-        context=open_context,
+        context=context_opener(operation_limits),
         limits=Limits(settings.max_body_bytes, settings.max_query_chars, settings.max_query_tokens),
         retry_after_seconds=settings.retry_after_seconds,
         ide=graphiql_page,
         on_operation=record_operation,
         on_rejection=record_rejection,
-        admit=rate_limiter(schema, settings) if settings.rate_limit_enabled else None,
+        admit=rate_limiter(schema, settings, operation_limits)
+        if settings.rate_limit_enabled
+        else None,
         caching=caching(settings),
     )
     # An ASGI app as the route's endpoint takes every method, so the endpoint itself answers

@@ -1,18 +1,69 @@
-"""Domain errors: expected failures with a stable code that clients can branch on."""
+"""Error codes and domain errors: expected failures with a stable code clients can branch on."""
 
 from enum import StrEnum
 
 
 class ErrorCode(StrEnum):
-    """Codes carried in a GraphQL error's `extensions.code`."""
+    """Every `extensions.code` soilapi sends, and the only place one is spelled.
 
+    Clients switch on these strings, so a value never changes once released. The README's table
+    of error codes lists exactly these members (tests/test_error_codes.py keeps them in step).
+    """
+
+    # Refused by the HTTP endpoint before GraphQL sees the document (soilapi.http).
+    BAD_REQUEST = "BAD_REQUEST"
+    """The request's parameters are malformed: no `query`, invalid JSON, a wrong type (400)."""
+    BATCHING_NOT_SUPPORTED = "BATCHING_NOT_SUPPORTED"
+    """The POST body is a JSON array of operations; send one per request (400)."""
+    QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
+    """The document is longer than `max_query_chars` (400)."""
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    """The POST body is larger than `max_body_bytes` (413)."""
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    """The POST body is not uncompressed UTF-8 application/json (415)."""
+    NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
+    """`Accept` allows neither GraphQL response media type (406)."""
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    """A method other than GET or POST, or a mutation sent with GET (405, with `Allow`)."""
+    RATE_LIMITED = "RATE_LIMITED"
+    """The client's rate-limit bucket cannot pay for the query (429, with `Retry-After`)."""
+    OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+    """The operation to run cannot be chosen: several without `operationName`, or no such name."""
+    OPERATION_NOT_SUPPORTED = "OPERATION_NOT_SUPPORTED"
+    """The operation's type cannot run over HTTP (a subscription)."""
+
+    # Refused after parsing, before any resolver runs (soilapi.graphql.limits, .errors).
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    """A syntax, validation or variable error that graphql-core worded for the client."""
+    QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
+    """The query nests fields deeper than `max_query_depth`."""
+    TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
+    """The query uses more aliases than `max_query_aliases` (each fragment use counts)."""
+    TOO_MANY_DIRECTIVES = "TOO_MANY_DIRECTIVES"
+    """The document holds more directives than `max_query_directives`."""
+    TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
+    """The document holds more tokens than `max_query_tokens`; parsing stopped there."""
+    QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
+    """The query could return more nodes than `max_query_nodes`."""
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    """Introspection lists nested 3 deep, or fragments too tangled to measure."""
+
+    # Raised while executing: the error has a `path` and the other fields still answer.
     BAD_USER_INPUT = "BAD_USER_INPUT"
+    """An argument is malformed or out of range (`field` names it)."""
     INVALID_ID = "INVALID_ID"
+    """A global ID could not be decoded."""
     INVALID_CURSOR = "INVALID_CURSOR"
+    """A cursor is malformed or belongs to another list or order."""
     PAGE_SIZE_EXCEEDED = "PAGE_SIZE_EXCEEDED"
-    NOT_FOUND = "NOT_FOUND"
+    """`first`/`last` is over `max_page_size`."""
+    TIMEOUT = "TIMEOUT"
+    """Execution ran past `execution_timeout_seconds` (no `data`), or one SQL statement ran
+    past `statement_timeout_ms` (its field is null, the others answer)."""
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+    """PostgreSQL could not be reached (503, with `Retry-After`)."""
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    """A bug: the message is masked and carries an `errorId`; the server log has the rest."""
 
 
 class DomainError(Exception):

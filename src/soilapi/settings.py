@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Interface the HTTP server binds to.")
     port: int = Field(default=8000, description="Port the HTTP server listens on.")
     db_pool_size: int = Field(default=10, description="Connections kept open per process.")
-    max_page_size: int = Field(default=100, description="Largest `first`/`last` a list accepts.")
+    max_page_size: int = Field(
+        default=100, ge=1, description="Largest `first`/`last` a list accepts."
+    )
     statement_timeout_ms: int = Field(
         default=5000, description="PostgreSQL statement_timeout for API queries, in ms."
     )

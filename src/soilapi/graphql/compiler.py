@@ -336,7 +336,8 @@ class Planner:
 
     def _window(self, args: PageArgs, tag: str, descending: bool, bind: str) -> q.WindowForm:
         try:
-            checked = window(args, tag, descending=descending)
+            limit = self.x.context_value.limits.page_size
+            checked = window(args, tag, limit, descending=descending)
         except Exception as exc:  # the resolvers report it, with its path
             raise NotPlanned("page arguments") from exc
         self.values.update(q.window_values(bind, checked))

@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from soilapi.db.session import Reader
+from soilapi.graphql.limits import Limits
 from soilapi.repositories import entities as repo
 from soilapi.repositories.paging import Slice, Window
 from soilapi.repositories.records import Record
@@ -112,9 +113,11 @@ class Loaders:
 class Context(BaseContext):
     """What every resolver gets through `info.context`."""
 
-    def __init__(self, reader: Reader) -> None:
+    def __init__(self, reader: Reader, limits: Limits | None = None) -> None:
         super().__init__()
         self.reader = reader
+        # The app's query limits, page size and timeout (create_app's settings).
+        self.limits = limits or Limits()
         # Set by the execution context when the operation reads only the schema.
         self.schema_only = False
         # Set by the SQL compiler while it runs a root resolver only to learn what it reads.

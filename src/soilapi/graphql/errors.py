@@ -16,7 +16,6 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from soilapi.errors import DomainError, ErrorCode
-from soilapi.graphql.limits import TIMEOUT
 
 log = logging.getLogger("soilapi.errors")
 
@@ -57,10 +56,10 @@ def classify(error: GraphQLError) -> GraphQLError:
     if original is None or error.path is None:
         # Syntax, validation and variable-coercion errors: graphql-core words them for
         # clients ("Variable '$first' got invalid value 'ten'"), and no resolver ran.
-        extensions.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+        extensions.setdefault("code", ErrorCode.GRAPHQL_VALIDATION_FAILED)
         return GraphQLError(error.message, error.nodes, extensions=extensions)
     if isinstance(original, DomainError):
-        extensions["code"] = original.code.value
+        extensions["code"] = original.code
         if original.field:
             extensions["field"] = original.field
         return GraphQLError(original.message, error.nodes, path=error.path, extensions=extensions)
@@ -72,7 +71,7 @@ def classify(error: GraphQLError) -> GraphQLError:
             f"stopped; ask for less (error id {error_id})",
             error.nodes,
             path=error.path,
-            extensions={"code": TIMEOUT, "errorId": error_id},
+            extensions={"code": ErrorCode.TIMEOUT, "errorId": error_id},
         )
     if _is_database_outage(original):
         log.error("database unavailable [%s]", error_id, exc_info=original)
@@ -80,14 +79,14 @@ def classify(error: GraphQLError) -> GraphQLError:
             f"Database unavailable, try again shortly (error id {error_id})",
             error.nodes,
             path=error.path,
-            extensions={"code": ErrorCode.DATABASE_UNAVAILABLE.value, "errorId": error_id},
+            extensions={"code": ErrorCode.DATABASE_UNAVAILABLE, "errorId": error_id},
         )
     log.error("internal error [%s] at %s", error_id, error.path, exc_info=original)
     return GraphQLError(
         f"Internal error (error id {error_id})",
         error.nodes,
         path=error.path,
-        extensions={"code": ErrorCode.INTERNAL_ERROR.value, "errorId": error_id},
+        extensions={"code": ErrorCode.INTERNAL_ERROR, "errorId": error_id},
     )
 
 

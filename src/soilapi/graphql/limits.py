@@ -57,38 +57,55 @@ from graphql.validation.rules.max_introspection_depth_rule import MAX_LIST_DEPTH
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from soilapi.graphql.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from soilapi.settings import Settings, get_settings
+from soilapi.errors import ErrorCode
+from soilapi.graphql.pagination import DEFAULT_PAGE_SIZE, default_size
+from soilapi.settings import Settings
 
 log = logging.getLogger("soilapi.limits")
 
 # Distinct selection sets one analysis may measure; far above what 5000 tokens can spell
 # without fragment tricks, so only a fragment bomb reaches it.
 ANALYSIS_BUDGET = 20_000
-TIMEOUT = "TIMEOUT"
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
+# The documented defaults, read without the environment: the limits of a request whose context
+# does not carry an app's own (the tests' reference executor, scripts).
+_DEFAULT = Settings.model_construct()
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one document may ask for."""
+    """What one operation may ask for and how long it may run: an app's settings, per request.
 
-    depth: int = 12
-    aliases: int = 30
-    directives: int = 20
-    tokens: int = 5000
-    nodes: int = 50_000
+    create_app builds them from its settings and hands them to every request's context, where
+    the extensions below, the resolvers' page windows and the compiled replays read them.
+    """
+
+    depth: int = _DEFAULT.max_query_depth
+    aliases: int = _DEFAULT.max_query_aliases
+    directives: int = _DEFAULT.max_query_directives
+    tokens: int = _DEFAULT.max_query_tokens
+    nodes: int = _DEFAULT.max_query_nodes
+    page_size: int = _DEFAULT.max_page_size
+    seconds: float = _DEFAULT.execution_timeout_seconds
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
-        """The limits configured for this process."""
+        """The limits `settings` configure."""
         return cls(
             depth=settings.max_query_depth,
             aliases=settings.max_query_aliases,
             directives=settings.max_query_directives,
             tokens=settings.max_query_tokens,
             nodes=settings.max_query_nodes,
+            page_size=settings.max_page_size,
+            seconds=settings.execution_timeout_seconds,
         )
+
+
+def request_limits(context: object) -> Limits:
+    """The limits a request's context carries; the defaults when it carries none."""
+    found = getattr(context, "limits", None)
+    return found if isinstance(found, Limits) else Limits()
 
 
 @dataclass(frozen=True)
@@ -141,10 +158,15 @@ class Analyser:
     """
 
     def __init__(
-        self, schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any]
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        variables: Mapping[str, Any],
+        page_size: int,
     ) -> None:
         self.schema = schema
         self.variables = variables
+        self.page_size = page_size
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
@@ -230,14 +252,14 @@ class Analyser:
     def _page_size(self, node: FieldNode) -> int:
         """`first`/`last` as the field will see them; default when neither is given.
 
-        Sizes over the maximum are counted as the maximum: execution refuses them with the
-        clearer PAGE_SIZE_EXCEEDED error.
+        Sizes over the page-size limit are counted as the limit: execution refuses them with
+        the clearer PAGE_SIZE_EXCEEDED error.
         """
         sizes = [self._int(_argument(node, name)) for name in ("first", "last")]
         given = [size for size in sizes if size is not None]
         if not given:
-            return DEFAULT_PAGE_SIZE
-        return min(max(*given, 0), MAX_PAGE_SIZE)
+            return default_size(self.page_size)
+        return min(max(*given, 0), self.page_size)
 
     def _value(self, value: ValueNode | None) -> Any:
         if value is None or isinstance(value, NullValueNode):
@@ -319,21 +341,22 @@ def _operations(document: DocumentNode, name: str | None) -> list[OperationDefin
 
 
 MESSAGES = {
-    "QUERY_TOO_DEEP": "Query is {value} fields deep; the limit is {limit}. Ask for fewer nested "
-    "levels, or follow IDs with a second query.",
-    "TOO_MANY_ALIASES": "Query uses {value} aliases (each use of a fragment counts its own); "
-    "the limit is {limit}.",
-    "TOO_MANY_DIRECTIVES": "Query uses {value} directives; the limit is {limit} per document.",
-    "QUERY_TOO_COSTLY": "Query could return up to {value} nodes; the limit is {limit}. Each list "
-    f"counts its `first`/`last` (default {DEFAULT_PAGE_SIZE}) times the page sizes of the lists "
-    "around it: ask for smaller pages or fewer nested lists.",
-    "QUERY_TOO_COMPLEX": "Introspection nests `fields`, `inputFields`, `interfaces` or "
+    ErrorCode.QUERY_TOO_DEEP: "Query is {value} fields deep; the limit is {limit}. Ask for "
+    "fewer nested levels, or follow IDs with a second query.",
+    ErrorCode.TOO_MANY_ALIASES: "Query uses {value} aliases (each use of a fragment counts its "
+    "own); the limit is {limit}.",
+    ErrorCode.TOO_MANY_DIRECTIVES: "Query uses {value} directives; the limit is {limit} per "
+    "document.",
+    ErrorCode.QUERY_TOO_COSTLY: "Query could return up to {value} nodes; the limit is {limit}. "
+    f"Each list counts its `first`/`last` (default {DEFAULT_PAGE_SIZE}) times the page sizes of "
+    "the lists around it: ask for smaller pages or fewer nested lists.",
+    ErrorCode.QUERY_TOO_COMPLEX: "Introspection nests `fields`, `inputFields`, `interfaces` or "
     "`possibleTypes` {value} or more deep; the limit is {limit} (the standard introspection query "
     "stays below it).",
 }
 
 
-def _over(code: str, value: int, limit: int, node: Node | None) -> list[GraphQLError]:
+def _over(code: ErrorCode, value: int, limit: int, node: Node | None) -> list[GraphQLError]:
     """A refusal naming the limit, with the limit and the query's value in `extensions`."""
     if value <= limit:
         return []
@@ -350,21 +373,24 @@ def measure(
     limits: Limits,
 ) -> tuple[Cost | None, list[GraphQLError]]:
     """The cost of the operation to run (the costliest if unnamed) and every limit it breaks."""
-    errors = _over("TOO_MANY_DIRECTIVES", count_directives(document), limits.directives, None)
+    errors = _over(
+        ErrorCode.TOO_MANY_DIRECTIVES, count_directives(document), limits.directives, None
+    )
     cost: Cost | None = None
     for operation in _operations(document, operation_name):
-        analyser = Analyser(schema, document, _variables(operation, variables or {}))
+        given = _variables(operation, variables or {})
+        analyser = Analyser(schema, document, given, limits.page_size)
         try:
             shape = analyser.operation(operation)
         except (TooComplex, RecursionError):
             message = "Query nests fragments too deeply or too often to be measured; simplify it."
             errors.append(
-                GraphQLError(message, operation, extensions={"code": "QUERY_TOO_COMPLEX"})
+                GraphQLError(message, operation, extensions={"code": ErrorCode.QUERY_TOO_COMPLEX})
             )
             continue
-        errors += _over("QUERY_TOO_DEEP", shape.depth, limits.depth, operation)
-        errors += _over("TOO_MANY_ALIASES", shape.aliases, limits.aliases, operation)
-        errors += _over("QUERY_TOO_COSTLY", shape.nodes, limits.nodes, operation)
+        errors += _over(ErrorCode.QUERY_TOO_DEEP, shape.depth, limits.depth, operation)
+        errors += _over(ErrorCode.TOO_MANY_ALIASES, shape.aliases, limits.aliases, operation)
+        errors += _over(ErrorCode.QUERY_TOO_COSTLY, shape.nodes, limits.nodes, operation)
         found = Cost(max_nodes=shape.nodes, requests=shape.requests)
         if cost is None or found.max_nodes > cost.max_nodes:
             cost = found
@@ -431,7 +457,7 @@ def estimate(
     A document that will be refused (syntax error, over a limit) costs the minimum, 1 point,
     since nothing of it runs.
     """
-    limits = limits or Limits.from_settings(get_settings())
+    limits = limits or Limits()
 
     def document() -> DocumentNode:
         return parse(query, max_tokens=limits.tokens)
@@ -452,8 +478,16 @@ class QueryLimits(SchemaExtension):
     """
 
     def __init__(self, *, limits: Limits | None = None) -> None:
-        self.limits = limits or Limits.from_settings(get_settings())
+        """`limits` fixes the limits; without them each request's context gives its own."""
+        self.fixed = limits
         self.cost: Cost | None = None
+
+    @property
+    def limits(self) -> Limits:
+        """The limits of the request being run."""
+        if self.fixed is not None:
+            return self.fixed
+        return request_limits(self.execution_context.context)
 
     def on_parse(self) -> Iterator[None]:
         """Parse through a bounded cache; a refused document is left to strawberry's parser.
@@ -478,10 +512,10 @@ class QueryLimits(SchemaExtension):
                 f"Query has more than {self.limits.tokens} tokens (names, punctuation and "
                 f"values); the limit is {self.limits.tokens} per document."
             )
-            found.extensions = {"code": "TOO_MANY_TOKENS", "limit": self.limits.tokens}
+            found.extensions = {"code": ErrorCode.TOO_MANY_TOKENS, "limit": self.limits.tokens}
         elif "nested too deeply" in found.message:
             found.message = "Query nests too deeply to be parsed; ask for fewer nested levels."
-            found.extensions = {"code": "QUERY_TOO_DEEP"}
+            found.extensions = {"code": ErrorCode.QUERY_TOO_DEEP}
 
     def on_validate(self) -> Iterator[None]:
         """Validate (cached per document) and apply the limits, before strawberry validates.
@@ -523,8 +557,8 @@ class IntrospectionDepth(MaxIntrospectionDepthRule):
 
     def report_error(self, error: GraphQLError) -> None:
         limit = MAX_LIST_DEPTH - 1
-        message = MESSAGES["QUERY_TOO_COMPLEX"].format(value=MAX_LIST_DEPTH, limit=limit)
-        code = {"code": "QUERY_TOO_COMPLEX", "limit": limit, "value": MAX_LIST_DEPTH}
+        message = MESSAGES[ErrorCode.QUERY_TOO_COMPLEX].format(value=MAX_LIST_DEPTH, limit=limit)
+        code = {"code": ErrorCode.QUERY_TOO_COMPLEX, "limit": limit, "value": MAX_LIST_DEPTH}
         super().report_error(GraphQLError(message, error.nodes, extensions=code))
 
 
@@ -551,9 +585,13 @@ class ExecutionTimeout(SchemaExtension):
     """
 
     def __init__(self, *, seconds: float | None = None) -> None:
-        self.seconds = seconds if seconds is not None else get_settings().execution_timeout_seconds
+        """`seconds` fixes the limit; without it each request's context gives its own."""
+        self.fixed = seconds
+        self.seconds = 0.0
 
     async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        self.seconds = self.fixed if self.fixed is not None else request_limits(context).seconds
         deadline = asyncio.timeout(self.seconds)
         try:
             async with deadline:
@@ -567,5 +605,5 @@ class ExecutionTimeout(SchemaExtension):
                 f"Query ran longer than the limit of {self.seconds:g} s and was stopped; ask "
                 "for less (smaller pages, fewer nested lists)."
             )
-            extensions = {"code": TIMEOUT, "limit": self.seconds}
+            extensions = {"code": ErrorCode.TIMEOUT, "limit": self.seconds}
             raise GraphQLError(message, extensions=extensions) from None

@@ -19,10 +19,12 @@ import strawberry
 
 from soilapi.errors import InvalidCursor, InvalidInput, PageSizeExceeded
 from soilapi.repositories.paging import Slice, Window
+from soilapi.settings import Settings
 
 NodeT = TypeVar("NodeT")
-MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+# The page-size limit the descriptions state; the one in force is the app's `max_page_size`.
+_DOCUMENTED_LIMIT: int = Settings.model_fields["max_page_size"].default
 
 
 @strawberry.type(description="Where a page sits in the whole list (Relay PageInfo).")
@@ -102,16 +104,20 @@ class PageArgs:
     before: str | None = None
 
 
+# Printed on one line of schema.graphql while at most 70 characters long.
 First = Annotated[
     int | None,
     strawberry.argument(
-        description=f"Return the first n items (0-{MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE})."
+        description=f"Return the first n items (0 to the limit, {_DOCUMENTED_LIMIT} by default); "
+        f"default {DEFAULT_PAGE_SIZE}."
     ),
 ]
 After = Annotated[str | None, strawberry.argument(description="Return items after this cursor.")]
 Last = Annotated[
     int | None,
-    strawberry.argument(description=f"Return the last n items (0-{MAX_PAGE_SIZE})."),
+    strawberry.argument(
+        description=f"Return the last n items (0 to the limit, {_DOCUMENTED_LIMIT} by default)."
+    ),
 ]
 Before = Annotated[str | None, strawberry.argument(description="Return items before this cursor.")]
 
@@ -160,19 +166,24 @@ def decode_cursor(cursor: str, tag: str) -> tuple[Any, ...]:
     return key
 
 
-def window(args: PageArgs, tag: str, *, descending: bool = False) -> Window:
-    """Validate the Relay arguments and turn them into a SQL window."""
+def default_size(limit: int) -> int:
+    """The page size of a list asked for without `first` or `last`."""
+    return min(DEFAULT_PAGE_SIZE, limit)
+
+
+def window(args: PageArgs, tag: str, limit: int, *, descending: bool = False) -> Window:
+    """Validate the Relay arguments against the page-size `limit`; turn them into a SQL window."""
     if args.first is not None and args.last is not None:
         raise InvalidInput("pass either `first` or `last`, not both", field="first")
     size = args.last if args.last is not None else args.first
     name = "last" if args.last is not None else "first"
     if size is None:
-        size = DEFAULT_PAGE_SIZE
+        size = default_size(limit)
     if size < 0:
         raise InvalidInput(f"`{name}` must be zero or more, got {size}", field=name)
-    if size > MAX_PAGE_SIZE:
+    if size > limit:
         raise PageSizeExceeded(
-            f"`{name}` is {size}, more than the limit of {MAX_PAGE_SIZE} items per page: "
+            f"`{name}` is {size}, more than the limit of {limit} items per page: "
             "ask for fewer and follow `pageInfo.endCursor`",
             field=name,
         )

@@ -26,6 +26,11 @@ def loaders(info: AnyInfo) -> Loaders:
     return info.context.loaders
 
 
+def page_limit(info: AnyInfo) -> int:
+    """The largest `first`/`last` the app accepts (its `max_page_size` setting)."""
+    return info.context.limits.page_size
+
+
 async def entity(info: AnyInfo, entity_id: uuid.UUID | None) -> Any:
     """One entity by id (None stays None)."""
     return None if entity_id is None else await loaders(info).entity.load(entity_id)
@@ -84,10 +89,11 @@ async def _pages(
     tag: str,
     parents: Sequence[uuid.UUID],
     args: PageArgs,
+    limit: int,
 ) -> list[Connection[Any]]:
     """One connection per parent: the pages come from `pages`, totals (when asked) from
     `counts`, both keyed by the list (`list_key`) and the parent."""
-    at = (list_key, window(args, tag))
+    at = (list_key, window(args, tag, limit))
     found = await pages.load_many([(at, p) for p in parents])
 
     def count(parent: uuid.UUID) -> Callable[[], Awaitable[int]]:
@@ -104,7 +110,9 @@ async def related(
 ) -> list[Connection[Any]]:
     """Entities at the other end of each parent's relations, one page per parent."""
     l = loaders(info)  # noqa: E741 - short local for the request's loaders
-    return await _pages(l.related_page, l.relations_count, spec, relation_tag(spec), parents, args)
+    tag = relation_tag(spec)
+    limit = page_limit(info)
+    return await _pages(l.related_page, l.relations_count, spec, tag, parents, args, limit)
 
 
 async def relations(
@@ -113,7 +121,8 @@ async def relations(
     """The relation rows themselves (predicate, ends, dates, provenance)."""
     l = loaders(info)  # noqa: E741
     tag = relation_tag(spec)
-    [found] = await _pages(l.relations_page, l.relations_count, spec, tag, [parent], args)
+    limit = page_limit(info)
+    [found] = await _pages(l.relations_page, l.relations_count, spec, tag, [parent], args, limit)
     return found
 
 
@@ -129,7 +138,8 @@ async def children(
     """Entities that point at each parent through a foreign key, one page per parent."""
     l = loaders(info)  # noqa: E741
     tag = children_tag(spec)
-    return await _pages(l.children_page, l.children_count, spec, tag, parents, args)
+    limit = page_limit(info)
+    return await _pages(l.children_page, l.children_count, spec, tag, parents, args, limit)
 
 
 async def attached(
@@ -137,7 +147,8 @@ async def attached(
 ) -> list[Connection[Any]]:
     """Rows attached to each entity (sources, names, quantities...), in document order."""
     l = loaders(info)  # noqa: E741
-    return await _pages(l.attached_page, l.attached_count, what, attached_tag(what), parents, args)
+    tag, limit = attached_tag(what), page_limit(info)
+    return await _pages(l.attached_page, l.attached_count, what, tag, parents, args, limit)
 
 
 async def tree(info: AnyInfo, root: uuid.UUID, upward: bool, args: PageArgs) -> Connection[Any]:
@@ -146,7 +157,7 @@ async def tree(info: AnyInfo, root: uuid.UUID, upward: bool, args: PageArgs) -> 
 
     tag = f"tree:{'up' if upward else 'down'}"
     l = loaders(info)  # noqa: E741
-    page = await l.tree_page.load(((upward, window(args, tag)), root))
+    page = await l.tree_page.load(((upward, window(args, tag, page_limit(info))), root))
     ids = [uuid.UUID(node) for node, _, _ in page.rows]
     nodes = await l.entity.load_many(ids)
     entries = [
@@ -164,7 +175,8 @@ async def top_level(
         return PlannedList(f, order, descending, args)  # type: ignore[return-value]
     tag = top_level_tag(f, order)
     reader = info.context.reader
-    page = await repo.list_entities(reader, f, order, window(args, tag, descending=descending))
+    at = window(args, tag, page_limit(info), descending=descending)
+    page = await repo.list_entities(reader, f, order, at)
 
     async def count() -> int:
         return await repo.count_entities(reader, f)

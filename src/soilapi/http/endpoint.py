@@ -33,9 +33,8 @@ from soilapi.errors import ErrorCode
 from soilapi.graphql.compiler import Compiled
 from soilapi.graphql.errors import classify
 from soilapi.http.endpoint_media import GRAPHQL_RESPONSE_JSON, JSON, accepts_html, negotiate
-from soilapi.http.endpoint_params import Code, Limits, Params, Problem, read_params
+from soilapi.http.endpoint_params import Limits, Params, Problem, read_params
 from soilapi.services.response_cache import ResponseCache
-from soilapi.settings import get_settings
 
 log = logging.getLogger("soilapi.http")
 
@@ -61,14 +60,11 @@ class Caching:
 
 ContextFactory = Callable[[Request], AbstractAsyncContextManager[Any]]
 
-OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
-OPERATION_NOT_SUPPORTED = "OPERATION_NOT_SUPPORTED"
-
 # Status of a result without `data`, by the code of its errors, with
 # application/graphql-response+json (application/json answers 200). Anything else is a 400:
 # parse, validation, variable and query-limit errors. TIMEOUT is the code of the
 # ExecutionTimeout extension (soilapi.graphql.limits): the server gave up, so a 5xx.
-UNEXECUTED_STATUS = {ErrorCode.INTERNAL_ERROR.value: 500, "TIMEOUT": 504}
+UNEXECUTED_STATUS: dict[str, int] = {ErrorCode.INTERNAL_ERROR: 500, ErrorCode.TIMEOUT: 504}
 
 MAX_COMPILED_REQUESTS = 512
 _GET_ONLY = frozenset({OperationType.QUERY})
@@ -94,14 +90,14 @@ def _finish(error: GraphQLError) -> GraphQLError:
     if original is not None and not isinstance(original, GraphQLError) and error.path is None:
         error_id = uuid.uuid4().hex[:12]
         log.error("internal error [%s] before execution", error_id, exc_info=original)
-        code = ErrorCode.INTERNAL_ERROR.value
+        code = ErrorCode.INTERNAL_ERROR
         return GraphQLError(
             f"Internal error (error id {error_id})", extensions={"code": code, "errorId": error_id}
         )
     return classify(error)
 
 
-def _request_error(message: str, code: str) -> ExecutionResult:
+def _request_error(message: str, code: ErrorCode) -> ExecutionResult:
     """A GraphQL request error the endpoint raises itself (nothing executed)."""
     return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
 
@@ -129,7 +125,7 @@ def several_operations(params: Params, max_tokens: int) -> ExecutionResult | Non
     return _request_error(
         f"The document holds {len(names)} operations ({', '.join(names)}): "
         "pass `operationName` to choose one.",
-        OPERATION_RESOLUTION_FAILURE,
+        ErrorCode.OPERATION_RESOLUTION_FAILURE,
     )
 
 
@@ -221,14 +217,14 @@ class GraphQLEndpoint:
             log.exception("internal error [%s] in the GraphQL endpoint", error_id)
             error = {
                 "message": f"Internal error (error id {error_id})",
-                "extensions": {"code": ErrorCode.INTERNAL_ERROR.value, "errorId": error_id},
+                "extensions": {"code": ErrorCode.INTERNAL_ERROR, "errorId": error_id},
             }
             return encode({"errors": [error]}, 500, JSON)
 
     async def _handle(self, request: Request) -> Response:
         if request.method not in {"GET", "POST"}:
             message = f"{request.method} is not supported: send queries with GET or POST."
-            problem = Problem(405, Code.METHOD_NOT_ALLOWED, message, {"allow": "GET, POST"})
+            problem = Problem(405, ErrorCode.METHOD_NOT_ALLOWED, message, {"allow": "GET, POST"})
             return self._refuse(problem, JSON)
         accept = request.headers.get("accept")
         wants_page = request.method == "GET" and "query" not in request.query_params
@@ -239,7 +235,7 @@ class GraphQLEndpoint:
             message = (
                 f"This endpoint answers {GRAPHQL_RESPONSE_JSON} or {JSON}; Accept allows neither."
             )
-            return self._refuse(Problem(406, Code.NOT_ACCEPTABLE, message), JSON)
+            return self._refuse(Problem(406, ErrorCode.NOT_ACCEPTABLE, message), JSON)
         try:
             params = await read_params(request, self.limits)
         except Problem as problem:
@@ -290,17 +286,17 @@ class GraphQLEndpoint:
             kind = exc.operation_type.value
             if request.method == "GET":
                 message = f"Only queries run over GET: send this {kind} with POST."
-                problem = Problem(405, Code.METHOD_NOT_ALLOWED, message, {"allow": "POST"})
+                problem = Problem(405, ErrorCode.METHOD_NOT_ALLOWED, message, {"allow": "POST"})
                 return self._refuse(problem, media_type)
             message = f"A {kind} cannot run over HTTP POST; only queries and mutations can."
-            result = _request_error(message, OPERATION_NOT_SUPPORTED)
+            result = _request_error(message, ErrorCode.OPERATION_NOT_SUPPORTED)
         except CannotGetOperationTypeError as exc:
             message = (
                 f"The document has no operation named {exc.operation_name!r}."
                 if exc.operation_name is not None
                 else "The document holds no operation to run."
             )
-            result = _request_error(message, OPERATION_RESOLUTION_FAILURE)
+            result = _request_error(message, ErrorCode.OPERATION_RESOLUTION_FAILURE)
         response = self._respond(result, media_type, params.operation_name, extra)
         if schema_key is not None and schema_only and _cacheable(result, response):
             self.schema_answers.put(schema_key, bytes(response.body))
@@ -321,7 +317,7 @@ class GraphQLEndpoint:
             return None
         compiled, extensions = found
         try:
-            async with asyncio.timeout(get_settings().execution_timeout_seconds):
+            async with asyncio.timeout(context.limits.seconds):
                 data = await compiled.answer(context.reader)
         except Exception:
             log.debug("a remembered compiled request failed; running it", exc_info=True)
@@ -406,7 +402,7 @@ class GraphQLEndpoint:
         codes = {_code(e) for e in errors}
         executed = result.data is not None or any(e.path is not None for e in errors)
         status, with_data, headers = 200, True, dict(extra or {})
-        if ErrorCode.DATABASE_UNAVAILABLE.value in codes:
+        if ErrorCode.DATABASE_UNAVAILABLE in codes:
             # A non-null `data` requires 200 under either media type, so a 503 carries none.
             status, with_data = 503, False
             headers["retry-after"] = self.retry_after

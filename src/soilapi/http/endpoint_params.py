@@ -14,21 +14,10 @@ from typing import Any
 
 from starlette.requests import Request
 
+from soilapi.errors import ErrorCode
+
 _FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 _PARAMS = ("query", "variables", "operationName", "extensions")
-
-
-class Code:
-    """`extensions.code` of requests refused before GraphQL runs."""
-
-    BAD_REQUEST = "BAD_REQUEST"
-    BATCHING_NOT_SUPPORTED = "BATCHING_NOT_SUPPORTED"
-    QUERY_TOO_LARGE = "QUERY_TOO_LARGE"
-    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
-    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
-    NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
-    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
-    RATE_LIMITED = "RATE_LIMITED"
 
 
 @dataclass(frozen=True)
@@ -55,7 +44,7 @@ class Problem(Exception):
     """A request refused before GraphQL ran: HTTP status, error code and a message to show."""
 
     status: int
-    code: str
+    code: ErrorCode
     message: str
     headers: Mapping[str, str] = field(default_factory=dict)
 
@@ -63,7 +52,7 @@ class Problem(Exception):
         super().__init__(self.message)
 
 
-def bad(message: str, code: str = Code.BAD_REQUEST) -> Problem:
+def bad(message: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> Problem:
     """A 400 problem."""
     return Problem(400, code, message)
 
@@ -105,7 +94,7 @@ def from_url(request: Request) -> dict[str, Any]:
 
 
 def _unsupported(message: str) -> Problem:
-    return Problem(415, Code.UNSUPPORTED_MEDIA_TYPE, message)
+    return Problem(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, message)
 
 
 def check_content_type(request: Request) -> None:
@@ -135,7 +124,7 @@ def check_content_type(request: Request) -> None:
 def _too_large(limit: int) -> Problem:
     return Problem(
         413,
-        Code.PAYLOAD_TOO_LARGE,
+        ErrorCode.PAYLOAD_TOO_LARGE,
         f"The request body is larger than {limit:,} bytes, the most this server reads.",
     )
 
@@ -170,7 +159,7 @@ async def from_body(request: Request, limits: Limits) -> dict[str, Any]:
     if isinstance(raw, list):
         raise bad(
             "Batching is not supported: send one operation per request, as a JSON object.",
-            Code.BATCHING_NOT_SUPPORTED,
+            ErrorCode.BATCHING_NOT_SUPPORTED,
         )
     if not isinstance(raw, dict):
         raise bad(f"The request body must be a JSON object with `query`, not {_kind(raw)}.")
@@ -188,7 +177,7 @@ def check(raw: Mapping[str, Any], limits: Limits) -> Params:
         raise bad(
             f"The GraphQL document is {len(query):,} characters long; this server accepts "
             f"at most {limits.max_query_chars:,}.",
-            Code.QUERY_TOO_LARGE,
+            ErrorCode.QUERY_TOO_LARGE,
         )
     operation_name = raw.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):

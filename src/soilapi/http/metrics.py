@@ -70,7 +70,8 @@ CACHE_HITS = Counter("soilapi_cache_hits", "Lookups answered from a cache.", ["c
 CACHE_MISSES = Counter("soilapi_cache_misses", "Lookups a cache could not answer.", ["cache"])
 REJECTIONS = Counter(
     "soilapi_rejected_queries",
-    "Requests refused before execution, by reason (depth, cost, rate_limit, ...).",
+    "Requests refused before execution, by reason: the error code in lower case "
+    "(query_too_deep, rate_limited, ...).",
     ["reason"],
 )
 
@@ -142,7 +143,7 @@ def record_operation(name: str | None, outcome: Outcome) -> None:
 
 
 def record_rejection(reason: str) -> None:
-    """Count a request refused before execution; `reason` is a short fixed word like "depth"."""
+    """Count a request refused before execution; `reason` is an ErrorCode in lower case."""
     REJECTIONS.labels(reason).inc()
     stats = _stats.get()
     if stats is not None:

@@ -18,6 +18,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from soilapi.db.session import on_each_statement
+from soilapi.errors import ErrorCode
 from soilapi.http import metrics
 from soilapi.http.logs import (
     REQUEST_ID_HEADER,
@@ -136,7 +137,7 @@ async def _internal_error(send: Send) -> None:
         "errors": [
             {
                 "message": f"Internal error (error id {error_id})",
-                "extensions": {"code": "INTERNAL_ERROR", "errorId": error_id},
+                "extensions": {"code": ErrorCode.INTERNAL_ERROR, "errorId": error_id},
             }
         ]
     }
