@@ -302,3 +302,14 @@ class StatementProperty(StrEnum):
     ACTIVITY = "activity"
     NOTE = "note"
     ALTERNATIVE_READING = "alternative_reading"
+
+
+class Order(StrEnum):
+    """Sort keys a list can use; each ends with the id so the order is total."""
+
+    NAME = "name"
+    START = "start"
+    CODE = "code"
+    LABEL = "label"
+    ORDINAL = "ordinal"
+    SYMBOL = "symbol"

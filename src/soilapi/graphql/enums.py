@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 
 from soilapi import vocab
-from soilapi.repositories.entities import Order
+from soilapi.vocab import Order
 
 
 def _described(source: type[enum.Enum], name: str, description: str, docs: dict[str, str]) -> Any:

@@ -33,10 +33,10 @@ from soilapi.graphql.types.registry import (
     StrategicObjective,
 )
 from soilapi.graphql.types.values import SourceDocument
-from soilapi.repositories.entities import Order
 from soilapi.repositories.entities import all_source_documents as _all_docs
 from soilapi.services import listing
 from soilapi.vocab import EntityKind as K
+from soilapi.vocab import Order
 
 MAX_NODES = global_ids.MAX_NODES
 

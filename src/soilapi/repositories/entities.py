@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,6 +39,7 @@ from soilapi.repositories.records import (
     SOURCE_DOCUMENTS,
     Record,
 )
+from soilapi.vocab import Order
 
 FAR_FUTURE = date(9999, 12, 31)
 
@@ -95,17 +95,6 @@ class EntityFilter:
     active_on: date | None = None
     owner_ids: tuple[uuid.UUID, ...] | None = None
     extra: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
-
-
-class Order(StrEnum):
-    """Sort keys a list can use; each ends with the id so the order is total."""
-
-    NAME = "name"
-    START = "start"
-    CODE = "code"
-    LABEL = "label"
-    ORDINAL = "ordinal"
-    SYMBOL = "symbol"
 
 
 def sort_columns(kind: vocab.EntityKind, order: Order) -> list[ColumnElement]:

@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 from soilapi.errors import InvalidInput
-from soilapi.repositories.entities import EntityFilter, Order
-from soilapi.vocab import EntityKind
+from soilapi.repositories.entities import EntityFilter
+from soilapi.vocab import EntityKind, Order
 
 MAX_FILTER_VALUES = 50
 MAX_SEARCH_LENGTH = 100
