@@ -10,7 +10,7 @@ from soilapi.seed.dataset import load_dataset
 
 ORGANIZATIONS_PAGE = """
 query($first: Int, $after: String, $last: Int, $before: String,
-      $orderBy: SortField, $descending: Boolean! = false) {
+      $orderBy: OrganizationOrder, $descending: Boolean! = false) {
   organizations(first: $first, after: $after, last: $last, before: $before,
                 orderBy: $orderBy, descending: $descending) {
     totalCount
@@ -87,7 +87,7 @@ query($after: String) { outputs(first: 5, after: $after) { nodes { slug } } }
 """
 
 ORGANIZATIONS_AFTER = """
-query($after: String, $orderBy: SortField) {
+query($after: String, $orderBy: OrganizationOrder) {
   organizations(first: 5, after: $after, orderBy: $orderBy) { nodes { slug } }
 }
 """

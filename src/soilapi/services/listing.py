@@ -13,24 +13,57 @@ MAX_FILTER_VALUES = 50
 MAX_SEARCH_LENGTH = 100
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 
-ORDERS: dict[EntityKind, tuple[Order, ...]] = {
-    EntityKind.FACILITY: (Order.CODE, Order.NAME),
-    EntityKind.STRATEGIC_OBJECTIVE: (Order.LABEL, Order.NAME),
-    EntityKind.PARTNER_AGREEMENT: (Order.ORDINAL, Order.NAME, Order.START),
-    EntityKind.DOCUMENT: (Order.SYMBOL, Order.NAME, Order.START),
+_LAST = "{} without one come last (first with `descending`)."
+
+# The orders each root list offers, its default first, with the text a client reads in
+# GraphiQL. This table is the only declaration: soilapi.graphql.enums makes each list's sort
+# enum from it, so an order a list does not offer fails validation before anything runs.
+ORDERS: dict[EntityKind, dict[Order, str]] = {
+    EntityKind.ORGANIZATION: {
+        Order.NAME: "By name, A to Z.",
+        Order.START: "By founding date, oldest first. " + _LAST.format("Organisations"),
+    },
+    EntityKind.PROGRAMME: {
+        Order.NAME: "By name, A to Z.",
+        Order.START: "By the date it was created or signed, oldest first. "
+        + _LAST.format("Programmes"),
+    },
+    EntityKind.INITIATIVE: {
+        Order.NAME: "By name, A to Z.",
+        Order.START: "By start or establishment date, oldest first. " + _LAST.format("Initiatives"),
+    },
+    EntityKind.FACILITY: {
+        Order.CODE: "By code: CF2, CF3 ... GF1 ...",
+        Order.NAME: "By name, A to Z.",
+    },
+    EntityKind.STRATEGIC_OBJECTIVE: {
+        Order.LABEL: "By label: A1, A2 ... F3.",
+        Order.NAME: "By name, A to Z.",
+    },
+    EntityKind.PARTNER_AGREEMENT: {
+        Order.ORDINAL: "By position in the owner's list of partners (1, 2 ...).",
+        Order.NAME: "By name, A to Z.",
+    },
+    EntityKind.OUTPUT: {
+        Order.NAME: "By title, A to Z.",
+        Order.START: "By publication date, oldest first. " + _LAST.format("Outputs"),
+    },
+    EntityKind.EVENT: {
+        Order.START: "By start date, earliest first. " + _LAST.format("Events"),
+        Order.NAME: "By name, A to Z.",
+    },
+    EntityKind.DOCUMENT: {
+        Order.SYMBOL: "By official symbol, as text; documents without one come first.",
+        Order.NAME: "By title, A to Z.",
+    },
+    EntityKind.PERSON: {Order.NAME: "By name as written, A to Z."},
+    EntityKind.PLACE: {Order.NAME: "By name, A to Z."},
 }
-DEFAULT_ORDERS = (Order.NAME, Order.START)
 
 
-def check_order(kind: EntityKind, order: Order) -> Order:
-    """Reject sort keys the kind does not have (e.g. CODE on organisations)."""
-    allowed = ORDERS.get(kind, DEFAULT_ORDERS)
-    if order not in allowed:
-        names = ", ".join(o.name for o in allowed)
-        raise InvalidInput(
-            f"this list can be ordered by {names}, not {order.name}", field="orderBy"
-        )
-    return order
+def default_order(kind: EntityKind) -> Order:
+    """The order a root list takes when the client names none: the first it offers."""
+    return next(iter(ORDERS[kind]))
 
 
 def _values(name: str, values: Sequence[str] | None) -> tuple[str, ...] | None:
