@@ -313,3 +313,4 @@ class Order(StrEnum):
     LABEL = "label"
     ORDINAL = "ordinal"
     SYMBOL = "symbol"
+    SIGNED = "signed"

@@ -36,7 +36,10 @@ LISTS: dict[str, tuple[str, str]] = {
     "initiatives": ("Initiative", ""),
     "facilities": ("Facility", "code"),
     "strategicObjectives": ("StrategicObjective", "label"),
-    "partnerAgreements": ("PartnerAgreement", "ordinal"),
+    "partnerAgreements": (
+        "PartnerAgreement",
+        "ordinal instruments(first: 100) { nodes { signed { value } start { value } } }",
+    ),
     "outputs": ("Output", ""),
     "events": ("Event", ""),
     "documents": ("Document", "symbol"),
@@ -78,6 +81,26 @@ KEYS: dict[Order, Callable[[Row], Any]] = {
     Order.SYMBOL: lambda node: node["symbol"],
 }
 TEXT_ORDERS = {Order.NAME, Order.CODE, Order.LABEL, Order.SYMBOL}
+
+
+def _day(value: Row | None) -> date | None:
+    return date.fromisoformat(value["value"]) if value else None
+
+
+def signed_key(agreement: Row) -> date | None:
+    """When an agreement was signed: the earliest signature among its instruments."""
+    days = [_day(i["signed"]) for i in agreement["instruments"]["nodes"]]
+    return min((d for d in days if d), default=None)
+
+
+def start_key(agreement: Row) -> date | None:
+    """When an agreement began: the earliest instrument start, or signature if it has none."""
+    days = [_day(i["start"]) or _day(i["signed"]) for i in agreement["instruments"]["nodes"]]
+    return min((d for d in days if d), default=None)
+
+
+# Agreements have no dates of their own: their date orders read their instruments'.
+AGREEMENT_KEYS = {Order.SIGNED: signed_key, Order.START: start_key}
 
 
 async def test_each_root_list_offers_the_orders_listing_declares(api: Any) -> None:
@@ -127,9 +150,93 @@ async def test_every_offered_order_sorts_on_values_the_records_have(api: Any, fi
         ascending = (await api.data(query, {"orderBy": order.name, "descending": False}))[field]
         nodes = ascending["nodes"]
         assert len(nodes) == ascending["totalCount"], "the seed lists fit in one page"
-        keys = [KEYS[order](node) for node in nodes]
+        key = AGREEMENT_KEYS.get(order) if field == "partnerAgreements" else None
+        keys = [(key or KEYS[order])(node) for node in nodes]
         assert len({k for k in keys if k is not None}) >= min(2, len(nodes)), (field, order)
         if order not in TEXT_ORDERS:  # text follows the server's collation; dates and numbers
             assert _sorted_with_missing_last(keys), (field, order, keys)
         descending = (await api.data(query, {"orderBy": order.name, "descending": True}))[field]
         assert descending["nodes"] == nodes[::-1], "descending reverses the whole list"
+
+
+AGREEMENTS = """
+query($orderBy: PartnerAgreementOrder!, $descending: Boolean!, $first: Int, $after: String,
+      $last: Int, $before: String) {
+  partnerAgreements(orderBy: $orderBy, descending: $descending, first: $first, after: $after,
+                    last: $last, before: $before) {
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    nodes { slug instruments(first: 100) { nodes { signed { value } start { value } } } }
+  }
+}
+"""
+
+
+async def agreements(api: Any, order: str, **variables: Any) -> Row:
+    variables = {"descending": False, **variables, "orderBy": order}
+    page: Row = (await api.data(AGREEMENTS, variables))["partnerAgreements"]
+    return page
+
+
+def partners(nodes: list[Row]) -> list[str]:
+    """The agreements' numbers in the "4 per 1000" list (slugs end with them)."""
+    return [node["slug"].removeprefix("4p1000-partner-") for node in nodes]
+
+
+@pytest.mark.parametrize(
+    ("order", "key", "dated"),
+    [
+        # Signed: the eight funding agreements and MoUs, by their signature dates.
+        ("SIGNED", signed_key, ["09", "16", "11", "12", "13", "14", "18", "15"]),
+        # Started: #6's grant years (2020), #4's hosting and #17's invoice (both 2021, tied
+        # and then in ID order), #5's grant (1.12.2021) join the signed ones.
+        ("START", start_key, ["09", "16", "06", "04|17", "04|17", "11", "05", "12", "13",
+                              "14", "18", "15"]),
+    ],
+)  # fmt: skip
+async def test_agreements_by_instrument_dates(
+    api: Any, order: str, key: Callable[[Row], date | None], dated: list[str]
+) -> None:
+    nodes = (await agreements(api, order, first=100))["nodes"]
+    assert len(nodes) == 22
+    keys = [key(node) for node in nodes]
+    present = sorted(k for k in keys if k is not None)
+    assert keys == present + [None] * (22 - len(present)), "dated first, by date; then undated"
+    numbers = partners(nodes)
+    assert len(present) == len(dated)
+    for number, expected in zip(numbers, dated, strict=False):
+        assert number in expected.split("|"), (numbers, dated)
+    reverse = (await agreements(api, order, first=100, descending=True))["nodes"]
+    assert partners(reverse) == numbers[::-1], "descending: undated first, then newest"
+
+
+async def walk_forward(api: Any, order: str, descending: bool) -> list[str]:
+    seen: list[str] = []
+    after = None
+    for _ in range(10):
+        page = await agreements(api, order, descending=descending, first=5, after=after)
+        seen += partners(page["nodes"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return seen
+        after = page["pageInfo"]["endCursor"]
+    raise AssertionError("the walk does not end")
+
+
+async def walk_backward(api: Any, order: str, descending: bool) -> list[str]:
+    seen: list[str] = []
+    before = None
+    for _ in range(10):
+        page = await agreements(api, order, descending=descending, last=5, before=before)
+        seen = partners(page["nodes"]) + seen
+        if not page["pageInfo"]["hasPreviousPage"]:
+            return seen
+        before = page["pageInfo"]["startCursor"]
+    raise AssertionError("the walk does not end")
+
+
+@pytest.mark.parametrize("order", ["SIGNED", "START"])
+@pytest.mark.parametrize("descending", [False, True])
+async def test_agreement_date_orders_page_both_ways(api: Any, order: str, descending: bool) -> None:
+    """Cursors across dated and undated agreements, and across ties, in both directions."""
+    whole = partners((await agreements(api, order, descending=descending, first=100))["nodes"])
+    assert await walk_forward(api, order, descending) == whole
+    assert await walk_backward(api, order, descending) == whole

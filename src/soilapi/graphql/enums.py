@@ -246,7 +246,7 @@ class Direction(enum.Enum):
     )
 
 
-_DATE_ORDERS = {Order.START}
+_DATE_ORDERS = {Order.START, Order.SIGNED}
 
 
 def _orders(kind: vocab.EntityKind) -> Any:

@@ -41,7 +41,7 @@ from soilapi.repositories.records import (
 )
 from soilapi.vocab import Order
 
-FAR_FUTURE = date(9999, 12, 31)
+FAR_FUTURE = m.FAR_FUTURE
 
 # Relations that make up the organisational tree (parent, children, ancestors, descendants).
 HIERARCHY = (
@@ -97,10 +97,23 @@ class EntityFilter:
     extra: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
 
 
+# Orders whose key is a stored detail column rather than the entities' own: partner agreements
+# have no dates of their own, so theirs come from their instruments (see the model). The
+# tiebreak is the detail row's id (the entity's id too), so the whole key of a cursor is one
+# index's: a later page starts inside ix_partner_agreements_earliest_*_order instead of
+# reading every row before it.
+_DATE_KEYS: dict[tuple[vocab.EntityKind, Order], ColumnElement] = {
+    (vocab.EntityKind.PARTNER_AGREEMENT, Order.SIGNED): m.PartnerAgreement.earliest_signed_date,
+    (vocab.EntityKind.PARTNER_AGREEMENT, Order.START): m.PartnerAgreement.earliest_start_date,
+}
+
+
 def sort_columns(kind: vocab.EntityKind, order: Order) -> list[ColumnElement]:
     """The SQL sort expression for an order on a kind (non-null, so keysets compare)."""
     model = m.DETAIL_MODELS[kind]
     column: ColumnElement
+    if (kind, order) in _DATE_KEYS:
+        return [m.undated_last(_DATE_KEYS[kind, order]), model.id]
     if order is Order.START:
         column = sa.func.coalesce(m.Entity.start_date, sa.literal(FAR_FUTURE))
     elif order is Order.NAME:

@@ -13,7 +13,7 @@ MAX_FILTER_VALUES = 50
 MAX_SEARCH_LENGTH = 100
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 
-_LAST = "{} without one come last (first with `descending`)."
+_LAST = "{} without such a date come last (first with `descending`)."
 
 # The orders each root list offers, its default first, with the text a client reads in
 # GraphiQL. This table is the only declaration: soilapi.graphql.enums makes each list's sort
@@ -43,6 +43,11 @@ ORDERS: dict[EntityKind, dict[Order, str]] = {
     EntityKind.PARTNER_AGREEMENT: {
         Order.ORDINAL: "By position in the owner's list of partners (1, 2 ...).",
         Order.NAME: "By name, A to Z.",
+        Order.SIGNED: "By the earliest day one of its instruments was signed, oldest first. "
+        + _LAST.format("Agreements"),
+        Order.START: "By when it began: the earliest start of its instruments, where an "
+        "instrument with no stated start counts from its signature; oldest first. "
+        + _LAST.format("Agreements"),
     },
     EntityKind.OUTPUT: {
         Order.NAME: "By title, A to Z.",
