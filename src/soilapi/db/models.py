@@ -216,6 +216,8 @@ class PartnerAgreement(Entity):
         # An owner's list in order (ordinal, then id as the tiebreaker of every list's sort):
         # a page is the first rows of this index, with no sort of the owner's whole list.
         sa.Index("ix_partner_agreements_owner_id_ordinal_id", "owner_id", "ordinal", "id"),
+        # The root list's default order (ORDINAL) across owners, likewise.
+        sa.Index("ix_partner_agreements_ordinal_id", "ordinal", "id"),
     )
     __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.PARTNER_AGREEMENT}
 

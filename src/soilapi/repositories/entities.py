@@ -122,7 +122,8 @@ def sort_columns(kind: vocab.EntityKind, order: Order) -> list[ColumnElement]:
         attr = {"code": "code", "label": "label", "ordinal": "ordinal", "symbol": "symbol"}
         column = sa.func.coalesce(getattr(model, attr[order.value]), sa.literal(""))
         if order is Order.ORDINAL:
-            column = getattr(model, "ordinal")  # noqa: B009 - ordinal exists only on some kinds
+            # With the detail row's id as tiebreak the key is the (ordinal, id) indexes' own.
+            return [getattr(model, "ordinal"), model.id]  # noqa: B009 - only some kinds have it
     return [column, m.Entity.id]
 
 
