@@ -870,6 +870,13 @@ def test_unknown_slug_in_relation_is_rejected(data_copy: Path) -> None:
     assert len(message.splitlines()) == 1
 
 
+def test_objective_label_needs_a_goal_letter(data_copy: Path) -> None:
+    """The `goalLetters` filter accepts vocab.GOAL_LETTERS: no objective may have another."""
+    edit(data_copy / "001.yaml", "attrs: {label: A1,", "attrs: {label: G1,")
+    with pytest.raises(DatasetError, match=r"001\.yaml: .*goal letter \(ABCDEF\).*'G1'"):
+        load_dataset(data_copy, DOCUMENTS_DIR)
+
+
 def test_unknown_slug_error_names_the_file(data_copy: Path) -> None:
     """FORMAT.md: an unknown slug "is an error that names the file and the record"."""
     edit(

@@ -304,6 +304,11 @@ class StatementProperty(StrEnum):
     ALTERNATIVE_READING = "alternative_reading"
 
 
+# The goals of the "4 per 1000" strategic objectives: an objective's label is its goal letter
+# and a number (A1 ... F3).
+GOAL_LETTERS = ("A", "B", "C", "D", "E", "F")
+
+
 class Order(StrEnum):
     """Sort keys a list can use; each ends with the id so the order is total."""
 

@@ -54,7 +54,9 @@ Descending = Annotated[
         "then come first)."
     ),
 ]
-Countries = Annotated[list[str] | None, arg("Only these ISO 3166-1 alpha-2 codes (e.g. DE).")]
+Countries = Annotated[
+    list[str] | None, arg("Only these ISO 3166-1 alpha-2 codes, in upper case (e.g. DE).")
+]
 StartFrom = Annotated[
     datetime.date | None, arg("Only records whose start date is on or after this day.")
 ]
@@ -281,7 +283,9 @@ class Query:
     async def strategic_objectives(
         self,
         info: AnyInfo,
-        goal_letters: Annotated[list[str] | None, arg("Only these goal letters (A-F).")] = None,
+        goal_letters: Annotated[
+            list[str] | None, arg("Only these goal letters: A, B, C, D, E or F (upper case).")
+        ] = None,
         order_by: StrategicObjectiveOrderBy = None,
         descending: Descending = False,
         first: First = None,

@@ -7,7 +7,7 @@ from typing import Any
 
 from soilapi.errors import InvalidInput
 from soilapi.repositories.entities import EntityFilter
-from soilapi.vocab import EntityKind, Order
+from soilapi.vocab import GOAL_LETTERS, EntityKind, Order
 
 MAX_FILTER_VALUES = 50
 MAX_SEARCH_LENGTH = 100
@@ -72,8 +72,15 @@ def default_order(kind: EntityKind) -> Order:
 
 
 def _values(name: str, values: Sequence[str] | None) -> tuple[str, ...] | None:
+    """A list filter's values; `name` is the GraphQL argument, for the error."""
     if values is None:
         return None
+    if not values:
+        # "Only these: none" would be no rows, "no filter" every row: neither is sure.
+        raise InvalidInput(
+            f"`{name}` is empty: pass at least one value, or leave it out for every record",
+            field=name,
+        )
     if len(values) > MAX_FILTER_VALUES:
         raise InvalidInput(f"`{name}` takes at most {MAX_FILTER_VALUES} values", field=name)
     return tuple(values)
@@ -85,10 +92,30 @@ def countries(values: Sequence[str] | None) -> tuple[str, ...] | None:
     for code in checked or ():
         if not COUNTRY_RE.match(code):
             raise InvalidInput(
-                f"{code!r} is not an ISO 3166-1 alpha-2 code (two upper-case letters, e.g. DE)",
+                f"`countries` takes ISO 3166-1 alpha-2 codes (two upper-case letters, e.g. DE), "
+                f"not {code!r}",
                 field="countries",
             )
     return checked
+
+
+def checked_goal_letters(values: Sequence[str] | None) -> tuple[str, ...] | None:
+    """Validate goal letters: upper case, like country codes, so "e" is refused, not 0 rows."""
+    checked = _values("goalLetters", values)
+    for letter in checked or ():
+        if letter not in GOAL_LETTERS:
+            allowed = ", ".join(GOAL_LETTERS)
+            raise InvalidInput(
+                f"`goalLetters` takes the goal letters {allowed} (upper case), not {letter!r}",
+                field="goalLetters",
+            )
+    return checked
+
+
+def _argument(key: str) -> str:
+    """The GraphQL name of a filter given by its Python name (org_classes -> orgClasses)."""
+    head, *rest = key.split("_")
+    return head + "".join(word.capitalize() for word in rest)
 
 
 def build(
@@ -99,6 +126,7 @@ def build(
     start_from: date | None = None,
     start_to: date | None = None,
     name_contains: str | None = None,
+    goal_letters: Sequence[str] | None = None,
     range_args: tuple[str, str] = ("startFrom", "startTo"),
     **extra: Any,
 ) -> EntityFilter:
@@ -119,8 +147,9 @@ def build(
         "start_from": start_from,
         "start_to": start_to,
         "name_contains": name_contains or None,
+        "goal_letters": checked_goal_letters(goal_letters),
     }
     for key, value in extra.items():
         is_list = isinstance(value, list | tuple)
-        fields[key] = _values(key, [str(v) for v in value]) if is_list else value
+        fields[key] = _values(_argument(key), [str(v) for v in value]) if is_list else value
     return EntityFilter(kind=kind, **fields)
