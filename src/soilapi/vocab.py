@@ -319,3 +319,8 @@ class Order(StrEnum):
     ORDINAL = "ordinal"
     SYMBOL = "symbol"
     SIGNED = "signed"
+    # Never offered to clients: the date orders with undated rows before every date, which a
+    # descending list reverses into newest first with the undated still last (see
+    # soilapi.services.listing.sort_key).
+    START_UNDATED_FIRST = "start_undated_first"
+    SIGNED_UNDATED_FIRST = "signed_undated_first"

@@ -156,7 +156,11 @@ async def test_every_offered_order_sorts_on_values_the_records_have(api: Any, fi
         if order not in TEXT_ORDERS:  # text follows the server's collation; dates and numbers
             assert _sorted_with_missing_last(keys), (field, order, keys)
         descending = (await api.data(query, {"orderBy": order.name, "descending": True}))[field]
-        assert descending["nodes"] == nodes[::-1], "descending reverses the whole list"
+        if order in TEXT_ORDERS:
+            assert descending["nodes"] == nodes[::-1], "descending reverses the whole list"
+        else:  # a date order: newest first, and those without a date still last
+            dated = sum(k is not None for k in keys)
+            assert descending["nodes"] == nodes[:dated][::-1] + nodes[dated:][::-1]
 
 
 AGREEMENTS = """
@@ -206,7 +210,10 @@ async def test_agreements_by_instrument_dates(
     for number, expected in zip(numbers, dated, strict=False):
         assert number in expected.split("|"), (numbers, dated)
     reverse = (await agreements(api, order, first=100, descending=True))["nodes"]
-    assert partners(reverse) == numbers[::-1], "descending: undated first, then newest"
+    count = len(dated)
+    assert partners(reverse) == numbers[:count][::-1] + numbers[count:][::-1], (
+        "descending: newest first, the undated still last"
+    )
 
 
 async def walk_forward(api: Any, order: str, descending: bool) -> list[str]:
@@ -240,3 +247,16 @@ async def test_agreement_date_orders_page_both_ways(api: Any, order: str, descen
     whole = partners((await agreements(api, order, descending=descending, first=100))["nodes"])
     assert await walk_forward(api, order, descending) == whole
     assert await walk_backward(api, order, descending) == whole
+
+
+async def test_date_order_cursors_belong_to_one_direction(api: Any) -> None:
+    """Descending, an undated agreement's key differs (it sorts before every date, then the
+    list is reversed), so a cursor of one direction is refused by the other."""
+    newest = await agreements(api, "SIGNED", descending=True, first=10)
+    cursor = newest["pageInfo"]["endCursor"]
+    body = await api.post(AGREEMENTS, {"orderBy": "SIGNED", "descending": False, "after": cursor})
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "INVALID_CURSOR", error
+    follow = await agreements(api, "SIGNED", descending=True, first=100, after=cursor)
+    whole = await agreements(api, "SIGNED", descending=True, first=100)
+    assert partners(newest["nodes"] + follow["nodes"]) == partners(whole["nodes"])

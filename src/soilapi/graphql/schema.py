@@ -50,8 +50,8 @@ Slug = Annotated[str, arg("The record's slug (e.g. `gsp`).")]
 Descending = Annotated[
     bool,
     arg(
-        "Reverse the whole order, ties and records without the sort date included (those "
-        "then come first)."
+        "Reverse the order: Z to A, newest first. Records without the date being sorted on "
+        "still come last."
     ),
 ]
 Countries = Annotated[
@@ -94,8 +94,9 @@ def _values(items: list[Any] | None) -> list[str] | None:
     return None if items is None else [item.value for item in items]
 
 
-def _order(kind: K, order: Any) -> Order:
-    return Order(order.value) if order is not None else listing.default_order(kind)
+def _order(kind: K, order: Any, descending: bool) -> Order:
+    chosen = Order(order.value) if order is not None else listing.default_order(kind)
+    return listing.sort_key(chosen, descending)
 
 
 async def _node(info: AnyInfo, global_id: str) -> Any:
@@ -179,7 +180,7 @@ class Query:
             org_classes=_values(org_classes),
             international=international,
         )
-        order = _order(K.ORGANIZATION, order_by)
+        order = _order(K.ORGANIZATION, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="A programme, strategy, law or treaty by slug.")
@@ -203,7 +204,7 @@ class Query:
         before: Before = None,
     ) -> Connection[Programme]:
         f = listing.build(K.PROGRAMME, categories=_values(categories), name_contains=name_contains)
-        order = _order(K.PROGRAMME, order_by)
+        order = _order(K.PROGRAMME, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="An initiative by slug (`recsoil`, `global-soil-doctors` ...).")
@@ -227,7 +228,7 @@ class Query:
         before: Before = None,
     ) -> Connection[Initiative]:
         f = listing.build(K.INITIATIVE, categories=_values(categories), name_contains=name_contains)
-        order = _order(K.INITIATIVE, order_by)
+        order = _order(K.INITIATIVE, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description='A "4 per 1000" facility by slug or by code (`CF3`).')
@@ -259,7 +260,7 @@ class Query:
         before: Before = None,
     ) -> Connection[Facility]:
         f = listing.build(K.FACILITY, facility_kind=kind.value if kind else None)
-        order = _order(K.FACILITY, order_by)
+        order = _order(K.FACILITY, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="A strategic objective by slug or by label (`A1`).")
@@ -294,7 +295,7 @@ class Query:
         before: Before = None,
     ) -> Connection[StrategicObjective]:
         f = listing.build(K.STRATEGIC_OBJECTIVE, goal_letters=goal_letters)
-        order = _order(K.STRATEGIC_OBJECTIVE, order_by)
+        order = _order(K.STRATEGIC_OBJECTIVE, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="A partner agreement by slug (`4p1000-partner-05`).")
@@ -333,7 +334,7 @@ class Query:
             instrument_types=_values(instrument_types),
             active_on=active_on,
         )
-        order = _order(K.PARTNER_AGREEMENT, order_by)
+        order = _order(K.PARTNER_AGREEMENT, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="An output (report, protocol, map ...) by slug.")
@@ -369,7 +370,7 @@ class Query:
             range_args=("publishedFrom", "publishedTo"),
             name_contains=name_contains,
         )
-        order = _order(K.OUTPUT, order_by)
+        order = _order(K.OUTPUT, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="An event by slug (`inser-launch-rabat-2025` ...).")
@@ -401,7 +402,7 @@ class Query:
             start_to=start_to,
             country_codes=countries,
         )
-        order = _order(K.EVENT, order_by)
+        order = _order(K.EVENT, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="A person by slug.")
@@ -421,7 +422,7 @@ class Query:
         before: Before = None,
     ) -> Connection[Person]:
         f = listing.build(K.PERSON, name_contains=name_contains)
-        order = _order(K.PERSON, order_by)
+        order = _order(K.PERSON, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="A document by slug or by official symbol.")
@@ -449,7 +450,7 @@ class Query:
         before: Before = None,
     ) -> Connection[Document]:
         f = listing.build(K.DOCUMENT)
-        order = _order(K.DOCUMENT, order_by)
+        order = _order(K.DOCUMENT, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="A place by slug (`rabat`, `france`).")
@@ -472,7 +473,7 @@ class Query:
         before: Before = None,
     ) -> Connection[Place]:
         f = listing.build(K.PLACE, categories=_values(categories))
-        order = _order(K.PLACE, order_by)
+        order = _order(K.PLACE, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description='An SDG target by its code ("15.3").')

@@ -100,11 +100,15 @@ class EntityFilter:
 # Orders whose key is a stored detail column rather than the entities' own: partner agreements
 # have no dates of their own, so theirs come from their instruments (see the model). The
 # tiebreak is the detail row's id (the entity's id too), so the whole key of a cursor is one
-# index's: a later page starts inside ix_partner_agreements_earliest_*_order instead of
+# index's: a later page starts inside an ix_partner_agreements_earliest_* index instead of
 # reading every row before it.
+_AGREEMENT = vocab.EntityKind.PARTNER_AGREEMENT
+_SIGNED, _STARTED = m.PartnerAgreement.earliest_signed_date, m.PartnerAgreement.earliest_start_date
 _DATE_KEYS: dict[tuple[vocab.EntityKind, Order], ColumnElement] = {
-    (vocab.EntityKind.PARTNER_AGREEMENT, Order.SIGNED): m.PartnerAgreement.earliest_signed_date,
-    (vocab.EntityKind.PARTNER_AGREEMENT, Order.START): m.PartnerAgreement.earliest_start_date,
+    (_AGREEMENT, Order.SIGNED): m.undated_last(_SIGNED),
+    (_AGREEMENT, Order.START): m.undated_last(_STARTED),
+    (_AGREEMENT, Order.SIGNED_UNDATED_FIRST): m.undated_first(_SIGNED),
+    (_AGREEMENT, Order.START_UNDATED_FIRST): m.undated_first(_STARTED),
 }
 
 
@@ -113,9 +117,11 @@ def sort_columns(kind: vocab.EntityKind, order: Order) -> list[ColumnElement]:
     model = m.DETAIL_MODELS[kind]
     column: ColumnElement
     if (kind, order) in _DATE_KEYS:
-        return [m.undated_last(_DATE_KEYS[kind, order]), model.id]
+        return [_DATE_KEYS[kind, order], model.id]
     if order is Order.START:
         column = sa.func.coalesce(m.Entity.start_date, sa.literal(FAR_FUTURE))
+    elif order is Order.START_UNDATED_FIRST:
+        column = sa.func.coalesce(m.Entity.start_date, sa.literal(m.FAR_PAST))
     elif order is Order.NAME:
         column = m.Entity.name
     else:

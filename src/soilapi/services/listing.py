@@ -13,7 +13,7 @@ MAX_FILTER_VALUES = 50
 MAX_SEARCH_LENGTH = 100
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 
-_LAST = "{} without such a date come last (first with `descending`)."
+_LAST = "{} without such a date come last, with `descending` too."
 
 # The orders each root list offers, its default first, with the text a client reads in
 # GraphiQL. This table is the only declaration: soilapi.graphql.enums makes each list's sort
@@ -69,6 +69,16 @@ ORDERS: dict[EntityKind, dict[Order, str]] = {
 def default_order(kind: EntityKind) -> Order:
     """The order a root list takes when the client names none: the first it offers."""
     return next(iter(ORDERS[kind]))
+
+
+# A date order, descending, reverses a key on which the undated come before every date: newest
+# first, and the undated still last rather than filling the first pages.
+_UNDATED_FIRST = {Order.START: Order.START_UNDATED_FIRST, Order.SIGNED: Order.SIGNED_UNDATED_FIRST}
+
+
+def sort_key(order: Order, descending: bool) -> Order:
+    """The key a list sorts on (then reversed if `descending`) for the order a client chose."""
+    return _UNDATED_FIRST.get(order, order) if descending else order
 
 
 def _values(name: str, values: Sequence[str] | None) -> tuple[str, ...] | None:
