@@ -1,6 +1,7 @@
 """Root lists' orders: each list's sort enum offers exactly the orders soilapi.services.listing
 declares for it, every one of them sorts on something the records have, and an order a list
-does not offer fails validation before anything runs.
+does not offer fails validation before anything runs. Partner agreements sort on dates taken
+from their instruments, worked out again here from the instruments a client reads.
 """
 
 from __future__ import annotations
@@ -67,24 +68,20 @@ UNOFFERED = [
 UNOFFERED_VARIABLE = "query($o: PersonOrder) { people(orderBy: $o) { totalCount } }"
 
 
-def _start(node: Row) -> date | None:
-    return date.fromisoformat(node["start"]["value"]) if node["start"] else None
+def _day(value: Row | None) -> date | None:
+    return date.fromisoformat(value["value"]) if value else None
 
 
 # How to read an order's key off a node (None: the record has no value for it).
 KEYS: dict[Order, Callable[[Row], Any]] = {
     Order.NAME: lambda node: node["name"],
-    Order.START: _start,
+    Order.START: lambda node: _day(node["start"]),
     Order.CODE: lambda node: node["code"],
     Order.LABEL: lambda node: node["label"],
     Order.ORDINAL: lambda node: node["ordinal"],
     Order.SYMBOL: lambda node: node["symbol"],
 }
 TEXT_ORDERS = {Order.NAME, Order.CODE, Order.LABEL, Order.SYMBOL}
-
-
-def _day(value: Row | None) -> date | None:
-    return date.fromisoformat(value["value"]) if value else None
 
 
 def signed_key(agreement: Row) -> date | None:
