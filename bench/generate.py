@@ -29,7 +29,7 @@ from soilapi.seed import dataset
 from soilapi.seed.loader import load
 from soilapi.settings import get_settings
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: partner agreements carry their sort dates
 DEFAULT_SEED = 42
 CHUNK = 20_000
 

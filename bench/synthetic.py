@@ -19,6 +19,7 @@ from typing import Any
 
 from soilapi import vocab
 from soilapi.db.base import stable_id
+from soilapi.seed.loader import agreement_dates
 
 ORGS_PER_UNIT = 200
 AGREEMENTS_PER_UNIT = 1000
@@ -36,7 +37,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                       "jurisdiction_label", "purpose"),
     "events": ("id", "category", "place_id", "attendance_mode", "is_implied"),
     "partner_agreements": ("id", "owner_id", "ordinal", "raw_text", "list_as_of_date",
-                           "list_as_of_precision", "jurisdiction_label", "context_id"),
+                           "list_as_of_precision", "jurisdiction_label", "context_id",
+                           "earliest_signed_date", "earliest_start_date"),
     "agreement_instruments": ("id", "agreement_id", "ordinal", "instrument_type", "raw_text",
                               "signed_date", "signed_precision", "duration_months", "fte",
                               "location_id", "end_is_derived", "date_note"),
@@ -247,16 +249,21 @@ def agreements(mk: Maker, count: int, orgs: list[uuid.UUID], owners: list[uuid.U
             country_code=country,
         )  # fmt: skip
         listed, precision = mk.day(2015, 2025)
-        row = (eid, owner, ordinal, raw, listed, precision, COUNTRIES[country], None)
-        mk.t.rows["partner_agreements"].append(row)
         mk.source(eid, raw)
         for _ in range(mk.rng.choices((1, 2), (4, 1))[0]):
             mk.relation(mk.someone(orgs), "party_to", eid, raw)
-        for k, kind in enumerate(terms, start=1):
-            _instrument(mk, eid, f"{slug}-i{k}", k, kind)
+        dates = [_instrument(mk, eid, f"{slug}-i{k}", k, kind) for k, kind in enumerate(terms, 1)]
+        # The sort dates the seed loader stores for the SIGNED and START orders.
+        signed, started = agreement_dates(dates)
+        row = (eid, owner, ordinal, raw, listed, precision, COUNTRIES[country], None, signed,
+               started)  # fmt: skip
+        mk.t.rows["partner_agreements"].append(row)
 
 
-def _instrument(mk: Maker, agreement: uuid.UUID, slug: str, ordinal: int, kind: str) -> None:
+def _instrument(
+    mk: Maker, agreement: uuid.UUID, slug: str, ordinal: int, kind: str
+) -> tuple[date | None, date | None]:
+    """An instrument row; returns its (signed, start) dates."""
     signed, precision = mk.day(2010, 2025)
     months = mk.rng.choice((12, 24, 36, 48, 60, None))
     end = signed + timedelta(days=30 * months) if months else None
@@ -274,6 +281,7 @@ def _instrument(mk: Maker, agreement: uuid.UUID, slug: str, ordinal: int, kind: 
     )  # fmt: skip
     if mk.rng.random() < 0.5:
         mk.source(eid, raw)
+    return signed, signed
 
 
 OUTPUT_CATEGORIES = [c.value for c in vocab.OutputCategory]

@@ -188,7 +188,7 @@ async def test_typos_get_no_suggestions(api: Any) -> None:
         '{ organization(slug: "gsp") { nam } }': "nam",
         "{ organizations(frist: 1) { totalCount } }": "frist",
         "{ organizations(orderBy: NAM) { totalCount } }": "NAM",
-        "query($o: SortField) { organizations(orderBy: $o) { totalCount } }": "NAM",
+        "query($o: OrganizationOrder) { organizations(orderBy: $o) { totalCount } }": "NAM",
     }
     for query, typo in typos.items():
         error = only_error(await api.post(query, {"o": "NAM"} if "$o" in query else None))

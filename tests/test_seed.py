@@ -186,6 +186,28 @@ async def test_agreements_without_instruments(engine: AsyncEngine) -> None:
     assert [r["ordinal"] for r in rows] == [19, 20, 21, 22]
 
 
+async def test_agreement_sort_dates_follow_their_instruments(engine: AsyncEngine) -> None:
+    """The loader stores each agreement's earliest signature and start (soilapi.seed.loader.
+    agreement_dates); worked out again here in SQL from the instruments, for every agreement."""
+    rows = await fetch(
+        engine,
+        """
+        SELECT pa.ordinal, pa.earliest_signed_date, pa.earliest_start_date,
+               min(ai.signed_date) AS signed, min(coalesce(e.start_date, ai.signed_date)) AS began
+        FROM partner_agreements pa
+        LEFT JOIN agreement_instruments ai ON ai.agreement_id = pa.id
+        LEFT JOIN entities e ON e.id = ai.id
+        GROUP BY pa.id ORDER BY pa.ordinal
+        """,
+    )
+    assert len(rows) == 22
+    for row in rows:
+        assert row["earliest_signed_date"] == row["signed"], row
+        assert row["earliest_start_date"] == row["began"], row
+    assert sum(r["signed"] is not None for r in rows) == 8
+    assert sum(r["began"] is not None for r in rows) == 12
+
+
 async def test_partner_ordinals_unique_and_complete(engine: AsyncEngine) -> None:
     rows = await fetch(
         engine,
@@ -846,6 +868,13 @@ def test_unknown_slug_in_relation_is_rejected(data_copy: Path) -> None:
     assert "unknown slug 'fao-land-and-water-officr'" in message
     assert "yuxin-tong holds_post fao-land-and-water-officr" in message
     assert len(message.splitlines()) == 1
+
+
+def test_objective_label_needs_a_goal_letter(data_copy: Path) -> None:
+    """The `goalLetters` filter accepts vocab.GOAL_LETTERS: no objective may have another."""
+    edit(data_copy / "001.yaml", "attrs: {label: A1,", "attrs: {label: G1,")
+    with pytest.raises(DatasetError, match=r"001\.yaml: .*goal letter \(ABCDEF\).*'G1'"):
+        load_dataset(data_copy, DOCUMENTS_DIR)
 
 
 def test_unknown_slug_error_names_the_file(data_copy: Path) -> None:

@@ -302,3 +302,25 @@ class StatementProperty(StrEnum):
     ACTIVITY = "activity"
     NOTE = "note"
     ALTERNATIVE_READING = "alternative_reading"
+
+
+# The goals of the "4 per 1000" strategic objectives: an objective's label is its goal letter
+# and a number (A1 ... F3).
+GOAL_LETTERS = ("A", "B", "C", "D", "E", "F")
+
+
+class Order(StrEnum):
+    """Sort keys a list can use; each ends with the id so the order is total."""
+
+    NAME = "name"
+    START = "start"
+    CODE = "code"
+    LABEL = "label"
+    ORDINAL = "ordinal"
+    SYMBOL = "symbol"
+    SIGNED = "signed"
+    # Never offered to clients: the date orders with undated rows before every date, which a
+    # descending list reverses into newest first with the undated still last (see
+    # soilapi.services.listing.sort_key).
+    START_UNDATED_FIRST = "start_undated_first"
+    SIGNED_UNDATED_FIRST = "signed_undated_first"

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from soilapi.vocab import GOAL_LETTERS
+
 Row = dict[str, Any]
 
 ORGANIZATIONS = """
@@ -120,6 +122,8 @@ async def test_goal_letters_filter_objectives(api: Any) -> None:
     expected = matching(everything, lambda r: r["goalLetter"] in {"A", "C"})
     assert found == expected
     assert 0 < len(found) < len(everything)
+    # The letters the filter accepts are exactly those the objectives have: each finds some.
+    assert sorted({r["goalLetter"] for r in everything}) == list(GOAL_LETTERS)
 
 
 def _day(iso: str | None) -> str | None:
@@ -134,10 +138,6 @@ def _in_force(instrument: Row, day: str) -> bool:
     start = _day((instrument["start"] or instrument["signed"] or {}).get("iso"))
     end = _day((instrument["end"] or {}).get("iso")) or "9999-12-31"
     return start is not None and start <= day <= end
-
-
-def _types(agreement: Row) -> set[str]:
-    return {i["instrumentType"] for i in agreement["instruments"]["nodes"]}
 
 
 # A day inside two funding agreements, the last day of one (ends are inclusive), a day under
@@ -183,3 +183,59 @@ async def test_programme_categories(api: Any) -> None:
     found = slugs(await walk(api, PROGRAMMES, "programmes", categories=categories[:1]))
     assert found == matching(everything, lambda r: r["category"] == categories[0])
     assert found
+
+
+# Filter values that would have matched nothing, or everything, without a word.
+REFUSED = [
+    # (query, argument, words the message must hold)
+    ('{ strategicObjectives(goalLetters: ["e"]) { totalCount } }', "goalLetters",
+     ["`goalLetters`", "A, B, C, D, E, F", "upper case", "'e'"]),
+    ('{ strategicObjectives(goalLetters: ["A", "G"]) { totalCount } }', "goalLetters",
+     ["`goalLetters`", "A, B, C, D, E, F", "'G'"]),
+    ('{ strategicObjectives(goalLetters: ["A1"]) { totalCount } }', "goalLetters", ["'A1'"]),
+    ('{ partnerAgreements(countries: ["fr"]) { totalCount } }', "countries",
+     ["`countries`", "ISO 3166-1 alpha-2", "upper-case", "'fr'"]),
+    ("{ strategicObjectives(goalLetters: []) { totalCount } }", "goalLetters",
+     ["`goalLetters` is empty", "leave it out"]),
+    ("{ organizations(countries: []) { totalCount } }", "countries", ["`countries` is empty"]),
+    ("{ organizations(categories: []) { totalCount } }", "categories", ["`categories` is empty"]),
+    ("{ organizations(orgClasses: []) { totalCount } }", "orgClasses", ["`orgClasses` is empty"]),
+    ("{ programmes(categories: []) { totalCount } }", "categories", ["is empty"]),
+    ("{ initiatives(categories: []) { totalCount } }", "categories", ["is empty"]),
+    ("{ partnerAgreements(instrumentTypes: []) { totalCount } }", "instrumentTypes",
+     ["`instrumentTypes` is empty"]),
+    ("{ outputs(categories: []) { totalCount } }", "categories", ["is empty"]),
+    ("{ events(categories: []) { totalCount } }", "categories", ["is empty"]),
+    ("{ events(countries: []) { totalCount } }", "countries", ["is empty"]),
+    ("{ places(categories: []) { totalCount } }", "categories", ["is empty"]),
+    (f"{{ organizations(orgClasses: [{', '.join(['FORMAL'] * 51)}]) {{ totalCount }} }}",
+     "orgClasses", ["`orgClasses` takes at most 50 values"]),
+    ('{ outputs(publishedFrom: "2021-01-01", publishedTo: "2020-12-31") { totalCount } }',
+     "publishedFrom", ["`publishedFrom` (2021-01-01) is after `publishedTo` (2020-12-31)"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("query", "argument", "words"), REFUSED)
+async def test_refused_filter_names_the_argument_and_what_it_takes(
+    api: Any, query: str, argument: str, words: list[str]
+) -> None:
+    body = await api.post(query)
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": argument}, error
+    root = query.split("(", 1)[0].strip("{ ")
+    assert error["path"] == [root]
+    for word in words:
+        assert word in error["message"], (word, error["message"])
+
+
+async def test_lower_case_goal_letters_are_refused_like_country_codes(api: Any) -> None:
+    """`goalLetters` and `countries` take upper case alike; the upper-case letter works."""
+    upper = await api.data('{ strategicObjectives(goalLetters: ["E"]) { totalCount } }')
+    assert upper["strategicObjectives"]["totalCount"] == 3
+    for query in (
+        '{ strategicObjectives(goalLetters: ["e"]) { totalCount } }',
+        '{ organizations(countries: ["de"]) { totalCount } }',
+    ):
+        [error] = (await api.post(query))["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "upper" in error["message"]

@@ -10,7 +10,7 @@ from soilapi.seed.dataset import load_dataset
 
 ORGANIZATIONS_PAGE = """
 query($first: Int, $after: String, $last: Int, $before: String,
-      $orderBy: SortField, $descending: Boolean! = false) {
+      $orderBy: OrganizationOrder, $descending: Boolean! = false) {
   organizations(first: $first, after: $after, last: $last, before: $before,
                 orderBy: $orderBy, descending: $descending) {
     totalCount
@@ -87,7 +87,7 @@ query($after: String) { outputs(first: 5, after: $after) { nodes { slug } } }
 """
 
 ORGANIZATIONS_AFTER = """
-query($after: String, $orderBy: SortField) {
+query($after: String, $orderBy: OrganizationOrder) {
   organizations(first: 5, after: $after, orderBy: $orderBy) { nodes { slug } }
 }
 """
@@ -218,8 +218,10 @@ async def test_order_by_start_ascending_and_descending(api: Any) -> None:
     assert all(s is not None for s in starts[: len(dated)])
     assert all(s is None for s in starts[len(dated) :])
 
+    # Descending: newest first, and the undated still last (in reverse order of their ids).
     descending = await organizations_page(api, first=100, orderBy="START", descending=True)
-    assert page_slugs(descending) == page_slugs(ascending)[::-1]
+    whole = page_slugs(ascending)
+    assert page_slugs(descending) == whole[: len(dated)][::-1] + whole[len(dated) :][::-1]
 
     # Walk the descending order in pages of 7: the same sequence, no duplicates.
     seen: list[str] = []
@@ -232,14 +234,17 @@ async def test_order_by_start_ascending_and_descending(api: Any) -> None:
         after = page["pageInfo"]["endCursor"]
     assert seen == page_slugs(descending)
 
-    # And backwards from the end of the descending order (the oldest come last).
-    tail = await organizations_page(api, last=4, orderBy="START", descending=True)
-    assert page_slugs(tail) == ["alpsp", "easp", "esp", "gsp"]
+    # And backwards from the end of the descending order, into the dated ones.
+    undated = len(whole) - len(dated)
+    tail = await organizations_page(api, last=undated, orderBy="START", descending=True)
+    assert page_slugs(tail) == page_slugs(descending)[len(dated) :]
     assert tail["pageInfo"]["hasPreviousPage"] is True
     before = await organizations_page(
         api, last=3, before=tail["pageInfo"]["startCursor"], orderBy="START", descending=True
     )
-    assert page_slugs(before) == ["inser", "wbsp", "aspir"]
+    assert page_slugs(before) == ["alpsp", "easp", "esp", "gsp"][-3:]
+    newest = await organizations_page(api, first=3, orderBy="START", descending=True)
+    assert page_slugs(newest) == ["inser", "wbsp", "aspir"]
 
 
 async def test_first_zero_returns_no_items_but_knows_there_are_more(api: Any) -> None:

@@ -6,6 +6,7 @@ quantities and statements point at any record with a real foreign key.
 """
 
 import uuid
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,23 @@ from soilapi.db.base import Base, ProvenanceMixin, enum_column, partial_date
 __all__ = ["Base"]  # re-exported: alembic and the loader reach the metadata through models
 
 UUID_PK = sa.Uuid(as_uuid=True)
+# date.max and date.min: asyncpg sends them as, and reads back, infinity and -infinity.
+FAR_FUTURE = date(9999, 12, 31)
+FAR_PAST = date(1, 1, 1)
+
+
+def undated_last(column: Any) -> Any:
+    """`coalesce(column, 'infinity'::date)`: a non-null sort key that puts undated rows last.
+
+    Infinity is what FAR_FUTURE becomes on the wire, so a cursor's key compares equal. It is
+    written into the SQL, not bound, so an index on this expression serves a prepared ORDER BY.
+    """
+    return sa.func.coalesce(column, sa.literal_column("'infinity'::date", sa.Date))
+
+
+def undated_first(column: Any) -> Any:
+    """`coalesce(column, '-infinity'::date)`: undated rows first, last once reversed."""
+    return sa.func.coalesce(column, sa.literal_column("'-infinity'::date", sa.Date))
 
 
 def fk(target: str, *, nullable: bool = False, index: bool = True) -> Mapped[uuid.UUID]:
@@ -205,6 +223,8 @@ class PartnerAgreement(Entity):
         # An owner's list in order (ordinal, then id as the tiebreaker of every list's sort):
         # a page is the first rows of this index, with no sort of the owner's whole list.
         sa.Index("ix_partner_agreements_owner_id_ordinal_id", "owner_id", "ordinal", "id"),
+        # The root list's default order (ORDINAL) across owners, likewise.
+        sa.Index("ix_partner_agreements_ordinal_id", "ordinal", "id"),
     )
     __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.PARTNER_AGREEMENT}
 
@@ -215,6 +235,39 @@ class PartnerAgreement(Entity):
     list_as_of_date, list_as_of_precision = partial_date("list_as_of")
     jurisdiction_label: Mapped[str | None] = mapped_column(sa.Text)
     context_id: Mapped[uuid.UUID | None] = opt_fk("events.id")
+    # The keys of the SIGNED and START orders: the earliest signature among the instruments,
+    # and the earliest start (an instrument's signature standing in for a start it lacks);
+    # null when no instrument has one. Worked out from the instruments by whoever writes
+    # them, the seed loader (soilapi.seed.loader.agreement_dates; the benchmark generator
+    # calls it too), and stored with two indexes each (undated last, and undated first for
+    # descending lists): computed per query, the key would be a subquery per agreement and
+    # every agreement would be sorted for each page (0.95 s at 100,000 agreements, against
+    # under 1 ms read from an index, the 4,000th page included).
+    earliest_signed_date: Mapped[date | None]
+    earliest_start_date: Mapped[date | None]
+
+
+sa.Index(
+    "ix_partner_agreements_earliest_signed_order",
+    undated_last(PartnerAgreement.earliest_signed_date),
+    PartnerAgreement.id,
+)
+sa.Index(
+    "ix_partner_agreements_earliest_start_order",
+    undated_last(PartnerAgreement.earliest_start_date),
+    PartnerAgreement.id,
+)
+# The same orders descending: newest first, the undated still last.
+sa.Index(
+    "ix_partner_agreements_earliest_signed_undated_first",
+    undated_first(PartnerAgreement.earliest_signed_date),
+    PartnerAgreement.id,
+)
+sa.Index(
+    "ix_partner_agreements_earliest_start_undated_first",
+    undated_first(PartnerAgreement.earliest_start_date),
+    PartnerAgreement.id,
+)
 
 
 class AgreementInstrument(Entity):

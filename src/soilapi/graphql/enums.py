@@ -1,4 +1,5 @@
-"""GraphQL enums built from `soilapi.vocab`, each value with a description for GraphiQL."""
+"""GraphQL enums built from `soilapi.vocab` (and the root lists' sort enums from
+`soilapi.services.listing`), each value with a description for GraphiQL."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 import strawberry
 
 from soilapi import vocab
-from soilapi.repositories.entities import Order
+from soilapi.services import listing
+from soilapi.vocab import Order
 
 
 def _described(source: type[enum.Enum], name: str, description: str, docs: dict[str, str]) -> Any:
@@ -244,17 +246,34 @@ class Direction(enum.Enum):
     )
 
 
-@strawberry.enum(description="Sort order of a list.")
-class SortField(enum.Enum):
-    NAME = strawberry.enum_value(Order.NAME, description="By name, A to Z.")
-    START = strawberry.enum_value(
-        Order.START,
-        description="By start date (founding, launch, event or publication date); "
-        "records without one come last.",
-    )
-    CODE = strawberry.enum_value(Order.CODE, description="By code (facilities).")
-    LABEL = strawberry.enum_value(Order.LABEL, description="By label (strategic objectives).")
-    ORDINAL = strawberry.enum_value(
-        Order.ORDINAL, description="By position in the source list (partner agreements)."
-    )
-    SYMBOL = strawberry.enum_value(Order.SYMBOL, description="By official symbol (documents).")
+_DATE_ORDERS = {Order.START, Order.SIGNED}
+
+
+def _orders(kind: vocab.EntityKind) -> Any:
+    """The sort enum of a root list: the orders soilapi.services.listing says it offers."""
+    type_name = "".join(word.capitalize() for word in kind.split("_"))
+    offered = listing.ORDERS[kind]
+    members = {
+        order.name: strawberry.enum_value(order, description=text)
+        for order, text in offered.items()
+    }
+    description = f"How a list of {type_name} records is sorted (default: "
+    description += f"{listing.default_order(kind).name}); ties go by ID, so pages never overlap."
+    if _DATE_ORDERS & set(offered):
+        description += " A date known to the year or month sorts as its first day."
+    name = f"{type_name}Order"
+    orders = enum.Enum(name, members)  # type: ignore[misc]
+    return strawberry.enum(orders, name=name, description=description)
+
+
+OrganizationOrder = _orders(vocab.EntityKind.ORGANIZATION)
+ProgrammeOrder = _orders(vocab.EntityKind.PROGRAMME)
+InitiativeOrder = _orders(vocab.EntityKind.INITIATIVE)
+FacilityOrder = _orders(vocab.EntityKind.FACILITY)
+StrategicObjectiveOrder = _orders(vocab.EntityKind.STRATEGIC_OBJECTIVE)
+PartnerAgreementOrder = _orders(vocab.EntityKind.PARTNER_AGREEMENT)
+OutputOrder = _orders(vocab.EntityKind.OUTPUT)
+EventOrder = _orders(vocab.EntityKind.EVENT)
+DocumentOrder = _orders(vocab.EntityKind.DOCUMENT)
+PersonOrder = _orders(vocab.EntityKind.PERSON)
+PlaceOrder = _orders(vocab.EntityKind.PLACE)

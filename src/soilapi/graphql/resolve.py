@@ -14,9 +14,9 @@ from strawberry.dataloader import DataLoader
 from soilapi.graphql.context import Context, Loaders
 from soilapi.graphql.pagination import Connection, PageArgs, connection, window
 from soilapi.repositories import entities as repo
-from soilapi.repositories.entities import ChildList, EntityFilter, Order, RelationList
+from soilapi.repositories.entities import ChildList, EntityFilter, RelationList
 from soilapi.repositories.paging import Slice
-from soilapi.vocab import EntityKind
+from soilapi.vocab import EntityKind, Order
 
 AnyInfo = Info[Context, None]
 

@@ -33,10 +33,10 @@ from soilapi.graphql.types.registry import (
     StrategicObjective,
 )
 from soilapi.graphql.types.values import SourceDocument
-from soilapi.repositories.entities import Order
 from soilapi.repositories.entities import all_source_documents as _all_docs
 from soilapi.services import listing
 from soilapi.vocab import EntityKind as K
+from soilapi.vocab import Order
 
 MAX_NODES = global_ids.MAX_NODES
 
@@ -47,9 +47,16 @@ def arg(description: str) -> Any:
 
 
 Slug = Annotated[str, arg("The record's slug (e.g. `gsp`).")]
-OrderArg = Annotated[enums.SortField | None, arg("Sort key (default: the list's natural one).")]
-Descending = Annotated[bool, arg("Reverse the order.")]
-Countries = Annotated[list[str] | None, arg("Only these ISO 3166-1 alpha-2 codes (e.g. DE).")]
+Descending = Annotated[
+    bool,
+    arg(
+        "Reverse the order: Z to A, newest first. Records without the date being sorted on "
+        "still come last."
+    ),
+]
+Countries = Annotated[
+    list[str] | None, arg("Only these ISO 3166-1 alpha-2 codes, in upper case (e.g. DE).")
+]
 StartFrom = Annotated[
     datetime.date | None, arg("Only records whose start date is on or after this day.")
 ]
@@ -61,12 +68,35 @@ NameContains = Annotated[
 ]
 
 
+def _order_arg(kind: K) -> Any:
+    return arg(f"Sort key (default: {listing.default_order(kind).name}).")
+
+
+# Each root list's `orderBy`: its own enum, holding only the orders the list offers.
+OrganizationOrderBy = Annotated[enums.OrganizationOrder | None, _order_arg(K.ORGANIZATION)]
+ProgrammeOrderBy = Annotated[enums.ProgrammeOrder | None, _order_arg(K.PROGRAMME)]
+InitiativeOrderBy = Annotated[enums.InitiativeOrder | None, _order_arg(K.INITIATIVE)]
+FacilityOrderBy = Annotated[enums.FacilityOrder | None, _order_arg(K.FACILITY)]
+StrategicObjectiveOrderBy = Annotated[
+    enums.StrategicObjectiveOrder | None, _order_arg(K.STRATEGIC_OBJECTIVE)
+]
+PartnerAgreementOrderBy = Annotated[
+    enums.PartnerAgreementOrder | None, _order_arg(K.PARTNER_AGREEMENT)
+]
+OutputOrderBy = Annotated[enums.OutputOrder | None, _order_arg(K.OUTPUT)]
+EventOrderBy = Annotated[enums.EventOrder | None, _order_arg(K.EVENT)]
+DocumentOrderBy = Annotated[enums.DocumentOrder | None, _order_arg(K.DOCUMENT)]
+PersonOrderBy = Annotated[enums.PersonOrder | None, _order_arg(K.PERSON)]
+PlaceOrderBy = Annotated[enums.PlaceOrder | None, _order_arg(K.PLACE)]
+
+
 def _values(items: list[Any] | None) -> list[str] | None:
     return None if items is None else [item.value for item in items]
 
 
-def _order(kind: K, order: Any, default: Order) -> Order:
-    return listing.check_order(kind, Order(order.value) if order is not None else default)
+def _order(kind: K, order: Any, descending: bool) -> Order:
+    chosen = Order(order.value) if order is not None else listing.default_order(kind)
+    return listing.sort_key(chosen, descending)
 
 
 async def _node(info: AnyInfo, global_id: str) -> Any:
@@ -132,7 +162,7 @@ class Query:
         founded_from: StartFrom = None,
         founded_to: StartTo = None,
         name_contains: NameContains = None,
-        order_by: OrderArg = None,
+        order_by: OrganizationOrderBy = None,
         descending: Descending = False,
         first: First = None,
         after: After = None,
@@ -150,7 +180,7 @@ class Query:
             org_classes=_values(org_classes),
             international=international,
         )
-        order = _order(K.ORGANIZATION, order_by, Order.NAME)
+        order = _order(K.ORGANIZATION, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="A programme, strategy, law or treaty by slug.")
@@ -166,7 +196,7 @@ class Query:
             arg("Only these categories."),
         ] = None,
         name_contains: NameContains = None,
-        order_by: OrderArg = None,
+        order_by: ProgrammeOrderBy = None,
         descending: Descending = False,
         first: First = None,
         after: After = None,
@@ -174,7 +204,7 @@ class Query:
         before: Before = None,
     ) -> Connection[Programme]:
         f = listing.build(K.PROGRAMME, categories=_values(categories), name_contains=name_contains)
-        order = _order(K.PROGRAMME, order_by, Order.NAME)
+        order = _order(K.PROGRAMME, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="An initiative by slug (`recsoil`, `global-soil-doctors` ...).")
@@ -190,7 +220,7 @@ class Query:
             arg("Only these categories."),
         ] = None,
         name_contains: NameContains = None,
-        order_by: OrderArg = None,
+        order_by: InitiativeOrderBy = None,
         descending: Descending = False,
         first: First = None,
         after: After = None,
@@ -198,7 +228,7 @@ class Query:
         before: Before = None,
     ) -> Connection[Initiative]:
         f = listing.build(K.INITIATIVE, categories=_values(categories), name_contains=name_contains)
-        order = _order(K.INITIATIVE, order_by, Order.NAME)
+        order = _order(K.INITIATIVE, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description='A "4 per 1000" facility by slug or by code (`CF3`).')
@@ -222,7 +252,7 @@ class Query:
             enums.FacilityKind | None,
             arg("Only core or only global facilities."),
         ] = None,
-        order_by: OrderArg = None,
+        order_by: FacilityOrderBy = None,
         descending: Descending = False,
         first: First = None,
         after: After = None,
@@ -230,7 +260,7 @@ class Query:
         before: Before = None,
     ) -> Connection[Facility]:
         f = listing.build(K.FACILITY, facility_kind=kind.value if kind else None)
-        order = _order(K.FACILITY, order_by, Order.CODE)
+        order = _order(K.FACILITY, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="A strategic objective by slug or by label (`A1`).")
@@ -254,8 +284,10 @@ class Query:
     async def strategic_objectives(
         self,
         info: AnyInfo,
-        goal_letters: Annotated[list[str] | None, arg("Only these goal letters (A-F).")] = None,
-        order_by: OrderArg = None,
+        goal_letters: Annotated[
+            list[str] | None, arg("Only these goal letters: A, B, C, D, E or F (upper case).")
+        ] = None,
+        order_by: StrategicObjectiveOrderBy = None,
         descending: Descending = False,
         first: First = None,
         after: After = None,
@@ -263,7 +295,7 @@ class Query:
         before: Before = None,
     ) -> Connection[StrategicObjective]:
         f = listing.build(K.STRATEGIC_OBJECTIVE, goal_letters=goal_letters)
-        order = _order(K.STRATEGIC_OBJECTIVE, order_by, Order.LABEL)
+        order = _order(K.STRATEGIC_OBJECTIVE, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="A partner agreement by slug (`4p1000-partner-05`).")
@@ -289,7 +321,7 @@ class Query:
                 "on or before it, end unknown or on or after it)."
             ),
         ] = None,
-        order_by: OrderArg = None,
+        order_by: PartnerAgreementOrderBy = None,
         descending: Descending = False,
         first: First = None,
         after: After = None,
@@ -302,7 +334,7 @@ class Query:
             instrument_types=_values(instrument_types),
             active_on=active_on,
         )
-        order = _order(K.PARTNER_AGREEMENT, order_by, Order.ORDINAL)
+        order = _order(K.PARTNER_AGREEMENT, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="An output (report, protocol, map ...) by slug.")
@@ -323,7 +355,7 @@ class Query:
         published_from: StartFrom = None,
         published_to: StartTo = None,
         name_contains: NameContains = None,
-        order_by: OrderArg = None,
+        order_by: OutputOrderBy = None,
         descending: Descending = False,
         first: First = None,
         after: After = None,
@@ -338,7 +370,7 @@ class Query:
             range_args=("publishedFrom", "publishedTo"),
             name_contains=name_contains,
         )
-        order = _order(K.OUTPUT, order_by, Order.NAME)
+        order = _order(K.OUTPUT, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="An event by slug (`inser-launch-rabat-2025` ...).")
@@ -356,7 +388,7 @@ class Query:
         start_from: StartFrom = None,
         start_to: StartTo = None,
         countries: Countries = None,
-        order_by: OrderArg = None,
+        order_by: EventOrderBy = None,
         descending: Descending = False,
         first: First = None,
         after: After = None,
@@ -370,7 +402,7 @@ class Query:
             start_to=start_to,
             country_codes=countries,
         )
-        order = _order(K.EVENT, order_by, Order.START)
+        order = _order(K.EVENT, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="A person by slug.")
@@ -382,13 +414,16 @@ class Query:
         self,
         info: AnyInfo,
         name_contains: NameContains = None,
+        order_by: PersonOrderBy = None,
+        descending: Descending = False,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
     ) -> Connection[Person]:
         f = listing.build(K.PERSON, name_contains=name_contains)
-        return await resolve.top_level(info, f, Order.NAME, False, page(first, after, last, before))
+        order = _order(K.PERSON, order_by, descending)
+        return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="A document by slug or by official symbol.")
     async def document(
@@ -407,7 +442,7 @@ class Query:
     async def documents(
         self,
         info: AnyInfo,
-        order_by: OrderArg = None,
+        order_by: DocumentOrderBy = None,
         descending: Descending = False,
         first: First = None,
         after: After = None,
@@ -415,7 +450,7 @@ class Query:
         before: Before = None,
     ) -> Connection[Document]:
         f = listing.build(K.DOCUMENT)
-        order = _order(K.DOCUMENT, order_by, Order.SYMBOL)
+        order = _order(K.DOCUMENT, order_by, descending)
         return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description="A place by slug (`rabat`, `france`).")
@@ -430,13 +465,16 @@ class Query:
             list[enums.PlaceCategory] | None,
             arg("Only these categories."),
         ] = None,
+        order_by: PlaceOrderBy = None,
+        descending: Descending = False,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
     ) -> Connection[Place]:
         f = listing.build(K.PLACE, categories=_values(categories))
-        return await resolve.top_level(info, f, Order.NAME, False, page(first, after, last, before))
+        order = _order(K.PLACE, order_by, descending)
+        return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
 
     @strawberry.field(description='An SDG target by its code ("15.3").')
     async def sdg_target(

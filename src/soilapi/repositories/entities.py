@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,8 +39,9 @@ from soilapi.repositories.records import (
     SOURCE_DOCUMENTS,
     Record,
 )
+from soilapi.vocab import Order
 
-FAR_FUTURE = date(9999, 12, 31)
+FAR_FUTURE = m.FAR_FUTURE
 
 # Relations that make up the organisational tree (parent, children, ancestors, descendants).
 HIERARCHY = (
@@ -97,30 +97,39 @@ class EntityFilter:
     extra: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
 
 
-class Order(StrEnum):
-    """Sort keys a list can use; each ends with the id so the order is total."""
-
-    NAME = "name"
-    START = "start"
-    CODE = "code"
-    LABEL = "label"
-    ORDINAL = "ordinal"
-    SYMBOL = "symbol"
+# Orders whose key is a stored detail column rather than the entities' own: partner agreements
+# have no dates of their own, so theirs come from their instruments (see the model). The
+# tiebreak is the detail row's id (the entity's id too), so the whole key of a cursor is one
+# index's: a later page starts inside an ix_partner_agreements_earliest_* index instead of
+# reading every row before it.
+_AGREEMENT = vocab.EntityKind.PARTNER_AGREEMENT
+_SIGNED, _STARTED = m.PartnerAgreement.earliest_signed_date, m.PartnerAgreement.earliest_start_date
+_DATE_KEYS: dict[tuple[vocab.EntityKind, Order], ColumnElement] = {
+    (_AGREEMENT, Order.SIGNED): m.undated_last(_SIGNED),
+    (_AGREEMENT, Order.START): m.undated_last(_STARTED),
+    (_AGREEMENT, Order.SIGNED_UNDATED_FIRST): m.undated_first(_SIGNED),
+    (_AGREEMENT, Order.START_UNDATED_FIRST): m.undated_first(_STARTED),
+}
 
 
 def sort_columns(kind: vocab.EntityKind, order: Order) -> list[ColumnElement]:
     """The SQL sort expression for an order on a kind (non-null, so keysets compare)."""
     model = m.DETAIL_MODELS[kind]
     column: ColumnElement
+    if (kind, order) in _DATE_KEYS:
+        return [_DATE_KEYS[kind, order], model.id]
     if order is Order.START:
         column = sa.func.coalesce(m.Entity.start_date, sa.literal(FAR_FUTURE))
+    elif order is Order.START_UNDATED_FIRST:
+        column = sa.func.coalesce(m.Entity.start_date, sa.literal(m.FAR_PAST))
     elif order is Order.NAME:
         column = m.Entity.name
     else:
         attr = {"code": "code", "label": "label", "ordinal": "ordinal", "symbol": "symbol"}
         column = sa.func.coalesce(getattr(model, attr[order.value]), sa.literal(""))
         if order is Order.ORDINAL:
-            column = getattr(model, "ordinal")  # noqa: B009 - ordinal exists only on some kinds
+            # With the detail row's id as tiebreak the key is the (ordinal, id) indexes' own.
+            return [getattr(model, "ordinal"), model.id]  # noqa: B009 - only some kinds have it
     return [column, m.Entity.id]
 
 

@@ -198,7 +198,7 @@ class TopList:
 
     kind: vocab.EntityKind
     shape: tuple[Any, ...]
-    order: repo.Order
+    order: vocab.Order
     tag: str
     window: WindowForm
     parts: tuple[Any, ...]

@@ -243,6 +243,14 @@ def _enum(enum: type[StrEnum]) -> Check:
     return check
 
 
+def _objective_label(v: Any) -> str:
+    """A strategic objective's label: a goal letter and a digit (A1 ... F3)."""
+    letters = "".join(vocab.GOAL_LETTERS)
+    if not isinstance(v, str) or not re.fullmatch(f"[{letters}][1-9]", v):
+        raise ValueError(f"expected a goal letter ({letters}) and a digit, got {v!r}")
+    return v
+
+
 def _str_list(v: Any) -> list[str]:
     if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
         raise ValueError(f"expected a list of strings, got {v!r}")
@@ -294,7 +302,7 @@ ATTRS: dict[EntityKind, dict[str, Check | Ref]] = {
         "position": _int,
     },
     K.STRATEGIC_OBJECTIVE: {
-        "label": _str,
+        "label": _objective_label,
         "facility": Ref((K.FACILITY,)),
         "position": _int,
         "assignment_contested": _bool,

@@ -8,8 +8,10 @@ changes nothing, and a failed run changes nothing either.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from soilapi.db import models
@@ -25,6 +27,7 @@ from soilapi.seed.dataset import (
     Provenance,
     Ref,
 )
+from soilapi.vocab import EntityKind
 
 Row = dict[str, Any]
 
@@ -104,6 +107,34 @@ def _entity_rows(spec: EntitySpec) -> tuple[Row, Row]:
     return base, detail
 
 
+def agreement_dates(
+    instruments: Iterable[tuple[date | None, date | None]],
+) -> tuple[date | None, date | None]:
+    """(earliest signature, earliest start) of an agreement from its instruments' (signed,
+    start) dates; an instrument with no start counts from its signature."""
+    pairs = list(instruments)
+    signed = [day for day, _ in pairs if day is not None]
+    started = [start for day, first in pairs if (start := first or day) is not None]
+    return min(signed, default=None), min(started, default=None)
+
+
+def _agreement_date_columns(ds: Dataset) -> dict[str, Row]:
+    """The stored sort dates of each partner agreement (by slug), from its instruments."""
+    found: dict[str, list[tuple[date | None, date | None]]] = defaultdict(list)
+    for spec in ds.entities.values():
+        if spec.kind == EntityKind.AGREEMENT_INSTRUMENT:
+            signed: PartialDate | None = spec.attrs.get("signed")
+            found[spec.attrs["agreement"]].append(
+                (signed.value if signed else None, spec.start.value if spec.start else None)
+            )
+    columns = {}
+    for slug, spec in ds.entities.items():
+        if spec.kind == EntityKind.PARTNER_AGREEMENT:
+            signed_on, started_on = agreement_dates(found[slug])
+            columns[slug] = {"earliest_signed_date": signed_on, "earliest_start_date": started_on}
+    return columns
+
+
 def desired_rows(ds: Dataset) -> dict[str, list[Row]]:
     """Every row the dataset asks for, keyed by table name, in insertion order."""
     rows: dict[str, list[Row]] = {"source_documents": [], "entities": []}
@@ -126,8 +157,10 @@ def desired_rows(ds: Dataset) -> dict[str, list[Row]]:
         )
     for model in models.DETAIL_MODELS.values():
         rows.setdefault(str(model.__tablename__), [])
+    sort_dates = _agreement_date_columns(ds)
     for spec in ds.entities.values():
         base, detail = _entity_rows(spec)
+        detail.update(sort_dates.get(spec.slug, {}))
         rows["entities"].append(base)
         rows[str(models.DETAIL_MODELS[spec.kind].__tablename__)].append(detail)
     rows.update(_side_rows(ds))

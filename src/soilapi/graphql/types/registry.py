@@ -20,9 +20,10 @@ from soilapi.graphql.sqlmark import compiles_to
 from soilapi.graphql.types.entity import Entity, page, paged_field
 from soilapi.graphql.types.node import KINDS_BY_TYPE
 from soilapi.graphql.types.values import PartialDate, partial
-from soilapi.repositories.entities import ChildList, Order, RelationList
+from soilapi.repositories.entities import ChildList, RelationList
 from soilapi.repositories.records import model_of
 from soilapi.vocab import EntityKind as K
+from soilapi.vocab import Order
 from soilapi.vocab import Predicate as P
 
 # --- field factories ------------------------------------------------------------------------
