@@ -163,6 +163,9 @@ class Reader:
         # fail at once with the same error instead of waiting for the connect timeout again.
         self.fault: BaseException | None = None
         self.closed = False
+        # Set when a read was cancelled halfway (see `_guard`): the connection then never
+        # goes back to the pool.
+        self.interrupted = False
 
     async def close(self) -> None:
         """End the request's session once no statement is running.
@@ -174,7 +177,10 @@ class Reader:
         """
         async with self._lock:
             self.closed = True
-            await self.session.close()
+            if self.interrupted:
+                await self.session.invalidate()
+            else:
+                await self.session.close()
 
     async def execute(self, stmt: Executable) -> Any:
         """Run one statement under the request's lock; returns the buffered Result."""
@@ -232,13 +238,20 @@ class Reader:
         return adapted._connection
 
     async def _guard(self, pending: Awaitable[T]) -> T:
-        if self.fault is not None or self.closed:
+        if self.fault is not None or self.closed or self.interrupted:
             close = getattr(pending, "close", None)
             if close is not None:
                 close()  # never awaited: the coroutine must not warn
             raise self.fault or RequestFinished("the request's answer was already sent")
         try:
             return await pending
+        except asyncio.CancelledError:
+            # graphql-core cancels the siblings of a field that failed, and the execution
+            # time limit cancels everything. A read cut off halfway can leave the connection
+            # in a state the pool does not know (BEGIN sent but not recorded, a statement
+            # still running), which broke the next request that took it: it is discarded.
+            self.interrupted = True
+            raise
         except (DBAPIError, OSError, asyncpg.InterfaceError) as exc:
             if (
                 isinstance(exc, OSError | asyncpg.InterfaceError)
