@@ -42,8 +42,8 @@ from soilapi.db.session import Reader
 from soilapi.errors import InvalidId
 from soilapi.graphql import ids as global_ids
 from soilapi.graphql import resolve
+from soilapi.graphql import sqlmark as mk
 from soilapi.graphql.pagination import PageArgs, window
-from soilapi.graphql.sqlmark import spec_of
 from soilapi.graphql.types.node import KINDS_BY_TYPE
 from soilapi.repositories import entities as repo
 from soilapi.repositories import json_query as q
@@ -196,7 +196,7 @@ class Planner:
             branches.append((kind, fields))
         return q.Entities(tuple(branches))
 
-    def entity_field(
+    def entity_field(  # noqa: PLR0911 - one return per kind of mark
         self,
         parent: GraphQLObjectType,
         kind: EntityKind,
@@ -209,32 +209,30 @@ class Planner:
             return q.Const(key, parent.name)
         field = parent.fields[name]
         columns = _ENTITY_COLUMNS[kind]
-        spec = self._spec(field, details, columns)
-        what = spec[0]
+        mark = self._mark(field, details)
         named = get_named_type(field.type)
-        planned: Any
-        if what == "column":
-            column = columns.get(spec[1])
-            if column is None:
-                raise NotPlanned(f"no column for {parent.name}.{name}")
-            planned = q.Column(key, column.name, column.table is not _BASE_TABLE, _form(column))
-        elif what == "global_id":
-            planned = q.GlobalId(key, parent.name)
-        elif what == "date":
-            detail = f"{spec[1]}_date" not in _BASE_TABLE.c
-            planned = q.DateObject(key, spec[1], detail, self._date_parts(field, details))
-        elif what == "list":
-            planned = self._page(key, field, details, spec[1], spec[2])
-        elif what == "first":
-            source = q.ListSource("related", spec[1])
-            planned = q.FirstOf(key, source, self.entities(named, details))
-        elif what == "ref":
-            column = columns[spec[1]]
-            target = self.entities(named, details)
-            planned = q.EntityRef(key, column.name, column.table is not _BASE_TABLE, target)
-        else:
-            raise NotPlanned(f"{parent.name}.{name}")
-        return planned
+        match mark:
+            case mk.Column(attribute):
+                column = columns.get(attribute)
+                if column is None:
+                    raise NotPlanned(f"no column for {parent.name}.{name}")
+                detail = column.table is not _BASE_TABLE
+                return q.Column(key, column.name, detail, _form(column))
+            case mk.GlobalIdOf():
+                return q.GlobalId(key, parent.name)
+            case mk.DateOf(prefix):
+                detail = f"{prefix}_date" not in _BASE_TABLE.c
+                return q.DateObject(key, prefix, detail, self._date_parts(field, details))
+            case mk.Related() | mk.Children() | mk.Attached():
+                return self._page(key, field, details, mark)
+            case mk.FirstRelated(spec):
+                source = q.ListSource("related", spec)
+                return q.FirstOf(key, source, self.entities(named, details))
+            case mk.Ref(column_name):
+                column = columns[column_name]
+                target = self.entities(named, details)
+                return q.EntityRef(key, column.name, column.table is not _BASE_TABLE, target)
+        raise NotPlanned(f"{parent.name}.{name}")
 
     def row_fields(
         self, object_type: GraphQLObjectType, details: FieldDetailsList, model: type[m.Base]
@@ -247,38 +245,44 @@ class Planner:
                 out.append(q.Const(key, object_type.name))
                 continue
             field = object_type.fields[name]
-            spec = self._spec(field, group, columns)
-            what = spec[0]
-            if what in ("column", "optional_column"):
-                column = columns.get(spec[1])
-                if column is None and what == "column":
-                    raise NotPlanned(f"no column for {object_type.name}.{name}")
-                out.append(
-                    q.Const(key, None)
-                    if column is None
-                    else q.Column(key, column.name, False, _form(column))
-                )
-            elif what == "global_id":
-                out.append(q.GlobalId(key, object_type.name))
-            elif what == "date":
-                out.append(q.DateObject(key, spec[1], False, self._date_parts(field, group)))
-            elif what == "lines":
-                out.append(q.Lines(key, self._parts(field, group, {"start", "end"})))
-            elif what == "same_row":
-                named = self._object(field)
-                out.append(q.SameRow(key, self.row_fields(named, group, model)))
-            elif what == "document":
-                named = self._object(field)
-                out.append(q.DocumentRef(key, self.row_fields(named, group, m.SourceDocument)))
-            else:
-                raise NotPlanned(f"{object_type.name}.{name}")
+            out.append(self._row_field(object_type, key, field, group, model, columns))
         return tuple(out)
+
+    def _row_field(  # noqa: PLR0911 - one return per kind of mark
+        self,
+        object_type: GraphQLObjectType,
+        key: str,
+        field: GraphQLField,
+        details: FieldDetailsList,
+        model: type[m.Base],
+        columns: dict[str, Any],
+    ) -> Any:
+        """The plan of one field of a plain row."""
+        match self._mark(field, details):
+            case mk.Column(attribute, optional):
+                column = columns.get(attribute)
+                if column is None and not optional:
+                    raise NotPlanned(f"no column for {object_type.name}.{attribute}")
+                if column is None:
+                    return q.Const(key, None)
+                return q.Column(key, column.name, False, _form(column))
+            case mk.GlobalIdOf():
+                return q.GlobalId(key, object_type.name)
+            case mk.DateOf(prefix):
+                return q.DateObject(key, prefix, False, self._date_parts(field, details))
+            case mk.LinesOf():
+                return q.Lines(key, self._parts(field, details, {"start", "end"}))
+            case mk.SameRow():
+                named = self._object(field)
+                return q.SameRow(key, self.row_fields(named, details, model))
+            case mk.DocumentOf():
+                named = self._object(field)
+                return q.DocumentRef(key, self.row_fields(named, details, m.SourceDocument))
+        raise NotPlanned(f"{object_type.name}.{field.ast_node}")
 
     # --- fields ------------------------------------------------------------------------
 
-    def _spec(
-        self, field: GraphQLField, details: FieldDetailsList, columns: dict[str, Any]
-    ) -> tuple[Any, ...]:
+    def _mark(self, field: GraphQLField, details: FieldDetailsList) -> mk.Mark:
         """What a field reads: a plain attribute is a column, a resolver says by its mark."""
         definition = field.extensions.get("strawberry-definition")
         if definition is None:
@@ -286,14 +290,15 @@ class Planner:
         if definition.is_basic_field:
             if details[0].node.arguments or not is_leaf_type(_unwrapped(field.type)):
                 raise NotPlanned(definition.python_name)
-            return ("column", definition.python_name)
+            return mk.Column(definition.python_name)
         resolver = definition.base_resolver
-        spec = spec_of(resolver.wrapped_func) if resolver is not None else None
-        if spec is None or definition.extensions:
+        mark = mk.mark_of(resolver.wrapped_func) if resolver is not None else None
+        if not isinstance(mark, mk.Mark) or definition.extensions:
             raise NotPlanned(definition.python_name)
-        if spec[0] != "list" and (field.args or details[0].node.arguments):
+        listed = isinstance(mark, mk.Related | mk.Children | mk.Attached)
+        if not listed and (field.args or details[0].node.arguments):
             raise NotPlanned(f"{definition.python_name} takes arguments")
-        return spec
+        return mark
 
     def _object(self, field: GraphQLField) -> GraphQLObjectType:
         named = get_named_type(field.type)
@@ -344,7 +349,7 @@ class Planner:
         return q.window_form(checked)
 
     def _page(
-        self, key: str, field: GraphQLField, details: FieldDetailsList, what: str, spec: Any
+        self, key: str, field: GraphQLField, details: FieldDetailsList, mark: mk.Listed
     ) -> q.Page:
         args = self._arguments(field, details)
         page_args = PageArgs(
@@ -353,18 +358,20 @@ class Planner:
             last=args.get("last"),
             before=args.get("before"),
         )
-        if what == "related":
-            tag = resolve.relation_tag(spec)
-        elif what == "children":
-            tag = resolve.children_tag(spec)
-        else:
-            tag = resolve.attached_tag(spec)
+        source: q.ListSource
+        match mark:
+            case mk.Related(spec):
+                tag, source = resolve.relation_tag(spec), q.ListSource("related", spec)
+            case mk.Children(spec):
+                tag, source = resolve.children_tag(spec), q.ListSource("children", spec)
+            case mk.Attached(what):
+                tag, source = resolve.attached_tag(what), q.ListSource("attached", what)
         bind = f"l{next(self.lists)}_"
         form = self._window(page_args, tag, False, bind)
         connection = self._object(field)
-        rows = "rows" if what == "attached" else "entities"
-        parts = self.connection(connection, details, rows, spec)
-        return q.Page(key, q.ListSource(what, spec), bind, tag, form, parts)
+        rows = "rows" if source.what == "attached" else "entities"
+        parts = self.connection(connection, details, rows, source.spec)
+        return q.Page(key, source, bind, tag, form, parts)
 
     def connection(
         self, connection: GraphQLObjectType, details: FieldDetailsList, rows: str, spec: Any

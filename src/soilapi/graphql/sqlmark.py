@@ -1,29 +1,154 @@
-"""Marks on resolver functions that tell the SQL compiler what a field reads.
+"""What a field reads, declared once with the field, for both ways of answering a query.
 
-A resolver stays the reference implementation; its mark says how the same value is read in
-SQL (soilapi.graphql.compiler). A field without a mark is never compiled: the query it is in
-runs through the resolvers instead.
+A field factory below builds a field's resolver (graphql-core's engine calls it) and marks the
+resolver with what it reads, a small frozen dataclass the SQL compiler (soilapi.graphql.compiler)
+turns into SQL. Both come from the one call that declares the field, so the two engines cannot
+read different things. A field without a mark is never compiled: the query it is in runs
+through the resolvers. Plain attributes need no mark: they are columns of the same name.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
+
+import strawberry
+from strawberry import Parent
+
+from soilapi.repositories.entities import ChildList, RelationList
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_ATTRIBUTE = "__soilapi_sql__"
+_ATTRIBUTE = "__soilapi_reads__"
 
 
-def compiles_to(*spec: Any) -> Callable[[F], F]:
-    """Mark a resolver: `("column", attribute)`, `("date", prefix)`, `("global_id",)`..."""
+@dataclass(frozen=True)
+class Column:
+    """A column of the record's row; `optional`: some row types lack it (then null)."""
 
-    def mark(func: F) -> F:
-        setattr(func, _ATTRIBUTE, spec)
+    attribute: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class DateOf:
+    """A PartialDate from the columns `<prefix>_date` and `<prefix>_precision`."""
+
+    prefix: str
+
+
+@dataclass(frozen=True)
+class GlobalIdOf:
+    """The record's Relay ID."""
+
+
+@dataclass(frozen=True)
+class LinesOf:
+    """A LineRange from `line_start` and `line_end`."""
+
+
+@dataclass(frozen=True)
+class SameRow:
+    """An object read from the same row (an attached row's `source`)."""
+
+
+@dataclass(frozen=True)
+class DocumentOf:
+    """The source document the row's `document_id` points at."""
+
+
+@dataclass(frozen=True)
+class Related:
+    """A page of the records linked to this one by relations (`spec`)."""
+
+    spec: RelationList
+
+
+@dataclass(frozen=True)
+class Children:
+    """A page of the records pointing at this one through a foreign key (`spec`)."""
+
+    spec: ChildList
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A page of the rows attached to the record: sources, names, quantities..."""
+
+    what: str
+
+
+@dataclass(frozen=True)
+class FirstRelated:
+    """The first record linked by relations (`spec`), or null."""
+
+    spec: RelationList
+
+
+@dataclass(frozen=True)
+class Ref:
+    """The record a foreign key column of the row points at."""
+
+    column: str
+
+
+Mark = (
+    Column
+    | DateOf
+    | GlobalIdOf
+    | LinesOf
+    | SameRow
+    | DocumentOf
+    | Related
+    | Children
+    | Attached
+    | FirstRelated
+    | Ref
+)
+Listed = Related | Children | Attached
+
+
+def reads(mark: Any) -> Callable[[F], F]:
+    """Mark a resolver with what it reads (one of the dataclasses above, or a root's read)."""
+
+    def marked(func: F) -> F:
+        setattr(func, _ATTRIBUTE, mark)
         return func
 
-    return mark
+    return marked
 
 
-def spec_of(func: Any) -> tuple[Any, ...] | None:
+def mark_of(func: Any) -> Any:
     """The mark of a resolver function, if it has one."""
-    found: tuple[Any, ...] | None = getattr(func, _ATTRIBUTE, None)
-    return found
+    return getattr(func, _ATTRIBUTE, None)
+
+
+# --- field factories -----------------------------------------------------------------------
+
+
+def date_field(prefix: str, description: str) -> Any:
+    """A PartialDate field read from `<prefix>_date` and `<prefix>_precision`."""
+    from soilapi.graphql.types.values import PartialDate, partial  # noqa: PLC0415 - cycle
+
+    @reads(DateOf(prefix))
+    def resolver(root: Parent[Any]) -> Any:
+        return partial(getattr(root, f"{prefix}_date"), getattr(root, f"{prefix}_precision"))
+
+    resolver.__annotations__["return"] = PartialDate | None
+    return strawberry.field(resolver=resolver, description=description)
+
+
+def column_field(
+    attribute: str, annotation: Any, description: str, convert: Callable[[Any], Any] | None = None
+) -> Any:
+    """A scalar read from a column whose name differs from the field's (or needs `convert`,
+    e.g. a NUMERIC column written as a float, which the compiler does from the column type)."""
+
+    @reads(Column(attribute))
+    def resolver(root: Parent[Any]) -> Any:
+        value = getattr(root, attribute)
+        return value if convert is None or value is None else convert(value)
+
+    resolver.__annotations__["return"] = annotation
+    return strawberry.field(resolver=resolver, description=description)

@@ -13,7 +13,7 @@ from soilapi.db import models as m
 from soilapi.graphql import enums, resolve
 from soilapi.graphql.pagination import After, Before, Connection, First, Last, PageArgs
 from soilapi.graphql.resolve import AnyInfo
-from soilapi.graphql.sqlmark import compiles_to
+from soilapi.graphql.sqlmark import Attached, Listed, column_field, date_field, reads
 from soilapi.graphql.types.node import Node
 from soilapi.graphql.types.values import (  # noqa: F401 - attached_list names them as strings
     Identifier,
@@ -49,16 +49,14 @@ def relation_spec(predicates: list[Any] | None, incoming: bool) -> RelationList:
 Fetch = Callable[[AnyInfo, list[uuid.UUID], PageArgs], Awaitable[list[Connection[Any]]]]
 
 
-def paged_field(
-    fetch: Fetch, node: str, description: str, module: str = __name__, *, sql: Any = None
-) -> Any:
+def paged_field(fetch: Fetch, node: str, description: str, module: str, mark: Listed) -> Any:
     """A connection field with the four Relay arguments, answered by `fetch(info, ids, page)`.
 
     `fetch` answers a whole level at once; the resolver asks for one object, and the
     request's DataLoaders gather a level's calls into one statement. `node` names the item
     type as a string, resolved when the schema is built in `module` (the caller's), so types
-    can point at each other in any order. `sql` is the list's source for the SQL compiler
-    (soilapi.graphql.sqlmark), if it can read it.
+    can point at each other in any order. `mark` says which rows the list pages through, for
+    the SQL compiler (soilapi.graphql.sqlmark).
     """
 
     async def resolver(
@@ -74,8 +72,7 @@ def paged_field(
 
     resolver.__annotations__["return"] = f"Connection[{node}]"
     resolver.__module__ = module
-    if sql is not None:
-        compiles_to("list", *sql)(resolver)
+    reads(mark)(resolver)
     return strawberry.field(resolver=resolver, description=description)
 
 
@@ -85,7 +82,8 @@ def attached_list(what: str, node: str, description: str) -> Any:
         lambda info, parent, args: resolve.attached(info, parent, what, args),
         node,
         description,
-        sql=("attached", what),
+        __name__,
+        Attached(what),
     )
 
 
@@ -101,28 +99,18 @@ class Entity(Node):
     acronym: str | None = strawberry.field(description="Acronym as written (GSP, ASPir).")
     description: str | None = strawberry.field(description="One or two sentences from the sources.")
 
-    @strawberry.field(description="What kind of record this is.")
-    @compiles_to("column", "kind")
-    def kind(self, root: Parent[m.Entity]) -> enums.EntityKind:
-        return root.kind
-
-    @strawberry.field(description="ISO 3166-1 alpha-2 country code, where the sources give one.")
-    @compiles_to("column", "country_code")
-    def country(self, root: Parent[m.Entity]) -> str | None:
-        return root.country_code
-
-    @strawberry.field(
-        description="When it began: founding or establishment (organisations), creation or "
-        "signature (programmes), start (events, agreements), publication (outputs)."
+    kind = column_field("kind", enums.EntityKind, "What kind of record this is.")
+    country = column_field(
+        "country_code",
+        str | None,
+        "ISO 3166-1 alpha-2 country code, where the sources give one.",
     )
-    @compiles_to("date", "start")
-    def start(self, root: Parent[m.Entity]) -> PartialDate | None:
-        return partial(root.start_date, root.start_precision)
-
-    @strawberry.field(description="When it ended or ends, if the sources say.")
-    @compiles_to("date", "end")
-    def end(self, root: Parent[m.Entity]) -> PartialDate | None:
-        return partial(root.end_date, root.end_precision)
+    start = date_field(
+        "start",
+        "When it began: founding or establishment (organisations), creation or signature "
+        "(programmes), start (events, agreements), publication (outputs).",
+    )
+    end = date_field("end", "When it ended or ends, if the sources say.")
 
     sources = attached_list(
         "sources", "Provenance", "Where this record is stated: document, lines, quote."

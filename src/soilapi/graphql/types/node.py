@@ -9,7 +9,7 @@ from strawberry import Parent
 
 from soilapi.db import models as m
 from soilapi.graphql import ids
-from soilapi.graphql.sqlmark import compiles_to
+from soilapi.graphql.sqlmark import GlobalIdOf, reads
 from soilapi.repositories.records import model_of
 from soilapi.vocab import EntityKind
 
@@ -48,6 +48,6 @@ def type_name(obj: Any) -> str:
 )
 class Node:
     @strawberry.field(description="Opaque global ID. Store it, never parse it.")
-    @compiles_to("global_id")
+    @reads(GlobalIdOf())
     def id(self, root: Parent[Any]) -> strawberry.ID:
         return strawberry.ID(ids.encode(type_name(root), root.id))

@@ -16,10 +16,17 @@ from soilapi.db import models as m
 from soilapi.graphql import enums, resolve
 from soilapi.graphql.pagination import After, Before, Connection, First, Last
 from soilapi.graphql.resolve import AnyInfo
-from soilapi.graphql.sqlmark import compiles_to
+from soilapi.graphql.sqlmark import (
+    Children,
+    FirstRelated,
+    Ref,
+    Related,
+    column_field,
+    date_field,
+    reads,
+)
 from soilapi.graphql.types.entity import Entity, page, paged_field
 from soilapi.graphql.types.node import KINDS_BY_TYPE
-from soilapi.graphql.types.values import PartialDate, partial
 from soilapi.repositories.entities import ChildList, RelationList
 from soilapi.repositories.records import model_of
 from soilapi.vocab import EntityKind as K
@@ -52,7 +59,7 @@ def rel_list(spec: RelationList, node: str, description: str) -> Any:
         node,
         description,
         __name__,
-        sql=("related", spec),
+        Related(spec),
     )
 
 
@@ -60,7 +67,7 @@ def rel_one(spec: RelationList, node: str, description: str) -> Any:
     """The first record linked by relations of the given types, or null."""
     spec = typed(spec, node)
 
-    @compiles_to("first", spec)
+    @reads(FirstRelated(spec))
     async def resolver(root: Parent[m.Entity], info: AnyInfo) -> Any:
         return await resolve.first_related(info, root.id, spec)
 
@@ -75,14 +82,14 @@ def fk_list(spec: ChildList, node: str, description: str) -> Any:
         node,
         description,
         __name__,
-        sql=("children", spec),
+        Children(spec),
     )
 
 
 def fk_one(column: str, node: str, description: str, *, required: bool = False) -> Any:
     """The record a foreign key column points at."""
 
-    @compiles_to("ref", column)
+    @reads(Ref(column))
     async def resolver(root: Parent[Any], info: AnyInfo) -> Any:
         target: uuid.UUID | None = getattr(root, column)
         return await resolve.entity(info, target)
@@ -276,10 +283,7 @@ class Initiative(Entity):
     target_year: int | None = strawberry.field(description="Year its goal is set for.")
     goal: str | None = strawberry.field(description="Its goal as stated.")
 
-    @strawberry.field(description="When it was launched, if stated.")
-    @compiles_to("date", "launched")
-    def launched(self, root: Parent[m.Initiative]) -> PartialDate | None:
-        return partial(root.launched_date, root.launched_precision)
+    launched = date_field("launched", "When it was launched, if stated.")
 
     outputs = rel_list(_in(P.PRODUCED_UNDER), "Output", "Outputs produced under this initiative.")
     led_by = rel_list(
@@ -303,10 +307,7 @@ class Output(Entity):
     category: enums.OutputCategory | None = strawberry.field(description="What kind of output.")
     subtitle: str | None = strawberry.field(description="Subtitle, as written.")
 
-    @strawberry.field(description="When it was launched, if stated.")
-    @compiles_to("date", "launched")
-    def launched(self, root: Parent[m.Output]) -> PartialDate | None:
-        return partial(root.launched_date, root.launched_precision)
+    launched = date_field("launched", "When it was launched, if stated.")
 
     publication_place = fk_one("publication_place_id", "Place", "Place of publication.")
     authors = rel_list(_out(P.AUTHORED_BY), "Entity", "Authors, as credited in the citation.")
@@ -462,10 +463,7 @@ class PartnerAgreement(Entity):
         description='Country label as written ("France", "IO", "French").'
     )
 
-    @strawberry.field(description='Date of the list ("updated in October 2022").')
-    @compiles_to("date", "list_as_of")
-    def list_as_of(self, root: Parent[m.PartnerAgreement]) -> PartialDate | None:
-        return partial(root.list_as_of_date, root.list_as_of_precision)
+    list_as_of = date_field("list_as_of", 'Date of the list ("updated in October 2022").')
 
     owner = fk_one("owner_id", "Organization", "Whose list it is.", required=True)
     context = fk_one("context_id", "Event", "Event the item is listed under (UNFSS 2021).")
@@ -489,15 +487,10 @@ class AgreementInstrument(Entity):
     )
     date_note: str | None = strawberry.field(description="When a date's role is unclear.")
 
-    @strawberry.field(description="Full-time equivalents seconded (secondments only).")
-    @compiles_to("column", "fte")
-    def fte(self, root: Parent[m.AgreementInstrument]) -> float | None:
-        return None if root.fte is None else float(root.fte)
-
-    @strawberry.field(description="Signature date.")
-    @compiles_to("date", "signed")
-    def signed(self, root: Parent[m.AgreementInstrument]) -> PartialDate | None:
-        return partial(root.signed_date, root.signed_precision)
+    fte = column_field(
+        "fte", float | None, "Full-time equivalents seconded (secondments only).", float
+    )
+    signed = date_field("signed", "Signature date.")
 
     agreement = fk_one("agreement_id", "PartnerAgreement", "The agreement.", required=True)
     location = fk_one("location_id", "Place", "Where premises are (offices).")

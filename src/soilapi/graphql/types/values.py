@@ -14,7 +14,15 @@ from soilapi.db import models as m
 from soilapi.errors import InvalidInput
 from soilapi.graphql import enums
 from soilapi.graphql.resolve import AnyInfo, loaders
-from soilapi.graphql.sqlmark import compiles_to
+from soilapi.graphql.sqlmark import (
+    Column,
+    DocumentOf,
+    LinesOf,
+    SameRow,
+    column_field,
+    date_field,
+    reads,
+)
 from soilapi.graphql.types.node import Node
 from soilapi.repositories.records import model_of
 from soilapi.vocab import DatePrecision
@@ -73,10 +81,7 @@ class SourceDocument(Node):
     )
     line_count: int = strawberry.field(description="Number of lines.")
 
-    @strawberry.field(description="Publication date, when the document states one.")
-    @compiles_to("date", "published")
-    def published(self, root: Parent[m.SourceDocument]) -> PartialDate | None:
-        return partial(root.published_date, root.published_precision)
+    published = date_field("published", "Publication date, when the document states one.")
 
     @strawberry.field(description="The verbatim text of some lines (at most 200).")
     def lines(
@@ -106,17 +111,17 @@ class Provenance:
     evidence: enums.Evidence = strawberry.field(description="How the fact follows from the quote.")
 
     @strawberry.field(description="Which field of the record this source backs, if only one.")
-    @compiles_to("optional_column", "property")
+    @reads(Column("property", optional=True))
     def property(self, root: Parent[Any]) -> str | None:
         return getattr(root, "property", None)
 
     @strawberry.field(description="The lines of the document that hold the quote.")
-    @compiles_to("lines")
+    @reads(LinesOf())
     def lines(self, root: Parent[Any]) -> LineRange:
         return LineRange(start=root.line_start, end=root.line_end)
 
     @strawberry.field(description="The source document.")
-    @compiles_to("document")
+    @reads(DocumentOf())
     async def document(self, root: Parent[Any], info: AnyInfo) -> SourceDocument:
         doc: uuid.UUID = root.document_id
         return await loaders(info).source_document.load(doc)  # type: ignore[return-value]
@@ -128,7 +133,7 @@ class Name:
     kind: enums.NameKind = strawberry.field(description="Why the record has this name.")
 
     @strawberry.field(description="Where the name appears.")
-    @compiles_to("same_row")
+    @reads(SameRow())
     def source(self, root: Parent[m.EntityName]) -> Provenance:
         return root  # type: ignore[return-value]
 
@@ -141,7 +146,7 @@ class Identifier:
     value: str = strawberry.field(description="The identifier (a URL, a code, a symbol).")
 
     @strawberry.field(description="Where the identifier appears.")
-    @compiles_to("same_row")
+    @reads(SameRow())
     def source(self, root: Parent[m.EntityIdentifier]) -> Provenance:
         return root  # type: ignore[return-value]
 
@@ -160,18 +165,11 @@ class Quantity:
     text: str | None = strawberry.field(description="The number as written in the source.")
     note: str | None = strawberry.field(description="Context needed to read the number.")
 
-    @strawberry.field(description="The number.")
-    @compiles_to("column", "value")
-    def value(self, root: Parent[m.Quantity]) -> float:
-        return float(Decimal(root.value))
-
-    @strawberry.field(description="The date the number refers to, when known.")
-    @compiles_to("date", "as_of")
-    def as_of(self, root: Parent[m.Quantity]) -> PartialDate | None:
-        return partial(root.as_of_date, root.as_of_precision)
+    value = column_field("value", float, "The number.", lambda value: float(Decimal(value)))
+    as_of = date_field("as_of", "The date the number refers to, when known.")
 
     @strawberry.field(description="Where the number is stated.")
-    @compiles_to("same_row")
+    @reads(SameRow())
     def source(self, root: Parent[m.Quantity]) -> Provenance:
         return root  # type: ignore[return-value]
 
@@ -185,7 +183,7 @@ class Statement:
     text: str = strawberry.field(description="The fact, quoted or closely paraphrased.")
 
     @strawberry.field(description="Where the fact is stated.")
-    @compiles_to("same_row")
+    @reads(SameRow())
     def source(self, root: Parent[m.Statement]) -> Provenance:
         return root  # type: ignore[return-value]
 
@@ -198,6 +196,6 @@ class QualityNote:
     note: str = strawberry.field(description="What the issue is and how the data handles it.")
 
     @strawberry.field(description="The lines the note is about.")
-    @compiles_to("same_row")
+    @reads(SameRow())
     def source(self, root: Parent[m.QualityNote]) -> Provenance:
         return root  # type: ignore[return-value]
