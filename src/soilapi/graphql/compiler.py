@@ -1,11 +1,12 @@
 """Compile a query into one SQL statement per root field that returns its answer as JSON.
 
 graphql-core's executor spends Python time on every object of an answer; PostGraphile spends
-none, because PostgreSQL builds the JSON. This module plans the
-selection the way the resolvers would read it (soilapi.repositories.json_query turns the plan
+none, because PostgreSQL builds the JSON. This module plans the selection the way the resolvers
+would read it (soilapi.repositories.json_query turns the plan
 into SQL): each field says what it reads through its type (plain attributes are columns) or
-its resolver's mark (soilapi.graphql.sqlmark). Root resolvers run for real in a planning mode
-in which they return what they would read, so their argument checks stay the only ones.
+its resolver's mark (soilapi.graphql.sqlmark). A root field is declared by the function of its
+arguments that says what it reads (soilapi.graphql.roots): the planner calls that function,
+the resolver reads what it returns, so its argument checks are the only ones.
 
 Anything the planner does not know (a field without a mark, arguments it cannot read, an
 error of any kind) raises NotPlanned, and the query runs through the resolvers as before:
@@ -35,7 +36,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
-from graphql.pyutils import Path
+from strawberry.types.arguments import convert_arguments
 
 from soilapi.db import models as m
 from soilapi.db.session import Reader
@@ -44,6 +45,7 @@ from soilapi.graphql import ids as global_ids
 from soilapi.graphql import resolve
 from soilapi.graphql import sqlmark as mk
 from soilapi.graphql.pagination import PageArgs, window
+from soilapi.graphql.roots import Lookup, Read, RootRead
 from soilapi.graphql.types.node import KINDS_BY_TYPE
 from soilapi.repositories import entities as repo
 from soilapi.repositories import json_query as q
@@ -108,49 +110,41 @@ class Planner:
         args = self._arguments(field, details)
         if name in _DIRECT_ROOTS:
             return self._by_ids(field, details, args, single=name == "node"), self.values
-        planned = await self._ask_resolver(root_type, root_value, key, field, details, args)
+        planned = self._read(field, args)
         named = get_named_type(field.type)
-        if isinstance(planned, resolve.PlannedLookup):
+        if isinstance(planned, Lookup):
             self.values["value"] = planned.value
             plan: Any = q.BySlug(planned.kind, planned.column, self.entities(named, details))
             return plan, self.values
-        if isinstance(planned, resolve.PlannedList):
-            assert isinstance(named, GraphQLObjectType)
-            f, order = planned.filter, planned.order
-            tag = resolve.top_level_tag(f, order)
-            page = self._window(planned.args, tag, planned.descending, "")
-            values = repo.filter_values(f)
-            self.values.update(values)
-            parts = self.connection(named, details, "entities", "")
-            shape = repo.list_shape(f, values)
-            return q.TopList(f.kind, shape, order, tag, page, parts, f), self.values
-        raise NotPlanned(f"{name} answered {type(planned).__name__}")
+        assert isinstance(named, GraphQLObjectType)
+        f, order = planned.filter, planned.order
+        tag = resolve.top_level_tag(f, order)
+        page = self._window(planned.page, tag, planned.descending, "")
+        values = repo.filter_values(f)
+        self.values.update(values)
+        parts = self.connection(named, details, "entities", "")
+        shape = repo.list_shape(f, values)
+        return q.TopList(f.kind, shape, order, tag, page, parts, f), self.values
 
-    async def _ask_resolver(
-        self,
-        root_type: GraphQLObjectType,
-        root_value: Any,
-        key: str,
-        field: GraphQLField,
-        details: FieldDetailsList,
-        args: dict[str, Any],
-    ) -> Any:
-        """Run a root resolver in planning mode: it checks its arguments and says what it
-        would read, without reading it."""
-        context = self.x.context_value
-        if field.resolve is None or context is None or not hasattr(context, "planning"):
-            raise NotPlanned("no strawberry resolver")
-        info = self.x.build_resolve_info(
-            field, [d.node for d in details], root_type, Path(None, key, root_type.name)
+    def _read(self, field: GraphQLField, args: dict[str, Any]) -> Read:
+        """What a root field reads, from the function that declares it (soilapi.graphql.roots):
+        the same function, with the same argument checks, as its resolver calls."""
+        definition = field.extensions.get("strawberry-definition")
+        resolver = definition.base_resolver if definition is not None else None
+        mark = mk.mark_of(resolver.wrapped_func) if resolver is not None else None
+        if definition is None or not isinstance(mark, RootRead):
+            raise NotPlanned(f"{field.ast_node} is not declared by what it reads")
+        strawberry_schema = self.x.schema._strawberry_schema
+        kwargs = convert_arguments(
+            args,
+            definition.arguments,
+            scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+            config=strawberry_schema.config,
         )
-        context.planning = True
         try:
-            found = field.resolve(root_value, info, **args)
-            return await found if self.x.is_awaitable(found) else found
-        except Exception as exc:
-            raise NotPlanned("the resolver refused its arguments") from exc
-        finally:
-            context.planning = False
+            return mark.read(**kwargs)
+        except Exception as exc:  # the resolvers report it, with its path
+            raise NotPlanned("arguments the resolvers refuse") from exc
 
     def _by_ids(
         self, field: GraphQLField, details: FieldDetailsList, args: dict[str, Any], single: bool

@@ -93,21 +93,21 @@ class Loaders:
         self.tree_count: DataLoader[tuple[Any, uuid.UUID], int] = grouped(
             lambda upward, ids: repo.tree_count(r, ids, upward)
         )
-        self.lookup: DataLoader[tuple[Any, uuid.UUID], uuid.UUID | None] = DataLoader(
+        self.lookup: DataLoader[tuple[Any, str, Any], uuid.UUID | None] = DataLoader(
             load_fn=self._lookup_batch
         )
         self._reader = reader
 
-    async def _lookup_batch(self, keys: list[tuple[Any, Any]]) -> list[uuid.UUID | None]:
-        """Resolve (column, value) lookups, one statement per column."""
-        values: dict[Any, list[Any]] = defaultdict(list)
-        for column, value in keys:
-            values[column].append(value)
+    async def _lookup_batch(self, keys: list[tuple[Any, str, Any]]) -> list[uuid.UUID | None]:
+        """Resolve (kind, column, value) lookups, one statement per kind and column."""
+        values: dict[tuple[Any, str], list[Any]] = defaultdict(list)
+        for kind, column, value in keys:
+            values[kind, column].append(value)
         found = {
-            column: await repo.ids_by_column(self._reader, column, vals)
-            for column, vals in values.items()
+            where: await repo.ids_by_column(self._reader, *where, vals)
+            for where, vals in values.items()
         }
-        return [found[column].get(value) for column, value in keys]
+        return [found[kind, column].get(value) for kind, column, value in keys]
 
 
 class Context(BaseContext):
@@ -120,8 +120,6 @@ class Context(BaseContext):
         self.limits = limits or Limits()
         # Set by the execution context when the operation reads only the schema.
         self.schema_only = False
-        # Set by the SQL compiler while it runs a root resolver only to learn what it reads.
-        self.planning = False
         # What the SQL compiler compiled for this request, if it answered it.
         self.compiled: Any = None
 

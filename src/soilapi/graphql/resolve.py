@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from strawberry import Info
@@ -55,31 +54,6 @@ def attached_tag(what: str) -> str:
 def top_level_tag(f: EntityFilter, order: Order) -> str:
     """Cursor tag of a root list: a cursor fits the same kind in the same order."""
     return f"list:{f.kind}:{order}"
-
-
-@dataclass(frozen=True)
-class PlannedLookup:
-    """What a root field would look up, when the SQL compiler asks instead of running it:
-    an entity of `kind` whose `column` (slug, or a unique detail column) is `value`."""
-
-    kind: EntityKind
-    column: str
-    value: Any
-
-
-@dataclass(frozen=True)
-class PlannedList:
-    """What a root list would read, when the SQL compiler asks instead of running it."""
-
-    filter: EntityFilter
-    order: Order
-    descending: bool
-    args: PageArgs
-
-
-def _planning(info: AnyInfo) -> bool:
-    """True while the SQL compiler runs a root resolver to learn what it would read."""
-    return bool(getattr(info.context, "planning", False))
 
 
 async def _pages(
@@ -171,8 +145,6 @@ async def top_level(
     info: AnyInfo, f: EntityFilter, order: Order, descending: bool, args: PageArgs
 ) -> Connection[Any]:
     """A root list with filters and order."""
-    if _planning(info):
-        return PlannedList(f, order, descending, args)  # type: ignore[return-value]
     tag = top_level_tag(f, order)
     reader = info.context.reader
     at = window(args, tag, page_limit(info), descending=descending)
@@ -184,17 +156,12 @@ async def top_level(
     return connection(tag, page, page.rows, count)
 
 
-async def by_slug(info: AnyInfo, slug: str, model_kind: str) -> Any:
-    """An entity of a kind by slug; None when unknown or of another kind."""
-    if _planning(info):
-        return PlannedLookup(EntityKind(model_kind), "slug", slug)
-    entity_id = await loaders(info).slug.load(slug)
+async def by_column(info: AnyInfo, kind: EntityKind, column: str, value: Any) -> Any:
+    """An entity of `kind` by slug or by a unique column of its kind (a facility's code, a
+    document's symbol...); None when unknown or of another kind."""
+    if column == "slug":
+        entity_id = await loaders(info).slug.load(value)
+    else:
+        entity_id = await loaders(info).lookup.load((kind, column, value))
     found = await entity(info, entity_id)
-    return found if found is not None and found.kind == model_kind else None
-
-
-async def by_lookup(info: AnyInfo, column: Any, value: Any) -> Any:
-    """An entity by a unique column such as a facility code or document symbol."""
-    if _planning(info):
-        return PlannedLookup(column.class_.__mapper__.polymorphic_identity, column.key, value)
-    return await entity(info, await loaders(info).lookup.load((column, value)))
+    return found if found is not None and found.kind == kind else None

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import strawberry
 
-from soilapi.db import models as m
 from soilapi.errors import InvalidInput
 from soilapi.graphql import enums, resolve
 from soilapi.graphql import ids as global_ids
@@ -15,6 +14,7 @@ from soilapi.graphql.execution import CompilerFirst, ResolversOnly
 from soilapi.graphql.limits import ExecutionTimeout, HideSuggestions, QueryLimits
 from soilapi.graphql.pagination import After, Before, Connection, First, Last
 from soilapi.graphql.resolve import AnyInfo
+from soilapi.graphql.roots import ListRead, Lookup, Read, root_field
 from soilapi.graphql.types.entity import Entity, page
 from soilapi.graphql.types.node import KINDS_BY_TYPE, Node
 from soilapi.graphql.types.registry import (
@@ -94,6 +94,13 @@ def _values(items: list[Any] | None) -> list[str] | None:
     return None if items is None else [item.value for item in items]
 
 
+def _one_of(name: str, value: str | None, other: str, other_value: str | None) -> tuple[str, str]:
+    """(column, value) of a lookup by exactly one of two arguments."""
+    if (value is None) == (other_value is None):
+        raise InvalidInput(f"pass exactly one of `{name}` or `{other}`", field=name)
+    return (name, value) if value is not None else (other, other_value or "")
+
+
 def _order(kind: K, order: Any, descending: bool) -> Order:
     chosen = Order(order.value) if order is not None else listing.default_order(kind)
     return listing.sort_key(chosen, descending)
@@ -139,14 +146,14 @@ class Query:
         entity_id = await resolve.loaders(info).slug.load(slug)
         return await resolve.entity(info, entity_id)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="An organisation by slug (`gsp`, `esp`, `fao`, `inser` ...).")
-    async def organization(self, info: AnyInfo, slug: Slug) -> Organization | None:
-        return await resolve.by_slug(info, slug, K.ORGANIZATION)  # type: ignore[no-any-return]
+    @root_field(Organization | None, "An organisation by slug (`gsp`, `esp`, `fao`, `inser` ...).")
+    @staticmethod
+    def organization(slug: Slug) -> Read:
+        return Lookup(K.ORGANIZATION, "slug", slug)
 
-    @strawberry.field(description="Organisations, partnerships, networks and units.")
-    async def organizations(
-        self,
-        info: AnyInfo,
+    @root_field(Connection[Organization], "Organisations, partnerships, networks and units.")
+    @staticmethod
+    def organizations(
         categories: Annotated[
             list[enums.OrgCategory] | None,
             arg("Only these categories."),
@@ -168,7 +175,7 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Organization]:
+    ) -> Read:
         f = listing.build(
             K.ORGANIZATION,
             categories=_values(categories),
@@ -181,16 +188,16 @@ class Query:
             international=international,
         )
         order = _order(K.ORGANIZATION, order_by, descending)
-        return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
+        return ListRead(f, order, descending, page(first, after, last, before))
 
-    @strawberry.field(description="A programme, strategy, law or treaty by slug.")
-    async def programme(self, info: AnyInfo, slug: Slug) -> Programme | None:
-        return await resolve.by_slug(info, slug, K.PROGRAMME)  # type: ignore[no-any-return]
+    @root_field(Programme | None, "A programme, strategy, law or treaty by slug.")
+    @staticmethod
+    def programme(slug: Slug) -> Read:
+        return Lookup(K.PROGRAMME, "slug", slug)
 
-    @strawberry.field(description="Programmes, strategies, laws, treaties and frameworks.")
-    async def programmes(
-        self,
-        info: AnyInfo,
+    @root_field(Connection[Programme], "Programmes, strategies, laws, treaties and frameworks.")
+    @staticmethod
+    def programmes(
         categories: Annotated[
             list[enums.ProgrammeCategory] | None,
             arg("Only these categories."),
@@ -202,19 +209,19 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Programme]:
+    ) -> Read:
         f = listing.build(K.PROGRAMME, categories=_values(categories), name_contains=name_contains)
         order = _order(K.PROGRAMME, order_by, descending)
-        return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
+        return ListRead(f, order, descending, page(first, after, last, before))
 
-    @strawberry.field(description="An initiative by slug (`recsoil`, `global-soil-doctors` ...).")
-    async def initiative(self, info: AnyInfo, slug: Slug) -> Initiative | None:
-        return await resolve.by_slug(info, slug, K.INITIATIVE)  # type: ignore[no-any-return]
+    @root_field(Initiative | None, "An initiative by slug (`recsoil`, `global-soil-doctors` ...).")
+    @staticmethod
+    def initiative(slug: Slug) -> Read:
+        return Lookup(K.INITIATIVE, "slug", slug)
 
-    @strawberry.field(description="Initiatives, projects, missions and UN decades.")
-    async def initiatives(
-        self,
-        info: AnyInfo,
+    @root_field(Connection[Initiative], "Initiatives, projects, missions and UN decades.")
+    @staticmethod
+    def initiatives(
         categories: Annotated[
             list[enums.InitiativeCategory] | None,
             arg("Only these categories."),
@@ -226,28 +233,22 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Initiative]:
+    ) -> Read:
         f = listing.build(K.INITIATIVE, categories=_values(categories), name_contains=name_contains)
         order = _order(K.INITIATIVE, order_by, descending)
-        return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
+        return ListRead(f, order, descending, page(first, after, last, before))
 
-    @strawberry.field(description='A "4 per 1000" facility by slug or by code (`CF3`).')
-    async def facility(
-        self,
-        info: AnyInfo,
+    @root_field(Facility | None, 'A "4 per 1000" facility by slug or by code (`CF3`).')
+    @staticmethod
+    def facility(
         slug: Annotated[str | None, arg("The facility's slug.")] = None,
         code: Annotated[str | None, arg("The facility's code (CF3, GF1).")] = None,
-    ) -> Facility | None:
-        if (slug is None) == (code is None):
-            raise InvalidInput("pass exactly one of `slug` or `code`", field="slug")
-        if code is not None:
-            return await resolve.by_lookup(info, m.Facility.code, code)  # type: ignore[no-any-return]
-        return await resolve.by_slug(info, slug or "", K.FACILITY)  # type: ignore[no-any-return]
+    ) -> Read:
+        return Lookup(K.FACILITY, *_one_of("slug", slug, "code", code))
 
-    @strawberry.field(description='The "4 per 1000" facilities.')
-    async def facilities(
-        self,
-        info: AnyInfo,
+    @root_field(Connection[Facility], 'The "4 per 1000" facilities.')
+    @staticmethod
+    def facilities(
         kind: Annotated[
             enums.FacilityKind | None,
             arg("Only core or only global facilities."),
@@ -258,32 +259,24 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Facility]:
+    ) -> Read:
         f = listing.build(K.FACILITY, facility_kind=kind.value if kind else None)
         order = _order(K.FACILITY, order_by, descending)
-        return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
+        return ListRead(f, order, descending, page(first, after, last, before))
 
-    @strawberry.field(description="A strategic objective by slug or by label (`A1`).")
-    async def strategic_objective(
-        self,
-        info: AnyInfo,
+    @root_field(StrategicObjective | None, "A strategic objective by slug or by label (`A1`).")
+    @staticmethod
+    def strategic_objective(
         slug: Annotated[str | None, arg("The objective's slug.")] = None,
         label: Annotated[str | None, arg("The objective's label (A1 ... F3).")] = None,
-    ) -> StrategicObjective | None:
-        if (slug is None) == (label is None):
-            raise InvalidInput("pass exactly one of `slug` or `label`", field="slug")
-        if label is not None:
-            return await resolve.by_lookup(  # type: ignore[no-any-return]
-                info, m.StrategicObjective.label, label
-            )
-        return await resolve.by_slug(  # type: ignore[no-any-return]
-            info, slug or "", K.STRATEGIC_OBJECTIVE
-        )
+    ) -> Read:
+        return Lookup(K.STRATEGIC_OBJECTIVE, *_one_of("slug", slug, "label", label))
 
-    @strawberry.field(description='The "4 per 1000" strategic objectives (A1 ... F3).')
-    async def strategic_objectives(
-        self,
-        info: AnyInfo,
+    @root_field(
+        Connection[StrategicObjective], 'The "4 per 1000" strategic objectives (A1 ... F3).'
+    )
+    @staticmethod
+    def strategic_objectives(
         goal_letters: Annotated[
             list[str] | None, arg("Only these goal letters: A, B, C, D, E or F (upper case).")
         ] = None,
@@ -293,22 +286,23 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[StrategicObjective]:
+    ) -> Read:
         f = listing.build(K.STRATEGIC_OBJECTIVE, goal_letters=goal_letters)
         order = _order(K.STRATEGIC_OBJECTIVE, order_by, descending)
-        return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
+        return ListRead(f, order, descending, page(first, after, last, before))
 
-    @strawberry.field(description="A partner agreement by slug (`4p1000-partner-05`).")
-    async def partner_agreement(self, info: AnyInfo, slug: Slug) -> PartnerAgreement | None:
-        return await resolve.by_slug(info, slug, K.PARTNER_AGREEMENT)  # type: ignore[no-any-return]
+    @root_field(PartnerAgreement | None, "A partner agreement by slug (`4p1000-partner-05`).")
+    @staticmethod
+    def partner_agreement(slug: Slug) -> Read:
+        return Lookup(K.PARTNER_AGREEMENT, "slug", slug)
 
-    @strawberry.field(
-        description='Partner agreements, e.g. the "4 per 1000" Initiative\'s partners in '
-        'Germany: `partnerAgreements(countries: ["DE"])`.'
+    @root_field(
+        Connection[PartnerAgreement],
+        'Partner agreements, e.g. the "4 per 1000" Initiative\'s partners in '
+        'Germany: `partnerAgreements(countries: ["DE"])`.',
     )
-    async def partner_agreements(
-        self,
-        info: AnyInfo,
+    @staticmethod
+    def partner_agreements(
         countries: Countries = None,
         instrument_types: Annotated[
             list[enums.InstrumentType] | None,
@@ -327,7 +321,7 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[PartnerAgreement]:
+    ) -> Read:
         f = listing.build(
             K.PARTNER_AGREEMENT,
             country_codes=countries,
@@ -335,19 +329,20 @@ class Query:
             active_on=active_on,
         )
         order = _order(K.PARTNER_AGREEMENT, order_by, descending)
-        return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
+        return ListRead(f, order, descending, page(first, after, last, before))
 
-    @strawberry.field(description="An output (report, protocol, map ...) by slug.")
-    async def output(self, info: AnyInfo, slug: Slug) -> Output | None:
-        return await resolve.by_slug(info, slug, K.OUTPUT)  # type: ignore[no-any-return]
+    @root_field(Output | None, "An output (report, protocol, map ...) by slug.")
+    @staticmethod
+    def output(slug: Slug) -> Read:
+        return Lookup(K.OUTPUT, "slug", slug)
 
-    @strawberry.field(
-        description='Outputs; `publishedFrom: "2020-01-01", publishedTo: "2020-12-31"` '
-        "gives those published in 2020."
+    @root_field(
+        Connection[Output],
+        'Outputs; `publishedFrom: "2020-01-01", publishedTo: "2020-12-31"` '
+        "gives those published in 2020.",
     )
-    async def outputs(
-        self,
-        info: AnyInfo,
+    @staticmethod
+    def outputs(
         categories: Annotated[
             list[enums.OutputCategory] | None,
             arg("Only these categories."),
@@ -361,7 +356,7 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Output]:
+    ) -> Read:
         f = listing.build(
             K.OUTPUT,
             categories=_values(categories),
@@ -371,16 +366,16 @@ class Query:
             name_contains=name_contains,
         )
         order = _order(K.OUTPUT, order_by, descending)
-        return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
+        return ListRead(f, order, descending, page(first, after, last, before))
 
-    @strawberry.field(description="An event by slug (`inser-launch-rabat-2025` ...).")
-    async def event(self, info: AnyInfo, slug: Slug) -> Event | None:
-        return await resolve.by_slug(info, slug, K.EVENT)  # type: ignore[no-any-return]
+    @root_field(Event | None, "An event by slug (`inser-launch-rabat-2025` ...).")
+    @staticmethod
+    def event(slug: Slug) -> Read:
+        return Lookup(K.EVENT, "slug", slug)
 
-    @strawberry.field(description="Events: conferences, launches, symposia, sessions.")
-    async def events(
-        self,
-        info: AnyInfo,
+    @root_field(Connection[Event], "Events: conferences, launches, symposia, sessions.")
+    @staticmethod
+    def events(
         categories: Annotated[
             list[enums.EventCategory] | None,
             arg("Only these categories."),
@@ -394,7 +389,7 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Event]:
+    ) -> Read:
         f = listing.build(
             K.EVENT,
             categories=_values(categories),
@@ -403,16 +398,16 @@ class Query:
             country_codes=countries,
         )
         order = _order(K.EVENT, order_by, descending)
-        return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
+        return ListRead(f, order, descending, page(first, after, last, before))
 
-    @strawberry.field(description="A person by slug.")
-    async def person(self, info: AnyInfo, slug: Slug) -> Person | None:
-        return await resolve.by_slug(info, slug, K.PERSON)  # type: ignore[no-any-return]
+    @root_field(Person | None, "A person by slug.")
+    @staticmethod
+    def person(slug: Slug) -> Read:
+        return Lookup(K.PERSON, "slug", slug)
 
-    @strawberry.field(description="People named in the sources.")
-    async def people(
-        self,
-        info: AnyInfo,
+    @root_field(Connection[Person], "People named in the sources.")
+    @staticmethod
+    def people(
         name_contains: NameContains = None,
         order_by: PersonOrderBy = None,
         descending: Descending = False,
@@ -420,47 +415,41 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Person]:
+    ) -> Read:
         f = listing.build(K.PERSON, name_contains=name_contains)
         order = _order(K.PERSON, order_by, descending)
-        return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
+        return ListRead(f, order, descending, page(first, after, last, before))
 
-    @strawberry.field(description="A document by slug or by official symbol.")
-    async def document(
-        self,
-        info: AnyInfo,
+    @root_field(Document | None, "A document by slug or by official symbol.")
+    @staticmethod
+    def document(
         slug: Annotated[str | None, arg("The document's slug.")] = None,
         symbol: Annotated[str | None, arg("Official symbol (CBD/SBSTTA/24/INF/8).")] = None,
-    ) -> Document | None:
-        if (slug is None) == (symbol is None):
-            raise InvalidInput("pass exactly one of `slug` or `symbol`", field="slug")
-        if symbol is not None:
-            return await resolve.by_lookup(info, m.Document.symbol, symbol)  # type: ignore[no-any-return]
-        return await resolve.by_slug(info, slug or "", K.DOCUMENT)  # type: ignore[no-any-return]
+    ) -> Read:
+        return Lookup(K.DOCUMENT, *_one_of("slug", slug, "symbol", symbol))
 
-    @strawberry.field(description="Official documents, decisions and memoranda.")
-    async def documents(
-        self,
-        info: AnyInfo,
+    @root_field(Connection[Document], "Official documents, decisions and memoranda.")
+    @staticmethod
+    def documents(
         order_by: DocumentOrderBy = None,
         descending: Descending = False,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Document]:
+    ) -> Read:
         f = listing.build(K.DOCUMENT)
         order = _order(K.DOCUMENT, order_by, descending)
-        return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
+        return ListRead(f, order, descending, page(first, after, last, before))
 
-    @strawberry.field(description="A place by slug (`rabat`, `france`).")
-    async def place(self, info: AnyInfo, slug: Slug) -> Place | None:
-        return await resolve.by_slug(info, slug, K.PLACE)  # type: ignore[no-any-return]
+    @root_field(Place | None, "A place by slug (`rabat`, `france`).")
+    @staticmethod
+    def place(slug: Slug) -> Read:
+        return Lookup(K.PLACE, "slug", slug)
 
-    @strawberry.field(description="Places: countries, territories, cities, regions.")
-    async def places(
-        self,
-        info: AnyInfo,
+    @root_field(Connection[Place], "Places: countries, territories, cities, regions.")
+    @staticmethod
+    def places(
         categories: Annotated[
             list[enums.PlaceCategory] | None,
             arg("Only these categories."),
@@ -471,16 +460,15 @@ class Query:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Place]:
+    ) -> Read:
         f = listing.build(K.PLACE, categories=_values(categories))
         order = _order(K.PLACE, order_by, descending)
-        return await resolve.top_level(info, f, order, descending, page(first, after, last, before))
+        return ListRead(f, order, descending, page(first, after, last, before))
 
-    @strawberry.field(description='An SDG target by its code ("15.3").')
-    async def sdg_target(
-        self, info: AnyInfo, target: Annotated[str, arg('Target code, e.g. "15.3".')]
-    ) -> SdgTarget | None:
-        return await resolve.by_lookup(info, m.SdgTarget.target, target)  # type: ignore[no-any-return]
+    @root_field(SdgTarget | None, 'An SDG target by its code ("15.3").')
+    @staticmethod
+    def sdg_target(target: Annotated[str, arg('Target code, e.g. "15.3".')]) -> Read:
+        return Lookup(K.SDG_TARGET, "target", target)
 
     @strawberry.field(description="A source document by key (`000` ... `003`).")
     async def source_document(

@@ -66,10 +66,11 @@ async def ids_by_slugs(reader: Reader, slugs: Sequence[str]) -> dict[str, uuid.U
 
 
 async def ids_by_column(
-    reader: Reader, column: ColumnElement, values: Sequence[Any]
+    reader: Reader, kind: vocab.EntityKind, name: str, values: Sequence[Any]
 ) -> dict[Any, uuid.UUID]:
-    """Map values of a unique lookup column (code, label, symbol, target) to entity ids."""
-    table = column.table
+    """Map values of a unique lookup column of a kind (code, label, symbol, target) to ids."""
+    table = m.DETAIL_MODELS[kind].__table__
+    column = table.c[name]
     rows = await reader.execute(sa.select(column, table.c.id).where(any_of(column, values)))
     return {row[0]: row[1] for row in rows.all()}
 
