@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run test lint lint-pending typecheck schema schema-check migration clean bench bench-smoke bench-soak fuzz
+.PHONY: help install run test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -49,8 +49,6 @@ lint: install ## ruff check, format check, and the import contracts (layers) in 
 	$(BIN)/ruff format --check src tests migrations bench
 	$(BIN)/lint-imports --no-logo
 
-lint-pending: install ## Import contracts that do not hold yet (importlinter-pending.toml); not in `make test`
-	$(BIN)/lint-imports --no-logo importlinter-pending.toml
 
 typecheck: install ## mypy --strict on src/
 	$(BIN)/mypy

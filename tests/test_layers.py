@@ -1,7 +1,7 @@
 """The import contracts must catch what they forbid, not pass because they check nothing.
 
 A copy of the package gets one stray module per contract, each breaking it; lint-imports runs
-each contract of pyproject.toml (and of importlinter-pending.toml) on the copy and must report
+each contract of pyproject.toml on the copy and must report
 that contract broken by exactly that import. A misspelt module name, a contract that names no
 real package or a layer left out would let `make lint` pass silently; here they fail.
 """
@@ -35,21 +35,20 @@ CASES = [
     ("pyproject.toml", "services-no-web", "soilapi.services.stray -> strawberry"),
     ("pyproject.toml", "http-no-data-access", "soilapi.http.stray -> soilapi.repositories.records"),
     ("pyproject.toml", "sql-in-repositories", "soilapi.seed.stray -> sqlalchemy"),
-    ("importlinter-pending.toml", "graphql-no-sql", "soilapi.graphql.stray -> sqlalchemy"),
+    ("pyproject.toml", "graphql-no-sql", "soilapi.graphql.stray -> sqlalchemy"),
 ]
 
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The package's Python files and both contract files, plus the stray modules."""
+    """The package's Python files and the contracts, plus the stray modules."""
     root = tmp_path_factory.mktemp("layers")
     shutil.copytree(
         ROOT / "src" / "soilapi",
         root / "soilapi",
         ignore=lambda _folder, names: [n for n in names if n in {"static", "data", "documents"}],
     )
-    for name in ("pyproject.toml", "importlinter-pending.toml"):
-        shutil.copy(ROOT / name, root / name)
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
     for path, source in STRAYS.items():
         (root / "soilapi" / path).write_text(source, encoding="utf-8")
     return root

@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from graphql import (
     GraphQLField,
     GraphQLInterfaceType,
@@ -38,8 +37,6 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
 from strawberry.types.arguments import convert_arguments
 
-from soilapi.db import models as m
-from soilapi.db.session import Reader
 from soilapi.errors import InvalidId
 from soilapi.graphql import ids as global_ids
 from soilapi.graphql import resolve
@@ -47,12 +44,11 @@ from soilapi.graphql import sqlmark as mk
 from soilapi.graphql.pagination import PageArgs, window
 from soilapi.graphql.roots import Lookup, Read, RootRead
 from soilapi.graphql.types.node import KINDS_BY_TYPE
+from soilapi.repositories import Reader
 from soilapi.repositories import entities as repo
 from soilapi.repositories import json_query as q
-from soilapi.repositories.entities import ATTACHED
 from soilapi.vocab import EntityKind
 
-_ROWS_OF_LISTS = {what: model for what, (model, _) in ATTACHED.items()}
 _DIRECT_ROOTS = frozenset({"node", "nodes"})
 # Root fields answered by resolve.by_slug / by_lookup / top_level, which can tell what they
 # would read; the others (entity by slug of any kind, source documents) run as before.
@@ -61,23 +57,6 @@ _UNPLANNED_ROOTS = frozenset({"entity", "sourceDocument", "sourceDocuments"})
 
 class NotPlanned(Exception):
     """The query holds something the compiler leaves to the resolvers."""
-
-
-def _columns(model: type[m.Base]) -> dict[str, sa.Column[Any]]:
-    mapper: Any = sa.inspect(model)
-    return {prop.key: prop.columns[0] for prop in mapper.column_attrs}
-
-
-_ENTITY_COLUMNS = {kind: _columns(model) for kind, model in m.DETAIL_MODELS.items()}
-_BASE_TABLE = m.Entity.__table__
-
-
-def _form(column: sa.Column[Any]) -> str:
-    if isinstance(column.type, sa.Enum):
-        return "enum"
-    if isinstance(column.type, sa.Numeric) and not isinstance(column.type, sa.Integer):
-        return "float"
-    return "plain"
 
 
 class Planner:
@@ -202,64 +181,56 @@ class Planner:
         if name == "__typename":
             return q.Const(key, parent.name)
         field = parent.fields[name]
-        columns = _ENTITY_COLUMNS[kind]
         mark = self._mark(field, details)
         named = get_named_type(field.type)
         match mark:
             case mk.Column(attribute):
-                column = columns.get(attribute)
+                column = q.entity_column(kind, key, attribute)
                 if column is None:
                     raise NotPlanned(f"no column for {parent.name}.{name}")
-                detail = column.table is not _BASE_TABLE
-                return q.Column(key, column.name, detail, _form(column))
+                return column
             case mk.GlobalIdOf():
                 return q.GlobalId(key, parent.name)
             case mk.DateOf(prefix):
-                detail = f"{prefix}_date" not in _BASE_TABLE.c
-                return q.DateObject(key, prefix, detail, self._date_parts(field, details))
+                return q.entity_date(key, prefix, self._date_parts(field, details))
             case mk.Related() | mk.Children() | mk.Attached():
                 return self._page(key, field, details, mark)
             case mk.FirstRelated(spec):
                 source = q.ListSource("related", spec)
                 return q.FirstOf(key, source, self.entities(named, details))
-            case mk.Ref(column_name):
-                column = columns[column_name]
-                target = self.entities(named, details)
-                return q.EntityRef(key, column.name, column.table is not _BASE_TABLE, target)
+            case mk.Ref(attribute):
+                return q.entity_ref(kind, key, attribute, self.entities(named, details))
         raise NotPlanned(f"{parent.name}.{name}")
 
     def row_fields(
-        self, object_type: GraphQLObjectType, details: FieldDetailsList, model: type[m.Base]
+        self, object_type: GraphQLObjectType, details: FieldDetailsList, rows: str
     ) -> tuple[Any, ...]:
-        """The fields of a plain row (a source, name, quantity... or a source document)."""
-        columns = _columns(model)
+        """The fields of a plain row (a source, name, quantity... or a source document):
+        `rows` names the list they come from, or json_query.DOCUMENT_ROWS."""
         out: list[Any] = []
         for key, name, group in self._selected(object_type, details):
             if name == "__typename":
                 out.append(q.Const(key, object_type.name))
                 continue
             field = object_type.fields[name]
-            out.append(self._row_field(object_type, key, field, group, model, columns))
+            out.append(self._row_field(object_type, key, field, group, rows))
         return tuple(out)
 
-    def _row_field(  # noqa: PLR0911 - one return per kind of mark
+    def _row_field(
         self,
         object_type: GraphQLObjectType,
         key: str,
         field: GraphQLField,
         details: FieldDetailsList,
-        model: type[m.Base],
-        columns: dict[str, Any],
+        rows: str,
     ) -> Any:
         """The plan of one field of a plain row."""
         match self._mark(field, details):
             case mk.Column(attribute, optional):
-                column = columns.get(attribute)
+                column = q.row_column(rows, key, attribute)
                 if column is None and not optional:
                     raise NotPlanned(f"no column for {object_type.name}.{attribute}")
-                if column is None:
-                    return q.Const(key, None)
-                return q.Column(key, column.name, False, _form(column))
+                return q.Const(key, None) if column is None else column
             case mk.GlobalIdOf():
                 return q.GlobalId(key, object_type.name)
             case mk.DateOf(prefix):
@@ -268,10 +239,11 @@ class Planner:
                 return q.Lines(key, self._parts(field, details, {"start", "end"}))
             case mk.SameRow():
                 named = self._object(field)
-                return q.SameRow(key, self.row_fields(named, details, model))
+                return q.SameRow(key, self.row_fields(named, details, rows))
             case mk.DocumentOf():
                 named = self._object(field)
-                return q.DocumentRef(key, self.row_fields(named, details, m.SourceDocument))
+                fields = self.row_fields(named, details, q.DOCUMENT_ROWS)
+                return q.DocumentRef(key, fields)
         raise NotPlanned(f"{object_type.name}.{field.ast_node}")
 
     # --- fields ------------------------------------------------------------------------
@@ -409,7 +381,7 @@ class Planner:
         if rows == "entities":
             return self.entities(named, details)
         assert isinstance(named, GraphQLObjectType)
-        return self.row_fields(named, details, _ROWS_OF_LISTS[spec])
+        return self.row_fields(named, details, spec)
 
 
 def _unwrapped(kind: GraphQLOutputType) -> GraphQLOutputType:

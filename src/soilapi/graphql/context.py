@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from soilapi.db.session import Reader
 from soilapi.graphql.limits import Limits
+from soilapi.repositories import Reader
 from soilapi.repositories import entities as repo
 from soilapi.repositories.paging import Slice, Window
 from soilapi.repositories.records import Record

@@ -241,9 +241,59 @@ def window_values(bind: str, window: Window) -> dict[str, Any]:
     return values
 
 
+_BASE = m.Entity.__table__
+
+# --- columns of the plan ---------------------------------------------------------------
+# The planner (soilapi.graphql.compiler) names attributes; these say which column holds them.
+
+DOCUMENT_ROWS = "source_documents"  # the rows of a source document, beside ATTACHED's names
+
+
+def _columns(model: Any) -> dict[str, Any]:
+    mapper: Any = sa.inspect(model)
+    return {prop.key: prop.columns[0] for prop in mapper.column_attrs}
+
+
+_ENTITY_COLUMNS = {kind: _columns(model) for kind, model in m.DETAIL_MODELS.items()}
+_ROW_COLUMNS = {what: _columns(model) for what, (model, _) in repo.ATTACHED.items()}
+_ROW_COLUMNS[DOCUMENT_ROWS] = _columns(m.SourceDocument)
+
+
+def _form(column: Any) -> str:
+    if isinstance(column.type, sa.Enum):
+        return "enum"
+    if isinstance(column.type, sa.Numeric) and not isinstance(column.type, sa.Integer):
+        return "float"
+    return "plain"
+
+
+def entity_column(kind: vocab.EntityKind, key: str, attribute: str) -> Column | None:
+    """The plan of an entity's attribute (None: the kind has no such column)."""
+    column = _ENTITY_COLUMNS[kind].get(attribute)
+    if column is None:
+        return None
+    return Column(key, column.name, column.table is not _BASE, _form(column))
+
+
+def entity_date(key: str, prefix: str, parts: tuple[tuple[str, str], ...]) -> DateObject:
+    """The plan of an entity's PartialDate (on `entities`, or on its kind's detail table)."""
+    return DateObject(key, prefix, f"{prefix}_date" not in _BASE.c, parts)
+
+
+def entity_ref(kind: vocab.EntityKind, key: str, attribute: str, target: Entities) -> EntityRef:
+    """The plan of the entity a foreign key attribute of an entity points at."""
+    column = _ENTITY_COLUMNS[kind][attribute]
+    return EntityRef(key, column.name, column.table is not _BASE, target)
+
+
+def row_column(rows: str, key: str, attribute: str) -> Column | None:
+    """The plan of an attribute of a plain row: an attached list's rows, or DOCUMENT_ROWS."""
+    column = _ROW_COLUMNS[rows].get(attribute)
+    return None if column is None else Column(key, column.name, False, _form(column))
+
+
 # --- SQL -----------------------------------------------------------------------------------
 
-_BASE = m.Entity.__table__
 _BASE_COLUMNS = [c.name for c in _BASE.columns]
 
 

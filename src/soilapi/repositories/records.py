@@ -181,3 +181,16 @@ ATTACHED_READERS: dict[type[m.Base], TableReader] = {
 def model_of(obj: Any) -> type[m.Base] | None:
     """The model a record was read from (None for anything else), for GraphQL's type checks."""
     return getattr(type(obj), "model", None)
+
+
+_KIND_OF_MODEL: dict[Any, Any] = {model: kind for kind, model in m.DETAIL_MODELS.items()}
+
+
+def entity_kind(obj: Any) -> Any:
+    """The kind of an entity record (None for any other object), for GraphQL's type checks."""
+    return _KIND_OF_MODEL.get(getattr(type(obj), "model", None))
+
+
+def is_source_document(obj: Any) -> bool:
+    """Whether a record is a source document's row."""
+    return model_of(obj) is m.SourceDocument

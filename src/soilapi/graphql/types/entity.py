@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import Parent
 
-from soilapi.db import models as m
 from soilapi.graphql import enums, resolve
 from soilapi.graphql.pagination import After, Before, Connection, First, Last, PageArgs
 from soilapi.graphql.resolve import AnyInfo
@@ -26,6 +25,7 @@ from soilapi.graphql.types.values import (  # noqa: F401 - attached_list names t
     partial,
 )
 from soilapi.repositories.entities import RelationList
+from soilapi.repositories.records import Record
 from soilapi.vocab import Predicate
 
 PredicateList = Annotated[
@@ -60,7 +60,7 @@ def paged_field(fetch: Fetch, node: str, description: str, module: str, mark: Li
     """
 
     async def resolver(
-        root: Parent[m.Entity],
+        root: Parent[Record],
         info: AnyInfo,
         first: First = None,
         after: After = None,
@@ -137,7 +137,7 @@ class Entity(Node):
     )
     async def relations(
         self,
-        root: Parent[m.Entity],
+        root: Parent[Record],
         info: AnyInfo,
         direction: Annotated[
             enums.Direction,
@@ -164,21 +164,21 @@ class Relation:
     rank: enums.Rank = strawberry.field(description="Whether this is the preferred reading.")
 
     @strawberry.field(description="The record the relation starts from.")
-    async def subject(self, root: Parent[m.Relation], info: AnyInfo) -> Entity:
+    async def subject(self, root: Parent[Record], info: AnyInfo) -> Entity:
         return await resolve.entity(info, root.subject_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The record the relation points to.")
-    async def object(self, root: Parent[m.Relation], info: AnyInfo) -> Entity:
+    async def object(self, root: Parent[Record], info: AnyInfo) -> Entity:
         return await resolve.entity(info, root.object_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="When the relation began to hold, if stated.")
-    def start(self, root: Parent[m.Relation]) -> PartialDate | None:
+    def start(self, root: Parent[Record]) -> PartialDate | None:
         return partial(root.start_date, root.start_precision)
 
     @strawberry.field(description="When the relation stopped holding, if stated.")
-    def end(self, root: Parent[m.Relation]) -> PartialDate | None:
+    def end(self, root: Parent[Record]) -> PartialDate | None:
         return partial(root.end_date, root.end_precision)
 
     @strawberry.field(description="Where the relation is stated (one excerpt).")
-    def sources(self, root: Parent[m.Relation]) -> list[Provenance]:
+    def sources(self, root: Parent[Record]) -> list[Provenance]:
         return [root]  # type: ignore[list-item]

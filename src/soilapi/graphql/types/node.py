@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry import Parent
 
-from soilapi.db import models as m
 from soilapi.graphql import ids
 from soilapi.graphql.sqlmark import GlobalIdOf, reads
-from soilapi.repositories.records import model_of
+from soilapi.repositories.records import entity_kind, is_source_document
 from soilapi.vocab import EntityKind
 
 TYPE_NAMES: dict[EntityKind, str] = {
@@ -34,13 +34,30 @@ TYPE_NAMES: dict[EntityKind, str] = {
     EntityKind.SDG_TARGET: "SdgTarget",
 }
 KINDS_BY_TYPE = {name: kind for kind, name in TYPE_NAMES.items()}
+T = TypeVar("T")
 
 
 def type_name(obj: Any) -> str:
-    """GraphQL type name of a model instance."""
-    if model_of(obj) is m.SourceDocument:
+    """GraphQL type name of a record."""
+    if is_source_document(obj):
         return "SourceDocument"
     return TYPE_NAMES[obj.kind]
+
+
+def entity_type(description: str) -> Callable[[type[T]], type[T]]:
+    """`strawberry.type` for a record type, whose kind TYPE_NAMES gives by the class name:
+    its `is_type_of` (how an interface finds the type of a record) checks that kind."""
+
+    def declare(cls: type[T]) -> type[T]:
+        kind = KINDS_BY_TYPE[cls.__name__]
+
+        def is_type_of(_cls: type, obj: Any, _info: Any) -> bool:
+            return entity_kind(obj) is kind
+
+        cls.is_type_of = classmethod(is_type_of)  # type: ignore[attr-defined]
+        return strawberry.type(cls, description=description)
+
+    return declare
 
 
 @strawberry.interface(

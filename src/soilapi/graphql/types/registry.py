@@ -12,7 +12,6 @@ from typing import Any
 import strawberry
 from strawberry import Parent
 
-from soilapi.db import models as m
 from soilapi.graphql import enums, resolve
 from soilapi.graphql.pagination import After, Before, Connection, First, Last
 from soilapi.graphql.resolve import AnyInfo
@@ -26,9 +25,9 @@ from soilapi.graphql.sqlmark import (
     reads,
 )
 from soilapi.graphql.types.entity import Entity, page, paged_field
-from soilapi.graphql.types.node import KINDS_BY_TYPE
+from soilapi.graphql.types.node import KINDS_BY_TYPE, entity_type
 from soilapi.repositories.entities import ChildList, RelationList
-from soilapi.repositories.records import model_of
+from soilapi.repositories.records import Record
 from soilapi.vocab import EntityKind as K
 from soilapi.vocab import Order
 from soilapi.vocab import Predicate as P
@@ -68,7 +67,7 @@ def rel_one(spec: RelationList, node: str, description: str) -> Any:
     spec = typed(spec, node)
 
     @reads(FirstRelated(spec))
-    async def resolver(root: Parent[m.Entity], info: AnyInfo) -> Any:
+    async def resolver(root: Parent[Record], info: AnyInfo) -> Any:
         return await resolve.first_related(info, root.id, spec)
 
     resolver.__annotations__["return"] = f"{node} | None"
@@ -98,25 +97,15 @@ def fk_one(column: str, node: str, description: str, *, required: bool = False) 
     return strawberry.field(resolver=resolver, description=description)
 
 
-def is_model(model: type[m.Entity]) -> Any:
-    """`is_type_of` for a type backed by a model, so interfaces resolve to it."""
-
-    def check(cls: type, obj: Any, _info: Any) -> bool:
-        return model_of(obj) is model
-
-    return classmethod(check)
-
-
 ORG_TREE = (P.SUB_ORGANIZATION_OF, P.UNIT_OF, P.TECHNICAL_NETWORK_OF)
 
 # --- organisations and people ------------------------------------------------------------
 
 
-@strawberry.type(
+@entity_type(
     description="An organisation, partnership, network or unit (GSP, ESP, FAO, INSER ...)."
 )
 class Organization(Entity):
-    is_type_of = is_model(m.Organization)
     org_class: enums.OrgClass | None = strawberry.field(
         description="W3C ORG class: formal organisation, unit or collaboration."
     )
@@ -143,7 +132,7 @@ class Organization(Entity):
     @strawberry.field(description="All organisations above this one, nearest first.")
     async def ancestors(
         self,
-        root: Parent[m.Organization],
+        root: Parent[Record],
         info: AnyInfo,
         first: First = None,
         after: After = None,
@@ -155,7 +144,7 @@ class Organization(Entity):
     @strawberry.field(description="All organisations below this one, level by level.")
     async def descendants(
         self,
-        root: Parent[m.Organization],
+        root: Parent[Record],
         info: AnyInfo,
         first: First = None,
         after: After = None,
@@ -209,9 +198,8 @@ class TreeEntry:
     organization: Organization = strawberry.field(description="The organisation.")
 
 
-@strawberry.type(description="A named person.")
+@entity_type(description="A named person.")
 class Person(Entity):
-    is_type_of = is_model(m.Person)
     honorific: str | None = strawberry.field(description='Honorific as written ("Mr.", "Ms.").')
     given_name: str | None = strawberry.field(description="Given name, when certain.")
     family_name: str | None = strawberry.field(description="Family name, when certain.")
@@ -222,17 +210,15 @@ class Person(Entity):
     spoke_at = rel_list(_out(P.SPEAKER_AT), "Event", "Events the person spoke at.")
 
 
-@strawberry.type(description="A position in an organisation (Director, Secretary ...).")
+@entity_type(description="A position in an organisation (Director, Secretary ...).")
 class Post(Entity):
-    is_type_of = is_model(m.Post)
     label: str = strawberry.field(description="Title of the post as written.")
     organization = fk_one("organization_id", "Organization", "Where the post is.", required=True)
     holders = rel_list(_in(P.HOLDS_POST), "Person", "People who hold the post.")
 
 
-@strawberry.type(description="A country, territory, city or region.")
+@entity_type(description="A country, territory, city or region.")
 class Place(Entity):
-    is_type_of = is_model(m.Place)
     category: enums.PlaceCategory | None = strawberry.field(description="What kind of place.")
     iso3166_1: str | None = strawberry.field(description="ISO 3166-1 alpha-2 code.")
     iso3166_2: str | None = strawberry.field(description="ISO 3166-2 subdivision code.")
@@ -241,9 +227,8 @@ class Place(Entity):
     located_here = rel_list(_in(P.LOCATED_IN), "Entity", "Records located in this place.")
 
 
-@strawberry.type(description="A Sustainable Development Goal target.")
+@entity_type(description="A Sustainable Development Goal target.")
 class SdgTarget(Entity):
-    is_type_of = is_model(m.SdgTarget)
     goal: int = strawberry.field(description="Goal number (15).")
     target: str = strawberry.field(description='Target code ("15.3").')
     contributors = rel_list(_in(P.CONTRIBUTES_TO), "Entity", "Records that contribute to it.")
@@ -252,12 +237,11 @@ class SdgTarget(Entity):
 # --- programmes, initiatives, outputs, events, documents ---------------------------------
 
 
-@strawberry.type(
+@entity_type(
     description="A programme, strategy, law, treaty or framework (Interreg Alpine Space, the "
     "Alpine Convention, EU Missions, the Soil Monitoring Law, the CBD ...)."
 )
 class Programme(Entity):
-    is_type_of = is_model(m.Programme)
     category: enums.ProgrammeCategory | None = strawberry.field(
         description="What kind of programme."
     )
@@ -271,12 +255,11 @@ class Programme(Entity):
     organs = rel_list(_in(P.ORGAN_OF), "Organization", "Its organs (COP, Secretariat).")
 
 
-@strawberry.type(
+@entity_type(
     description="An initiative, project, mission or UN decade (RECSOIL, Global Soil Doctors, "
     "the International Initiative for Soil Biodiversity, Links4Soils ...)."
 )
 class Initiative(Entity):
-    is_type_of = is_model(m.Initiative)
     category: enums.InitiativeCategory | None = strawberry.field(
         description="What kind of initiative."
     )
@@ -299,11 +282,10 @@ class Initiative(Entity):
     agreements = rel_list(_out(P.PARTY_TO), "PartnerAgreement", "Agreements it is a party to.")
 
 
-@strawberry.type(
+@entity_type(
     description="A report, protocol, map, database, book, webinar, campaign or other output."
 )
 class Output(Entity):
-    is_type_of = is_model(m.Output)
     category: enums.OutputCategory | None = strawberry.field(description="What kind of output.")
     subtitle: str | None = strawberry.field(description="Subtitle, as written.")
 
@@ -327,9 +309,8 @@ class Output(Entity):
     citations = rel_list(_in(P.CITES), "Citation", "Footnotes that cite it.")
 
 
-@strawberry.type(description="A conference, launch, symposium, session or observance.")
+@entity_type(description="A conference, launch, symposium, session or observance.")
 class Event(Entity):
-    is_type_of = is_model(m.Event)
     category: enums.EventCategory | None = strawberry.field(description="What kind of event.")
     attendance_mode: enums.AttendanceMode | None = strawberry.field(
         description="In person, online or both."
@@ -352,9 +333,8 @@ class Event(Entity):
     outcomes = rel_list(_in(P.OUTCOME_OF), "Output", "Outputs that came out of it.")
 
 
-@strawberry.type(description="An official document, decision or memorandum.")
+@entity_type(description="An official document, decision or memorandum.")
 class Document(Entity):
-    is_type_of = is_model(m.Document)
     symbol: str | None = strawberry.field(description="Official symbol (CBD/SBSTTA/24/INF/8).")
     category: enums.DocumentCategory | None = strawberry.field(description="What kind of document.")
     issued_by = rel_list(_out(P.ISSUED_BY), "Entity", "The body or treaty that issued it.")
@@ -366,9 +346,8 @@ class Document(Entity):
     )
 
 
-@strawberry.type(description="A footnote of a source document.")
+@entity_type(description="A footnote of a source document.")
 class Citation(Entity):
-    is_type_of = is_model(m.Citation)
     footnote: int = strawberry.field(description="Footnote number.")
     raw_text: str = strawberry.field(description="The footnote as written.")
     authors_text: str | None = strawberry.field(description="Authors as written.")
@@ -382,12 +361,11 @@ class Citation(Entity):
 # --- the "4 per 1000" structure ------------------------------------------------------------
 
 
-@strawberry.type(
+@entity_type(
     description='The Core or Global Facilities block of the "4 per 1000" Initiative, with the '
     "purpose, development and key-actor text of its header."
 )
 class FacilityBlock(Entity):
-    is_type_of = is_model(m.FacilityBlock)
     facility_kind: enums.FacilityKind = strawberry.field(description="Core or global.")
     purpose: str | None = strawberry.field(description="The block's Purpose line.")
     development: str | None = strawberry.field(description="The block's Development line.")
@@ -402,9 +380,8 @@ class FacilityBlock(Entity):
     )
 
 
-@strawberry.type(description="A facility (CF2 ... GF6) of a facility block.")
+@entity_type(description="A facility (CF2 ... GF6) of a facility block.")
 class Facility(Entity):
-    is_type_of = is_model(m.Facility)
     code: str = strawberry.field(description="Code (CF3, GF1).")
     code_inferred: bool = strawberry.field(
         description="True when the code is missing in the source and inferred from its place."
@@ -421,9 +398,8 @@ class Facility(Entity):
     )
 
 
-@strawberry.type(description="A strategic objective (A1 ... F3) of the strategic plan.")
+@entity_type(description="A strategic objective (A1 ... F3) of the strategic plan.")
 class StrategicObjective(Entity):
-    is_type_of = is_model(m.StrategicObjective)
     label: str = strawberry.field(description="Label (A1).")
     goal_letter: str = strawberry.field(description="Goal letter, the label's first letter.")
     position: int = strawberry.field(description="Position within its facility.")
@@ -439,24 +415,21 @@ class StrategicObjective(Entity):
     )
 
 
-@strawberry.type(description="The task force of one strategic objective.")
+@entity_type(description="The task force of one strategic objective.")
 class TaskForce(Entity):
-    is_type_of = is_model(m.TaskForce)
     explicitly_listed: bool = strawberry.field(
         description="True when the source lists it (the Global Facilities column header)."
     )
     objective = fk_one("objective_id", "StrategicObjective", "Its objective.", required=True)
 
 
-@strawberry.type(description="An alliance of a global facility.")
+@entity_type(description="An alliance of a global facility.")
 class Alliance(Entity):
-    is_type_of = is_model(m.Alliance)
     facility = fk_one("facility_id", "Facility", "The facility.", required=True)
 
 
-@strawberry.type(description="One item of an organisation's list of partnerships, with its terms.")
+@entity_type(description="One item of an organisation's list of partnerships, with its terms.")
 class PartnerAgreement(Entity):
-    is_type_of = is_model(m.PartnerAgreement)
     ordinal: int = strawberry.field(description="Position in the list (1-22).")
     raw_text: str = strawberry.field(description="The list item, verbatim.")
     jurisdiction_label: str | None = strawberry.field(
@@ -475,9 +448,8 @@ class PartnerAgreement(Entity):
     )
 
 
-@strawberry.type(description="One instrument of a partner agreement, with its dates and terms.")
+@entity_type(description="One instrument of a partner agreement, with its dates and terms.")
 class AgreementInstrument(Entity):
-    is_type_of = is_model(m.AgreementInstrument)
     ordinal: int = strawberry.field(description="Position within the agreement.")
     instrument_type: enums.InstrumentType = strawberry.field(description="What the instrument is.")
     raw_text: str = strawberry.field(description="The instrument as written.")

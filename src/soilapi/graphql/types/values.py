@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import Parent
 
-from soilapi.db import models as m
 from soilapi.errors import InvalidInput
 from soilapi.graphql import enums
 from soilapi.graphql.resolve import AnyInfo, loaders
@@ -24,7 +23,7 @@ from soilapi.graphql.sqlmark import (
     reads,
 )
 from soilapi.graphql.types.node import Node
-from soilapi.repositories.records import model_of
+from soilapi.repositories.records import Record, is_source_document
 from soilapi.vocab import DatePrecision
 
 
@@ -68,7 +67,7 @@ class LineRange:
 class SourceDocument(Node):
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return model_of(obj) is m.SourceDocument
+        return is_source_document(obj)
 
     key: str = strawberry.field(description='Short key of the document ("000" ... "003").')
     file_name: str = strawberry.field(description="File name of the verbatim copy.")
@@ -86,13 +85,13 @@ class SourceDocument(Node):
     @strawberry.field(description="The verbatim text of some lines (at most 200).")
     def lines(
         self,
-        root: Parent[m.SourceDocument],
+        root: Parent[Record],
         start: Annotated[int, strawberry.argument(description="First line (1-based).")] = 1,
         end: Annotated[
             int | None, strawberry.argument(description="Last line (default: start + 199).")
         ] = None,
     ) -> list[str]:
-        text = root.content.split("\n")
+        text: list[str] = root.content.split("\n")
         last = min(end if end is not None else start + 199, len(text))
         if start < 1 or last < start or last - start >= 200:
             raise InvalidInput(
@@ -134,7 +133,7 @@ class Name:
 
     @strawberry.field(description="Where the name appears.")
     @reads(SameRow())
-    def source(self, root: Parent[m.EntityName]) -> Provenance:
+    def source(self, root: Parent[Record]) -> Provenance:
         return root  # type: ignore[return-value]
 
 
@@ -147,7 +146,7 @@ class Identifier:
 
     @strawberry.field(description="Where the identifier appears.")
     @reads(SameRow())
-    def source(self, root: Parent[m.EntityIdentifier]) -> Provenance:
+    def source(self, root: Parent[Record]) -> Provenance:
         return root  # type: ignore[return-value]
 
 
@@ -170,7 +169,7 @@ class Quantity:
 
     @strawberry.field(description="Where the number is stated.")
     @reads(SameRow())
-    def source(self, root: Parent[m.Quantity]) -> Provenance:
+    def source(self, root: Parent[Record]) -> Provenance:
         return root  # type: ignore[return-value]
 
 
@@ -184,7 +183,7 @@ class Statement:
 
     @strawberry.field(description="Where the fact is stated.")
     @reads(SameRow())
-    def source(self, root: Parent[m.Statement]) -> Provenance:
+    def source(self, root: Parent[Record]) -> Provenance:
         return root  # type: ignore[return-value]
 
 
@@ -197,5 +196,5 @@ class QualityNote:
 
     @strawberry.field(description="The lines the note is about.")
     @reads(SameRow())
-    def source(self, root: Parent[m.QualityNote]) -> Provenance:
+    def source(self, root: Parent[Record]) -> Provenance:
         return root  # type: ignore[return-value]
