@@ -266,14 +266,5 @@ def _orders(kind: vocab.EntityKind) -> Any:
     return strawberry.enum(orders, name=name, description=description)
 
 
-OrganizationOrder = _orders(vocab.EntityKind.ORGANIZATION)
-ProgrammeOrder = _orders(vocab.EntityKind.PROGRAMME)
-InitiativeOrder = _orders(vocab.EntityKind.INITIATIVE)
-FacilityOrder = _orders(vocab.EntityKind.FACILITY)
-StrategicObjectiveOrder = _orders(vocab.EntityKind.STRATEGIC_OBJECTIVE)
-PartnerAgreementOrder = _orders(vocab.EntityKind.PARTNER_AGREEMENT)
-OutputOrder = _orders(vocab.EntityKind.OUTPUT)
-EventOrder = _orders(vocab.EntityKind.EVENT)
-DocumentOrder = _orders(vocab.EntityKind.DOCUMENT)
-PersonOrder = _orders(vocab.EntityKind.PERSON)
-PlaceOrder = _orders(vocab.EntityKind.PLACE)
+# Each root list's sort enum, by the kind it lists.
+ORDER_ENUMS: dict[vocab.EntityKind, Any] = {kind: _orders(kind) for kind in listing.ORDERS}

@@ -13,15 +13,16 @@ import inspect
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
-from soilapi.graphql import resolve
-from soilapi.graphql.pagination import PageArgs
+from soilapi.graphql import enums, resolve
+from soilapi.graphql.pagination import After, Before, First, Last, PageArgs
 from soilapi.graphql.resolve import AnyInfo
 from soilapi.graphql.sqlmark import reads
 from soilapi.repositories.entities import EntityFilter
+from soilapi.services import listing
 from soilapi.vocab import EntityKind, Order
 
 
@@ -97,3 +98,81 @@ def root_field(returns: Any, description: str) -> Callable[[Any], Any]:
         return strawberry.field(resolver=resolver, description=description)
 
     return declare
+
+
+# --- root lists ----------------------------------------------------------------------------
+
+
+def arg(description: str) -> Any:
+    """Shorthand for a described argument."""
+    return strawberry.argument(description=description)
+
+
+def enum_values(items: list[Any]) -> list[str]:
+    """The values of a list of enum members (a category filter's)."""
+    return [item.value for item in items]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter argument of a root list: its GraphQL type (with its description), the
+    keyword of soilapi.services.listing.build it fills, and how its value is converted."""
+
+    annotation: Any
+    into: str
+    convert: Callable[[Any], Any] | None = None
+
+
+Descending = Annotated[
+    bool,
+    arg(
+        "Reverse the order: Z to A, newest first. Records without the date being sorted on "
+        "still come last."
+    ),
+]
+_PAGE = {"first": First, "after": After, "last": Last, "before": Before}
+_RANGE = ("start_from", "start_to")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def root_list(kind: EntityKind, returns: Any, description: str, /, **filters: Filter) -> Any:
+    """A root list of records of `kind`: its filters (in argument order), then `orderBy` (the
+    kind's own sort enum), `descending` and the four Relay arguments, declared once for the
+    resolvers and the SQL compiler alike (see `root_field`)."""
+    default = listing.default_order(kind).name
+    sort_enum = enums.ORDER_ENUMS[kind]
+    # The kind's own enum, made at run time from soilapi.services.listing.ORDERS.
+    order_by = Annotated[sort_enum | None, arg(f"Sort key (default: {default}).")]  # type: ignore[valid-type]
+    dated = [name for name, spec in filters.items() if spec.into in _RANGE]
+    range_args = tuple(_camel(name) for name in dated) if dated else ("startFrom", "startTo")
+
+    def read(**arguments: Any) -> Read:
+        built: dict[str, Any] = {}
+        for name, spec in filters.items():
+            value = arguments[name]
+            convert = spec.convert
+            built[spec.into] = value if convert is None or value is None else convert(value)
+        if dated:
+            built["range_args"] = range_args
+        chosen = arguments["order_by"]
+        descending = bool(arguments["descending"])
+        order = Order(chosen.value) if chosen is not None else listing.default_order(kind)
+        page = PageArgs(**{name: arguments[name] for name in _PAGE})
+        found = listing.build(kind, **built)
+        return ListRead(found, listing.sort_key(order, descending), descending, page)
+
+    annotations = {name: spec.annotation for name, spec in filters.items()}
+    annotations |= {"order_by": order_by, "descending": Descending, **_PAGE}
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    read.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(name, keyword, default=False if name == "descending" else None)
+            for name in annotations
+        ]
+    )
+    read.__annotations__ = {**annotations, "return": Read}
+    return root_field(returns, description)(read)
