@@ -10,7 +10,8 @@ import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from soilapi import devdb
 from soilapi.app import create_app, read_sessions
 from soilapi.cli import migrate
 from soilapi.db.session import StatementCounter, create_engine, reading
+from soilapi.graphql import execution
 from soilapi.graphql.context import Context
 from soilapi.graphql.schema import build_schema
 from soilapi.seed.dataset import load_dataset
@@ -119,23 +121,32 @@ def first_difference(found: Any, expected: Any, path: str = "data") -> str | Non
 class Api:
     """A client that posts GraphQL and counts the SQL statements each request runs.
 
-    Each answer is checked against the resolvers' on the same data (the SQL compiler off), so
-    every query of the suite also tests that the compiler answers the same.
+    Each answer of the compiled client is checked against the resolvers' on the same data (the
+    SQL compiler off), so every query of the suite also tests that the compiler answers the
+    same; the resolvers' own client (`resolvers_api`) is that reference.
     """
 
     http: httpx.AsyncClient
     counter: StatementCounter
     engine: AsyncEngine
+    # Which engine answers: "compiled" (the SQL compiler first, the resolvers when it cannot
+    # plan) or "resolvers" (QUERY_COMPILER off; its answers are the reference, not compared).
+    name: str = "compiled"
     last_statements: int = 0
+    # Which executor answered the last request: {"compiled": 1}, {"resolvers": 1} (the
+    # compiler could not plan it) or {"compiler_off": 1} (soilapi.graphql.execution.runs).
+    last_runs: dict[str, int] = field(default_factory=dict)
 
     async def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run a query; return the JSON body (data and errors)."""
-        before = self.counter.count
+        before, runs = self.counter.count, execution.runs.copy()
         response = await self.http.post("/graphql", json={"query": query, "variables": variables})
         self.last_statements = self.counter.count - before
+        self.last_runs = dict(execution.runs - runs)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
-        await self._compare(query, variables, body)
+        if self.name == "compiled":
+            await self._compare(query, variables, body)
         return body
 
     async def _compare(
@@ -160,16 +171,42 @@ class Api:
         return result
 
 
+@asynccontextmanager
+async def _client(engine: AsyncEngine, *, query_compiler: bool) -> AsyncIterator[Api]:
+    # Behaviour tests execute every request (statement counts, errors); the response cache
+    # has tests of its own in tests/http/test_response_cache.py.
+    settings = Settings(
+        database_url="postgresql://unused",
+        response_cache_enabled=False,
+        query_compiler=query_compiler,
+    )
+    transport = httpx.ASGITransport(app=create_app(settings, engine=engine))
+    name = "compiled" if query_compiler else "resolvers"
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield Api(http, StatementCounter(engine), engine, name)
+
+
 @pytest.fixture(scope="session")
 async def api(engine: AsyncEngine) -> AsyncIterator[Api]:
     """GraphQL over HTTP against the seeded database, like a real client."""
-    # Behaviour tests execute every request (statement counts, errors); the response cache
-    # has tests of its own in tests/http/test_response_cache.py.
-    settings = Settings(database_url="postgresql://unused", response_cache_enabled=False)
-    app = create_app(settings, engine=engine)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield Api(http, StatementCounter(engine), engine)
+    async with _client(engine, query_compiler=True) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def resolvers_api(engine: AsyncEngine) -> AsyncIterator[Api]:
+    """The same client for an app with QUERY_COMPILER off: graphql-core's resolvers and
+    DataLoaders answer everything (the path of relations, trees, `entity` and every error)."""
+    async with _client(engine, query_compiler=False) as client:
+        yield client
+
+
+@pytest.fixture(params=["compiled", "resolvers"])
+def engine_api(request: pytest.FixtureRequest) -> Api:
+    """`api`, then `resolvers_api`: a test taking it runs once on each engine; `.name` says
+    which, for bounds that differ between them."""
+    client: Api = request.getfixturevalue("api" if request.param == "compiled" else "resolvers_api")
+    return client
 
 
 def run_sync(func: Any, *args: Any) -> Any:
