@@ -66,6 +66,11 @@ class Loaders:
         self.source_document: DataLoader[uuid.UUID, Record | None] = by_id(
             lambda ids: repo.source_documents_by_ids(r, ids)
         )
+        # Every source document, read once per request however many fields ask (the key is
+        # always None): `sourceDocuments` and each aliased `sourceDocument(key:)` share it.
+        self.all_source_documents: DataLoader[None, list[Record]] = DataLoader(
+            load_fn=lambda keys: self._all_documents(len(keys))
+        )
         self.relations_page: DataLoader[tuple[Any, uuid.UUID], Slice] = grouped(
             lambda g, ids: repo.relations_page(r, g[0], ids, g[1])
         )
@@ -97,6 +102,10 @@ class Loaders:
             load_fn=self._lookup_batch
         )
         self._reader = reader
+
+    async def _all_documents(self, asked: int) -> list[list[Record]]:
+        found = await repo.all_source_documents(self._reader)
+        return [found] * asked
 
     async def _lookup_batch(self, keys: list[tuple[Any, str, Any]]) -> list[uuid.UUID | None]:
         """Resolve (kind, column, value) lookups, one statement per kind and column."""

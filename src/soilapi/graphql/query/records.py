@@ -16,7 +16,6 @@ from soilapi.graphql.roots import arg
 from soilapi.graphql.types.entity import Entity
 from soilapi.graphql.types.node import KINDS_BY_TYPE, Node
 from soilapi.graphql.types.values import SourceDocument
-from soilapi.repositories.entities import all_source_documents
 
 MAX_NODES = global_ids.MAX_NODES
 
@@ -64,9 +63,9 @@ class SourceQueries:
     async def source_document(
         self, info: AnyInfo, key: Annotated[str, arg('Document key, e.g. "002".')]
     ) -> SourceDocument | None:
-        docs = await all_source_documents(info.context.reader)
+        docs = await resolve.loaders(info).all_source_documents.load(None)
         return next((doc for doc in docs if doc.key == key), None)  # type: ignore[return-value]
 
     @strawberry.field(description="The source documents the registry was transcribed from.")
     async def source_documents(self, info: AnyInfo) -> list[SourceDocument]:
-        return await all_source_documents(info.context.reader)  # type: ignore[return-value]
+        return await resolve.loaders(info).all_source_documents.load(None)  # type: ignore[return-value]
