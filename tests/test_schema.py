@@ -33,3 +33,18 @@ def test_every_type_field_argument_and_enum_value_is_described() -> None:
             if not value.description:
                 missing.append(f"{name}.{value_name}")
     assert not missing, f"undocumented schema elements: {missing}"
+
+
+def test_every_kind_has_one_model_and_one_record_type() -> None:
+    """The kind is declared on the model (polymorphic_identity) and the type's name follows
+    from it: neither table is kept by hand, so a new kind without either fails here."""
+    from soilapi.db.models import DETAIL_MODELS  # noqa: PLC0415 - only this test needs them
+    from soilapi.graphql.types.node import ENTITY_TYPES, TYPE_NAMES  # noqa: PLC0415
+    from soilapi.vocab import EntityKind  # noqa: PLC0415
+
+    assert set(DETAIL_MODELS) == set(EntityKind)
+    declared = [record_type.__name__ for record_type in ENTITY_TYPES]
+    assert sorted(declared) == sorted(TYPE_NAMES.values())
+    assert SCHEMA_FILE.read_text(encoding="utf-8").count("implements Entity & Node") == len(
+        EntityKind
+    )

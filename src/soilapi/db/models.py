@@ -509,25 +509,11 @@ class QualityNote(ProvenanceMixin, Base):
     note: Mapped[str] = mapped_column(sa.Text)
 
 
+# Each kind's model, as its `polymorphic_identity` declares it.
 DETAIL_MODELS: dict[vocab.EntityKind, type[Entity]] = {
-    vocab.EntityKind.ORGANIZATION: Organization,
-    vocab.EntityKind.PROGRAMME: Programme,
-    vocab.EntityKind.INITIATIVE: Initiative,
-    vocab.EntityKind.FACILITY_BLOCK: FacilityBlock,
-    vocab.EntityKind.FACILITY: Facility,
-    vocab.EntityKind.STRATEGIC_OBJECTIVE: StrategicObjective,
-    vocab.EntityKind.TASK_FORCE: TaskForce,
-    vocab.EntityKind.ALLIANCE: Alliance,
-    vocab.EntityKind.PARTNER_AGREEMENT: PartnerAgreement,
-    vocab.EntityKind.AGREEMENT_INSTRUMENT: AgreementInstrument,
-    vocab.EntityKind.OUTPUT: Output,
-    vocab.EntityKind.EVENT: Event,
-    vocab.EntityKind.PERSON: Person,
-    vocab.EntityKind.POST: Post,
-    vocab.EntityKind.DOCUMENT: Document,
-    vocab.EntityKind.CITATION: Citation,
-    vocab.EntityKind.PLACE: Place,
-    vocab.EntityKind.SDG_TARGET: SdgTarget,
+    vocab.EntityKind(str(mapper.polymorphic_identity)): mapper.class_
+    for mapper in Entity.__mapper__.self_and_descendants
+    if mapper.class_ is not Entity
 }
 
 from soilapi.db.cache import DataVersion  # noqa: E402, F401 - on Base.metadata for alembic

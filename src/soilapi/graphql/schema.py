@@ -6,7 +6,8 @@ from soilapi.graphql.errors import ErrorCodes
 from soilapi.graphql.execution import CompilerFirst, ResolversOnly
 from soilapi.graphql.limits import ExecutionTimeout, HideSuggestions, QueryLimits
 from soilapi.graphql.query import Query
-from soilapi.graphql.types.registry import ENTITY_TYPES
+from soilapi.graphql.types import registry  # noqa: F401 - declares every record type
+from soilapi.graphql.types.node import ENTITY_TYPES
 from soilapi.graphql.types.values import SourceDocument
 
 

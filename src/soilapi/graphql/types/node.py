@@ -13,28 +13,15 @@ from soilapi.graphql.sqlmark import GlobalIdOf, reads
 from soilapi.repositories.records import entity_kind, is_source_document
 from soilapi.vocab import EntityKind
 
+# A kind's GraphQL type is its name in PascalCase (partner_agreement: PartnerAgreement), the rule
+# its sort enum follows too (soilapi.graphql.enums).
 TYPE_NAMES: dict[EntityKind, str] = {
-    EntityKind.ORGANIZATION: "Organization",
-    EntityKind.PROGRAMME: "Programme",
-    EntityKind.INITIATIVE: "Initiative",
-    EntityKind.FACILITY_BLOCK: "FacilityBlock",
-    EntityKind.FACILITY: "Facility",
-    EntityKind.STRATEGIC_OBJECTIVE: "StrategicObjective",
-    EntityKind.TASK_FORCE: "TaskForce",
-    EntityKind.ALLIANCE: "Alliance",
-    EntityKind.PARTNER_AGREEMENT: "PartnerAgreement",
-    EntityKind.AGREEMENT_INSTRUMENT: "AgreementInstrument",
-    EntityKind.OUTPUT: "Output",
-    EntityKind.EVENT: "Event",
-    EntityKind.PERSON: "Person",
-    EntityKind.POST: "Post",
-    EntityKind.DOCUMENT: "Document",
-    EntityKind.CITATION: "Citation",
-    EntityKind.PLACE: "Place",
-    EntityKind.SDG_TARGET: "SdgTarget",
+    kind: "".join(word.capitalize() for word in kind.value.split("_")) for kind in EntityKind
 }
 KINDS_BY_TYPE = {name: kind for kind, name in TYPE_NAMES.items()}
 T = TypeVar("T")
+# Every record type, in declaration order, as `entity_type` declares them: the schema's types.
+ENTITY_TYPES: list[type] = []
 
 
 def type_name(obj: Any) -> str:
@@ -55,7 +42,9 @@ def entity_type(description: str) -> Callable[[type[T]], type[T]]:
             return entity_kind(obj) is kind
 
         cls.is_type_of = classmethod(is_type_of)  # type: ignore[attr-defined]
-        return strawberry.type(cls, description=description)
+        declared = strawberry.type(cls, description=description)
+        ENTITY_TYPES.append(declared)
+        return declared
 
     return declare
 

@@ -466,10 +466,3 @@ class AgreementInstrument(Entity):
 
     agreement = fk_one("agreement_id", "PartnerAgreement", "The agreement.", required=True)
     location = fk_one("location_id", "Place", "Where premises are (offices).")
-
-
-ENTITY_TYPES: tuple[type, ...] = (
-    Organization, Person, Post, Place, SdgTarget, Programme, Initiative, Output, Event,
-    Document, Citation, FacilityBlock, Facility, StrategicObjective, TaskForce, Alliance,
-    PartnerAgreement, AgreementInstrument,
-)  # fmt: skip
