@@ -36,6 +36,7 @@ from soilapi.repositories.cache import data_version
 log = logging.getLogger(__name__)
 
 Extensions = dict[str, Any] | None
+MIB = 1024 * 1024
 OpenContext = Callable[[], AbstractAsyncContextManager[Context]]
 
 
@@ -126,12 +127,16 @@ class Answers:
         self.responses = responses
         self.current_version = current_version
         self.schema_answers = Lru(
-            "schema_answers", max_entries=64, max_bytes=32 * 1024 * 1024, weigh=_body_bytes
+            "schema_answers",
+            max_entries=64,
+            max_bytes=32 * MIB,
+            weigh=_body_bytes,
+            max_entry_bytes=8 * MIB,
         )
         # Requests the SQL compiler answered before, by their text and variables: answered
         # again from their compiled statements alone (see `_replay`).
         self.compiled: Lru[str, tuple[Compiled, Extensions]] = Lru(
-            "compiled_requests", max_entries=512, max_bytes=64 * 1024 * 1024, weigh=_compiled_bytes
+            "compiled_requests", max_entries=512, max_bytes=64 * MIB, weigh=_compiled_bytes
         )
 
     async def answer(
