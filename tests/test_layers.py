@@ -25,6 +25,7 @@ STRAYS = {
     "stray.py": '"""A top-level module that no layer lists."""\n',
     "services/stray.py": "import strawberry\n",
     "http/stray.py": "from soilapi.repositories import records\n",
+    "http/replay.py": "from soilapi.graphql.compiler import Compiled\n",
     "seed/stray.py": "import sqlalchemy\n",
     "graphql/stray.py": "import sqlalchemy\n",
 }
@@ -34,6 +35,7 @@ CASES = [
     ("pyproject.toml", "layers", "soilapi.stray"),
     ("pyproject.toml", "services-no-web", "soilapi.services.stray -> strawberry"),
     ("pyproject.toml", "http-no-data-access", "soilapi.http.stray -> soilapi.repositories.records"),
+    ("pyproject.toml", "http-asks-answers", "soilapi.http.replay -> soilapi.graphql.compiler"),
     ("pyproject.toml", "sql-in-repositories", "soilapi.seed.stray -> sqlalchemy"),
     ("pyproject.toml", "graphql-no-sql", "soilapi.graphql.stray -> sqlalchemy"),
 ]

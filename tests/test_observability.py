@@ -360,10 +360,55 @@ async def test_client_chosen_operation_names_cannot_grow_the_metrics(
     assert now == other + 6
 
 
-async def test_cache_counters_exist(http: httpx.AsyncClient) -> None:
-    page = (await http.get("/metrics")).text
+CACHES = {
+    "responses",
+    "schema_answers",
+    "compiled_requests",
+    "plans",
+    "statements",
+    "page_statements",
+    "documents",
+    "validations",
+    "costs",
+}
+
+
+def samples(page: str, name: str) -> dict[str, float]:
+    """The values of one metric by their `cache` label."""
+    return {
+        s.labels["cache"]: s.value
+        for family in text_string_to_metric_families(page)
+        for s in family.samples
+        if s.name == name
+    }
+
+
+async def test_every_cache_is_on_the_metrics_page_by_name(engine: AsyncEngine) -> None:
+    settings = Settings(database_url="postgresql://unused", rate_limit_enabled=False)
+    app = create_app(settings, engine=engine)  # with the response cache
+    install_observability(app, settings)
+    try:
+        async with client(app) as http:
+            before = (await http.get("/metrics")).text
+            for _ in range(3):
+                assert (await graphql(http, ONE_ORG)).status_code == 200
+            page = (await http.get("/metrics")).text
+    finally:
+        await app.state.version_probe.close()
     assert "# TYPE soilapi_cache_hits_total counter" in page
-    assert "# TYPE soilapi_cache_misses_total counter" in page
+    assert "# TYPE soilapi_cache_bytes gauge" in page
+    for metric in ("hits_total", "misses_total", "evictions_total", "entries", "bytes"):
+        assert set(samples(page, f"soilapi_cache_{metric}")) >= CACHES, metric
+    hits, misses = (
+        samples(page, "soilapi_cache_hits_total"),
+        samples(page, "soilapi_cache_misses_total"),
+    )
+    hits_before = samples(before, "soilapi_cache_hits_total")
+    misses_before = samples(before, "soilapi_cache_misses_total")
+    assert hits["responses"] >= hits_before["responses"] + 2  # the second and third asks
+    assert misses["responses"] >= misses_before["responses"] + 1  # the first
+    assert samples(page, "soilapi_cache_entries")["responses"] >= 1
+    assert samples(page, "soilapi_cache_bytes")["responses"] > 0
 
 
 async def test_installing_twice_observes_once(engine: AsyncEngine) -> None:
@@ -392,6 +437,25 @@ def test_several_worker_processes_share_one_metrics_page(tmp_path: Path) -> None
         if s.name == "soilapi_rejected_queries_total" and s.labels == {"reason": "two_workers"}
     ]
     assert values == [2.0]
+
+
+def test_several_worker_processes_share_their_cache_figures(tmp_path: Path) -> None:
+    """Each worker copies its caches' counts into the shared folder; /metrics adds them."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    code = (
+        "from soilapi.http.metrics import share_caches\n"
+        "from soilapi.lru import Lru\n"
+        "cache = Lru('two_workers', max_entries=1, max_bytes=10, weigh=lambda key, value: 1)\n"
+        "cache.put('a', 'x'); cache.get('a'); cache.get('b'); cache.put('b', 'y')\n"
+        "share_caches(force=True)\n"
+    )
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)  # noqa: S603
+    page, _ = exposition(str(tmp_path))
+    text = page.decode()
+    assert samples(text, "soilapi_cache_hits_total")["two_workers"] == 2.0
+    assert samples(text, "soilapi_cache_misses_total")["two_workers"] == 2.0
+    assert samples(text, "soilapi_cache_evictions_total")["two_workers"] == 2.0
 
 
 async def test_metrics_can_be_switched_off(engine: AsyncEngine) -> None:

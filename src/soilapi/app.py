@@ -16,19 +16,19 @@ from starlette.routing import Route
 from soilapi.db.probe import SharedRead
 from soilapi.db.session import connect_args, create_engine, reading
 from soilapi.errors import ErrorCode
+from soilapi.graphql.answers import Answers, responses
 from soilapi.graphql.context import Context
 from soilapi.graphql.explorer import DEFAULT_STATIC_PREFIX, explorer_html, mount_explorer_static
 from soilapi.graphql.limits import Limits as OperationLimits
 from soilapi.graphql.limits import estimate
 from soilapi.graphql.schema import build_schema
-from soilapi.http.endpoint import Admit, Caching, GraphQLEndpoint
+from soilapi.http.endpoint import Admit, GraphQLEndpoint
 from soilapi.http.endpoint_params import Limits, Params, Problem
-from soilapi.http.metrics import record_cache, record_operation, record_rejection
+from soilapi.http.metrics import record_operation, record_rejection
 from soilapi.http.observability import install_observability
-from soilapi.repositories.cache import data_version, version_probe
+from soilapi.repositories.cache import version_probe
 from soilapi.services.ratelimit import RateLimitUnavailable, charge, client_key
 from soilapi.services.ratelimit import headers as rate_headers
-from soilapi.services.response_cache import ResponseCache
 from soilapi.settings import Settings, get_settings
 
 log = logging.getLogger("soilapi.app")
@@ -78,20 +78,21 @@ def graphiql_page(request: Request) -> str:
     )
 
 
-def caching(settings: Settings) -> Caching | None:
-    """The response cache, keyed by the data version read in each request's snapshot."""
+def caching(schema: strawberry.Schema, settings: Settings, app: FastAPI) -> Answers:
+    """How requests are answered: with the response cache unless the settings turn it off.
+
+    A remembered response is served when the data version the app's shared probe reads now
+    is the one it was computed at (soilapi.graphql.answers).
+    """
     if not settings.response_cache_enabled:
-        return None
-    store = ResponseCache(settings.response_cache_max_entries, settings.response_cache_max_bytes)
+        return Answers(schema)
 
-    async def version(context: Context) -> int:
-        return await data_version(context.reader)
-
-    async def current(request: Request) -> int:
-        probe: SharedRead = request.app.state.version_probe
+    async def current() -> int:
+        probe: SharedRead = app.state.version_probe
         return int(await probe.read())
 
-    return Caching(store, version, current, lambda hit: record_cache("responses", hit=hit))
+    store = responses(settings.response_cache_max_entries, settings.response_cache_max_bytes)
+    return Answers(schema, responses=store, current_version=current)
 
 
 def probe_for(engine: AsyncEngine, settings: Settings) -> SharedRead:
@@ -173,7 +174,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     mount_explorer_static(app)
 
     endpoint = GraphQLEndpoint(
-        schema,
+        caching(schema, settings, app),
         context=context_opener(operation_limits),
         limits=Limits(settings.max_body_bytes, settings.max_query_chars, settings.max_query_tokens),
         retry_after_seconds=settings.retry_after_seconds,
@@ -183,7 +184,6 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         admit=rate_limiter(schema, settings, operation_limits)
         if settings.rate_limit_enabled
         else None,
-        caching=caching(settings),
     )
     # An ASGI app as the route's endpoint takes every method, so the endpoint itself answers
     # PUT, DELETE ... with a GraphQL-shaped 405 and an Allow header.

@@ -17,7 +17,6 @@ query through graphql-core's executor too and compares the answers.
 from __future__ import annotations
 
 import itertools
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +43,7 @@ from soilapi.graphql import sqlmark as mk
 from soilapi.graphql.pagination import PageArgs, window
 from soilapi.graphql.roots import Lookup, Read, RootRead
 from soilapi.graphql.types.node import KINDS_BY_TYPE
+from soilapi.lru import Lru
 from soilapi.repositories import Reader
 from soilapi.repositories import entities as repo
 from soilapi.repositories import json_query as q
@@ -395,8 +395,8 @@ def _unwrapped(kind: GraphQLOutputType) -> GraphQLOutputType:
 class Compiled:
     """An operation compiled for given variables: the root fields' plans and bind values.
 
-    It holds no request state, so the endpoint may keep it and answer the same request text
-    again with `answer` alone, without the GraphQL machinery (soilapi.http.endpoint).
+    It holds no request state, so it may be kept to answer the same request text again with
+    `answer` alone, without the GraphQL machinery (soilapi.graphql.answers).
     """
 
     root_name: str
@@ -418,12 +418,25 @@ class Compiled:
             raise
         return data
 
+    def weight(self) -> int:
+        """An estimate of the bytes it holds: its plans and values as text, times what
+        Python's objects take per character of that text (4-6, measured on the tests' queries)."""
+        return 6 * len(repr(self.roots))
 
-_MAX_PLANS = 256
+
+PlanKey = tuple[int, str]
+
+
+def _plan_bytes(key: PlanKey, found: tuple[Any, Compiled]) -> int:
+    return len(key[1]) + found[1].weight()
+
+
 # Plans by (operation, variables). The parse cache (soilapi.graphql.limits) hands back the same
 # operation node for a repeated query text; the node is kept with its plans so an id reused
 # by a later node can never match.
-_PLANS: OrderedDict[tuple[int, str], tuple[Any, Compiled]] = OrderedDict()
+_PLANS: Lru[PlanKey, tuple[Any, Compiled]] = Lru(
+    "plans", max_entries=256, max_bytes=32 * 1024 * 1024, weigh=_plan_bytes
+)
 
 
 async def compile_operation(
@@ -435,7 +448,6 @@ async def compile_operation(
     key = (id(operation), repr(sorted(execution.variable_values.coerced.items())))
     found = _PLANS.get(key)
     if found is not None and found[0] is operation:
-        _PLANS.move_to_end(key)
         return found[1]
     planner = Planner(execution)
     roots: list[tuple[str, Any, dict[str, Any]]] = []
@@ -451,9 +463,7 @@ async def compile_operation(
             raise NotPlanned(repr(exc)) from exc
         roots.append((response_key, plan, values))
     compiled = Compiled(root_type.name, tuple(grouped), tuple(roots))
-    _PLANS[key] = (operation, compiled)
-    if len(_PLANS) > _MAX_PLANS:
-        _PLANS.popitem(last=False)
+    _PLANS.put(key, (operation, compiled))
     return compiled
 
 

@@ -15,10 +15,8 @@ import contextlib
 import json
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import strawberry
@@ -52,13 +50,14 @@ from graphql import (
     value_from_ast_untyped,
     visit,
 )
-from graphql.validation import MaxIntrospectionDepthRule
+from graphql.validation import ASTValidationRule, MaxIntrospectionDepthRule
 from graphql.validation.rules.max_introspection_depth_rule import MAX_LIST_DEPTH
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from soilapi.errors import ErrorCode
 from soilapi.graphql.pagination import DEFAULT_PAGE_SIZE, default_size
+from soilapi.lru import Lru
 from soilapi.settings import Settings
 
 log = logging.getLogger("soilapi.limits")
@@ -397,14 +396,61 @@ def measure(
     return cost, errors
 
 
-_parse = lru_cache(maxsize=256)(lambda query, tokens: parse(query, max_tokens=tokens))
+MIB = 1024 * 1024
+# graphql-core's syntax tree takes 45-80 bytes per character of query text (measured on the
+# introspection query and the tests' queries), so a document weighs the most of those.
+AST_BYTES_PER_CHAR = 80
+Rules = tuple[type[ASTValidationRule], ...]
+Validated = tuple[GraphQLSchema, DocumentNode, list[GraphQLError]]  # and the errors found
 
-# Validation of distinct documents kept; the parser cache hands back the same DocumentNode for
-# a repeated query text, so the cache hits on it.
-_validate = lru_cache(maxsize=256)(validate_document)
 
-_MEASURED: OrderedDict[tuple[Any, ...], Cost | None] = OrderedDict()
-MEASURED_SIZE = 1024
+def _document_bytes(key: tuple[str, int], _document: DocumentNode) -> int:
+    return AST_BYTES_PER_CHAR * len(key[0])
+
+
+def _validation_bytes(_key: tuple[int, int, Rules], found: Validated) -> int:
+    # The document is kept alive here too (it is counted in both caches), and each error
+    # holds a message and the nodes it points at.
+    document = found[1]
+    return AST_BYTES_PER_CHAR * (document.loc.end if document.loc else 0) + 1024 * len(found[2])
+
+
+def _cost_bytes(key: tuple[Any, ...], _found: tuple[GraphQLSchema, Cost | None]) -> int:
+    return len(key[1]) + len(key[2]) + 256
+
+
+# Documents by query text and token limit: a repeated query is parsed once.
+_DOCUMENTS: Lru[tuple[str, int], DocumentNode] = Lru(
+    "documents", max_entries=256, max_bytes=64 * MIB, weigh=_document_bytes
+)
+# Validation errors of a schema's document, by their ids: the parse cache hands back the same
+# DocumentNode for a repeated query text, and an id costs nothing to hash where the document's
+# own hash walks the whole tree (~60 us). Schema and document are kept with the errors, so an
+# id reused by a later object can never match.
+_VALIDATIONS: Lru[tuple[int, int, Rules], Validated] = Lru(
+    "validations", max_entries=256, max_bytes=64 * MIB, weigh=_validation_bytes
+)
+# The cost of a request within the limits, by its text, variables, operation and limits, kept
+# with the schema it was measured on.
+_COSTS: Lru[tuple[Any, ...], tuple[GraphQLSchema, Cost | None]] = Lru(
+    "costs", max_entries=1024, max_bytes=16 * MIB, weigh=_cost_bytes
+)
+
+
+def _parse(query: str, tokens: int) -> DocumentNode:
+    """The document of `query`, parsed once; GraphQLError if it cannot be parsed."""
+    return _DOCUMENTS.get_or_build((query, tokens), lambda: parse(query, max_tokens=tokens))
+
+
+def _validate(schema: GraphQLSchema, document: DocumentNode, rules: Rules) -> list[GraphQLError]:
+    """The errors of the standard rules (and `rules`) on a document, found once."""
+    key = (id(schema), id(document), rules)
+    found = _VALIDATIONS.get(key)
+    if found is not None and found[0] is schema and found[1] is document:
+        return found[2]
+    errors = validate_document(schema, document, rules)
+    _VALIDATIONS.put(key, (schema, document, errors))
+    return errors
 
 
 def _memo_key(
@@ -434,14 +480,12 @@ def measured(
     errors are mutable objects.
     """
     key = _memo_key(schema, query, variables, operation_name, limits)
-    if key in _MEASURED:
-        _MEASURED.move_to_end(key)
-        return _MEASURED[key], []
+    found = _COSTS.get(key)
+    if found is not None and found[0] is schema:
+        return found[1], []
     cost, errors = measure(schema, document(), variables, operation_name, limits)
     if not errors:
-        _MEASURED[key] = cost
-        if len(_MEASURED) > MEASURED_SIZE:
-            _MEASURED.popitem(last=False)
+        _COSTS.put(key, (schema, cost))
     return cost, errors
 
 
@@ -460,7 +504,7 @@ def estimate(
     limits = limits or Limits()
 
     def document() -> DocumentNode:
-        return parse(query, max_tokens=limits.tokens)
+        return _parse(query, limits.tokens)
 
     try:
         cost, errors = measured(schema._schema, query, document, variables, operation_name, limits)

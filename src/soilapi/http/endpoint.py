@@ -1,22 +1,20 @@
 """/graphql per the GraphQL-over-HTTP specification: one handler for GET and POST.
 
 Order of work: method (405) → GraphiQL for browsers → `Accept` (406) → request parameters
-(415, 413, 400) → operation selection (GET runs queries only: 405) → execution with the
-strawberry schema → status from the result. With `application/graphql-response+json` a request
-that never executed (parse, validation or variable errors) gets 400 and no `data`; with
-`application/json` it gets the legacy 200. A database outage is 503 with `Retry-After`.
+(415, 413, 400) → admission (rate limit: 429) → the answer (soilapi.graphql.answers: from
+memory, a compiled replay or strawberry's execution; GET runs queries only: 405) → status from
+the result, `X-Cache: hit` for a remembered answer. With `application/graphql-response+json`
+a request that never executed (parse, validation or variable errors) gets 400 and no `data`;
+with `application/json` it gets the legacy 200. A database outage is 503 with `Retry-After`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
@@ -24,17 +22,15 @@ from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
-from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from soilapi.errors import ErrorCode
-from soilapi.graphql.compiler import Compiled
+from soilapi.graphql.answers import Answers
 from soilapi.graphql.errors import classify
 from soilapi.http.endpoint_media import GRAPHQL_RESPONSE_JSON, JSON, accepts_html, negotiate
 from soilapi.http.endpoint_params import Limits, Params, Problem, read_params
-from soilapi.services.response_cache import ResponseCache
 
 log = logging.getLogger("soilapi.http")
 
@@ -42,22 +38,6 @@ Outcome = Literal["ok", "error", "rejected"]
 OnOperation = Callable[[str | None, Outcome], None]
 OnRejection = Callable[[str], None]
 Admit = Callable[[Request, Params], Awaitable[Mapping[str, str]]]
-
-
-@dataclass(frozen=True)
-class Caching:
-    """The response cache and two ways to read the data version.
-
-    `current` reads it outside any request, to serve a remembered answer at once; `version`
-    reads it in the request's snapshot, to key the answer that request computes.
-    """
-
-    store: ResponseCache
-    version: Callable[[Any], Awaitable[int]]
-    current: Callable[[Request], Awaitable[int]]
-    on_lookup: Callable[[bool], None] | None = None
-
-
 ContextFactory = Callable[[Request], AbstractAsyncContextManager[Any]]
 
 # Status of a result without `data`, by the code of its errors, with
@@ -66,7 +46,6 @@ ContextFactory = Callable[[Request], AbstractAsyncContextManager[Any]]
 # ExecutionTimeout extension (soilapi.graphql.limits): the server gave up, so a 5xx.
 UNEXECUTED_STATUS: dict[str, int] = {ErrorCode.INTERNAL_ERROR: 500, ErrorCode.TIMEOUT: 504}
 
-MAX_COMPILED_REQUESTS = 512
 _GET_ONLY = frozenset({OperationType.QUERY})
 _POST_ONLY = frozenset({OperationType.QUERY, OperationType.MUTATION})
 # A document whose operation strawberry would pick wrongly has two operation keywords.
@@ -151,24 +130,12 @@ def encode(
     )
 
 
-def _schema_key(params: Params) -> str | None:
-    """Cache key of a request that may be introspection (None when it cannot be)."""
-    if "__schema" not in params.query and "__type" not in params.query:
-        return None
-    return ResponseCache.key(-1, params.query, params.variables, params.operation_name)
-
-
-def _cacheable(result: ExecutionResult, response: Response) -> bool:
-    """Only complete successes are remembered: errors may be passing (timeouts, outages)."""
-    return response.status_code == 200 and not result.errors and result.data is not None
-
-
 class GraphQLEndpoint:
     """The /graphql handler: an ASGI app that answers every HTTP method itself."""
 
     def __init__(
         self,
-        schema: BaseSchema,
+        answers: Answers,
         *,
         context: ContextFactory,
         limits: Limits,
@@ -177,17 +144,16 @@ class GraphQLEndpoint:
         on_operation: OnOperation | None = None,
         on_rejection: OnRejection | None = None,
         admit: Admit | None = None,
-        caching: Caching | None = None,
     ) -> None:
-        """`context` opens the per-request context; `ide` renders GraphiQL's page (None: off).
+        """`answers` answers each request (from memory, by replay or by running it) in the
+        context `context` opens for it; `ide` renders GraphiQL's page (None: off).
 
         `on_operation` and `on_rejection` let metrics see each request's operation name and
         outcome, and the reason a request was refused (an error code in lower case). `admit`
         decides, before execution, whether a well-formed request may run (rate limiting): it
-        raises Problem to refuse, or returns headers to add to the response. `caching` answers
-        repeated reads from memory when the data version has not moved.
+        raises Problem to refuse, or returns headers to add to the response.
         """
-        self.schema = schema
+        self.answers = answers
         self.context = context
         self.limits = limits
         self.retry_after = str(retry_after_seconds)
@@ -195,13 +161,6 @@ class GraphQLEndpoint:
         self.on_operation = on_operation
         self.on_rejection = on_rejection
         self.admit = admit
-        self.caching = caching
-        # Answers that depend on the schema alone (introspection): kept for the process's life,
-        # whatever the data version, since the schema cannot change under a running server.
-        self.schema_answers = ResponseCache(max_entries=64, max_bytes=32 * 1024 * 1024)
-        # Requests the SQL compiler answered before, by their text and variables: answered
-        # again from their compiled statements alone (see `_run_compiled`).
-        self.compiled: OrderedDict[str, tuple[Compiled, dict[str, Any] | None]] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry: mounted as an app, the route lets every method through to `handle`."""
@@ -246,42 +205,14 @@ class GraphQLEndpoint:
         return await self._execute(request, params, media_type)
 
     async def _execute(self, request: Request, params: Params, media_type: str) -> Response:
-        """Admit the request, run it in a fresh per-request context, answer its result."""
+        """Admit the request, have it answered, send the answer with its status."""
         try:
             extra = await self.admit(request, params) if self.admit is not None else {}
         except Problem as refused:
             return self._refuse(refused, media_type)
         allowed = _GET_ONLY if request.method == "GET" else _POST_ONLY
-        key: str | None = None
-        schema_key = _schema_key(params)
-        schema_only = False
-        body = self.schema_answers.get(schema_key) if schema_key is not None else None
-        if body is None and schema_key is None:
-            body = await self._remembered(request, params)
-        if body is not None:
-            return self._cached(body, media_type, params.operation_name, extra)
         try:
-            async with self.context(request) as context:
-                key, body = await self._lookup(context, params)
-                if body is not None:
-                    return self._cached(body, media_type, params.operation_name, extra)
-                compiled_key = ResponseCache.key(
-                    0, params.query, params.variables, params.operation_name
-                )
-                found = await self._run_compiled(context, compiled_key)
-                if found is not None:
-                    result = found
-                else:
-                    result = await self.schema.execute(
-                        params.query,
-                        variable_values=params.variables,
-                        context_value=context,
-                        operation_name=params.operation_name,
-                        allowed_operation_types=allowed,
-                        operation_extensions=params.extensions,
-                    )
-                    self._remember_compiled(compiled_key, context, result)
-                schema_only = bool(getattr(context, "schema_only", False))
+            answer = await self.answers.answer(params, lambda: self.context(request), allowed)
         except InvalidOperationTypeError as exc:
             kind = exc.operation_type.value
             if request.method == "GET":
@@ -289,86 +220,23 @@ class GraphQLEndpoint:
                 problem = Problem(405, ErrorCode.METHOD_NOT_ALLOWED, message, {"allow": "POST"})
                 return self._refuse(problem, media_type)
             message = f"A {kind} cannot run over HTTP POST; only queries and mutations can."
-            result = _request_error(message, ErrorCode.OPERATION_NOT_SUPPORTED)
+            refusal = _request_error(message, ErrorCode.OPERATION_NOT_SUPPORTED)
+            return self._respond(refusal, media_type, params.operation_name, extra)
         except CannotGetOperationTypeError as exc:
             message = (
                 f"The document has no operation named {exc.operation_name!r}."
                 if exc.operation_name is not None
                 else "The document holds no operation to run."
             )
-            result = _request_error(message, ErrorCode.OPERATION_RESOLUTION_FAILURE)
-        response = self._respond(result, media_type, params.operation_name, extra)
-        if schema_key is not None and schema_only and _cacheable(result, response):
-            self.schema_answers.put(schema_key, bytes(response.body))
-        elif key is not None and self.caching is not None and _cacheable(result, response):
-            self.caching.store.put(key, bytes(response.body))
+            refusal = _request_error(message, ErrorCode.OPERATION_RESOLUTION_FAILURE)
+            return self._respond(refusal, media_type, params.operation_name, extra)
+        if answer.body is not None:
+            return self._cached(answer.body, media_type, params.operation_name, extra)
+        assert answer.result is not None
+        response = self._respond(answer.result, media_type, params.operation_name, extra)
+        if response.status_code == 200:
+            self.answers.remember(answer, bytes(response.body))
         return response
-
-    async def _run_compiled(self, context: Any, key: str) -> ExecutionResult | None:
-        """The answer of a request the SQL compiler answered before, from its statements alone.
-
-        The same text, operation name and variables parse, validate, pass the query limits
-        and plan the same way every time, so those steps are skipped: this costs the
-        statements and little else. If a statement fails or the execution time limit passes,
-        None: the request then runs the usual way, which reports the error.
-        """
-        found = self.compiled.get(key)
-        if found is None:
-            return None
-        compiled, extensions = found
-        try:
-            async with asyncio.timeout(context.limits.seconds):
-                data = await compiled.answer(context.reader)
-        except Exception:
-            log.debug("a remembered compiled request failed; running it", exc_info=True)
-            return None
-        self.compiled.move_to_end(key)
-        return ExecutionResult(data=data, errors=None, extensions=extensions)
-
-    def _remember_compiled(self, key: str, context: Any, result: ExecutionResult) -> None:
-        compiled = getattr(context, "compiled", None)
-        if compiled is None or result.errors or result.data is None:
-            return
-        self.compiled[key] = (compiled, result.extensions)
-        if len(self.compiled) > MAX_COMPILED_REQUESTS:
-            self.compiled.popitem(last=False)
-
-    async def _remembered(self, request: Request, params: Params) -> bytes | None:
-        """A remembered answer for the current data version, before opening any context.
-
-        Only hits are counted here: a miss is looked up again (and counted) in the snapshot.
-        """
-        if self.caching is None:
-            return None
-        _, body = await self._find(self.caching.current(request), params, count_miss=False)
-        return body
-
-    async def _lookup(self, context: Any, params: Params) -> tuple[str | None, bytes | None]:
-        """The cache key for this request in its snapshot, and the remembered body if any.
-
-        If the version cannot be read the request runs uncached: a query that needs the
-        database then reports the fault (at once: the request's reader remembers it), and
-        one that does not (`{ __typename }`) still answers.
-        """
-        if self.caching is None:
-            return None, None
-        return await self._find(self.caching.version(context), params, count_miss=True)
-
-    async def _find(
-        self, version: Awaitable[int], params: Params, *, count_miss: bool
-    ) -> tuple[str | None, bytes | None]:
-        """The key and remembered body for a request at the version `version` reads."""
-        assert self.caching is not None
-        try:
-            read = await version
-        except Exception:
-            log.debug("data version unreadable; no cached answer", exc_info=True)
-            return None, None
-        key = ResponseCache.key(read, params.query, params.variables, params.operation_name)
-        body = self.caching.store.get(key)
-        if self.caching.on_lookup is not None and (body is not None or count_miss):
-            self.caching.on_lookup(body is not None)
-        return key, body
 
     def _cached(
         self, body: bytes, media_type: str, name: str | None, extra: Mapping[str, str]

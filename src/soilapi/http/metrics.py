@@ -8,6 +8,8 @@ capped at `metrics_max_operations` distinct values so nobody can grow the metric
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterator
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -22,6 +24,10 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from soilapi.lru import Figures, caches
 
 Outcome = Literal["ok", "error", "rejected"]
 """ok: executed without errors; error: executed, the result has errors; rejected: refused
@@ -66,8 +72,6 @@ SQL_PER_REQUEST = Histogram(
 SQL_STATEMENTS = Counter(
     "soilapi_sql_statements", "SQL statements sent to PostgreSQL while serving requests."
 )
-CACHE_HITS = Counter("soilapi_cache_hits", "Lookups answered from a cache.", ["cache"])
-CACHE_MISSES = Counter("soilapi_cache_misses", "Lookups a cache could not answer.", ["cache"])
 REJECTIONS = Counter(
     "soilapi_rejected_queries",
     "Requests refused before execution, by reason: the error code in lower case "
@@ -152,11 +156,6 @@ def record_rejection(reason: str) -> None:
             stats.operation = ANONYMOUS
 
 
-def record_cache(cache: str, *, hit: bool) -> None:
-    """Count one lookup in the named cache as a hit or a miss."""
-    (CACHE_HITS if hit else CACHE_MISSES).labels(cache).inc()
-
-
 def finish_graphql(stats: RequestStats, seconds: float, graphql_route: bool) -> None:
     """Count a finished request in the GraphQL metrics when it was a GraphQL operation."""
     if graphql_route:
@@ -184,6 +183,85 @@ def exposition(multiproc_dir: str | None) -> tuple[bytes, str]:
     """
     registry: CollectorRegistry = REGISTRY
     if multiproc_dir:
+        share_caches(force=True)
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=multiproc_dir)  # type: ignore[no-untyped-call]
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+# --- caches: every soilapi.lru cache by name --------------------------------------------------
+
+_CACHE_HELP = {
+    "hits": "Lookups answered from a cache, by cache name.",
+    "misses": "Lookups a cache could not answer, by cache name.",
+    "evictions": "Entries a cache dropped to stay within its entries and bytes.",
+    "entries": "Entries a cache holds now.",
+    "bytes": "Bytes a cache holds now, as the cache weighs its entries (an estimate for "
+    "parsed documents, plans and statements; the body's length for responses).",
+    "max_bytes": "Bytes a cache may hold.",
+}
+_COUNTS = ("hits", "misses", "evictions")
+_SIZES = ("entries", "bytes", "max_bytes")
+
+
+class CacheCollector(Collector):
+    """Reads every cache's figures when /metrics is read: lookups cost no metric call."""
+
+    def collect(self) -> Iterator[Metric]:
+        """The caches' counters and gauges, labelled by cache name."""
+        counters = {
+            what: CounterMetricFamily(f"soilapi_cache_{what}", _CACHE_HELP[what], labels=["cache"])
+            for what in _COUNTS
+        }
+        gauges = {
+            what: GaugeMetricFamily(f"soilapi_cache_{what}", _CACHE_HELP[what], labels=["cache"])
+            for what in _SIZES
+        }
+        for figures in caches():
+            for what, counter in counters.items():
+                counter.add_metric([figures.name], getattr(figures, what))
+            for what, gauge in gauges.items():
+                gauge.add_metric([figures.name], getattr(figures, what))
+        yield from counters.values()
+        yield from gauges.values()
+
+
+REGISTRY.register(CacheCollector())
+
+# With several worker processes the page is built from the files each process writes, so each
+# copies its caches' figures into file-backed metrics (kept out of REGISTRY, whose collector
+# has the same names) now and then: after its requests, at most once a second.
+_SHARED_COUNTS = {
+    what: Counter(f"soilapi_cache_{what}", _CACHE_HELP[what], ["cache"], registry=None)
+    for what in _COUNTS
+}
+_SHARED_SIZES = {
+    what: Gauge(
+        f"soilapi_cache_{what}",
+        _CACHE_HELP[what],
+        ["cache"],
+        registry=None,
+        multiprocess_mode="livesum",
+    )
+    for what in _SIZES
+}
+_shared: dict[str, Figures] = {}
+_shared_at = 0.0
+
+
+def share_caches(*, force: bool = False) -> None:
+    """Copy the caches' figures into the metrics several worker processes share."""
+    global _shared_at  # noqa: PLW0603 - one process-wide clock, read on every request
+    now = time.monotonic()
+    if not force and now - _shared_at < 1.0:
+        return
+    _shared_at = now
+    for figures in caches():
+        before = _shared.get(figures.name)
+        for what, counter in _SHARED_COUNTS.items():
+            grown = getattr(figures, what) - (getattr(before, what) if before else 0)
+            if grown > 0:
+                counter.labels(figures.name).inc(grown)
+        for what, gauge in _SHARED_SIZES.items():
+            gauge.labels(figures.name).set(getattr(figures, what))
+        _shared[figures.name] = figures

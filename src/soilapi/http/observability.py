@@ -79,8 +79,10 @@ class _Routes:
 class ObservabilityMiddleware:
     """Gives each request an id, times it, counts it, and writes one access log line."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, shared_metrics: bool = False) -> None:
+        """`shared_metrics`: several worker processes build /metrics from shared files."""
         self.app = app
+        self.shared_metrics = shared_metrics
         self._engine: object = None
         self._routes = _Routes()
 
@@ -125,6 +127,8 @@ class ObservabilityMiddleware:
             metrics.IN_PROGRESS.dec()
             seconds = time.perf_counter() - started
             _record(scope, self._routes.label(scope), stats, status, seconds)
+            if self.shared_metrics:
+                metrics.share_caches()
             metrics.end_request(stats_token)
             unbind_request_id(id_token)
 
@@ -184,7 +188,8 @@ def install_observability(app: FastAPI, settings: Settings) -> None:
     app.state.observability = True
     metrics.limit_operation_names(settings.metrics_max_operations)
     heads = health.read_heads(settings.alembic_config)
-    app.add_middleware(ObservabilityMiddleware)
+    shared = bool(settings.prometheus_multiproc_dir)
+    app.add_middleware(ObservabilityMiddleware, shared_metrics=shared)
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> JSONResponse:

@@ -26,11 +26,28 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from soilapi import vocab
 from soilapi.db import models as m
 from soilapi.db.session import Prepared, Reader
+from soilapi.lru import Lru
 from soilapi.repositories import entities as repo
-from soilapi.repositories.paging import ColumnElement, Window, keyset_condition, order_by
+from soilapi.repositories.paging import (
+    ColumnElement,
+    Window,
+    keyset_condition,
+    order_by,
+    prepared_bytes,
+)
 
-_MAX_STATEMENTS = 256  # plans come from client documents: keep the compiled ones bounded
-_STATEMENTS: dict[Hashable, Prepared] = {}
+
+def _statement_bytes(plan: Hashable, prepared: Prepared) -> int:
+    # The plan it keeps alive (see Compiled.weight), the SQL text, its bind names and the
+    # binds' default values (measured: ~65 and ~150 bytes each).
+    return 6 * len(repr(plan)) + prepared_bytes(prepared)
+
+
+# Compiled statements by plan. Plans come from client documents: keep them bounded.
+_STATEMENTS: Lru[Hashable, Prepared] = Lru(
+    "statements", max_entries=256, max_bytes=32 * 1024 * 1024, weigh=_statement_bytes
+)
+
 _JSON_ARGS = 100  # PostgreSQL's limit on function arguments: json_build_object takes pairs
 
 # --- the plan ------------------------------------------------------------------------------
@@ -757,8 +774,8 @@ def _by_ids(plan: ByIds, params: _Params) -> Any:
 
 def statement(plan: TopList | BySlug | ByIds) -> Prepared:
     """The compiled statement of a root field's plan (built at its first use)."""
-    found = _STATEMENTS.get(plan)
-    if found is None:
+
+    def build() -> Prepared:
         params = _Params()
         if isinstance(plan, TopList):
             stmt = _top_list(plan, params)
@@ -767,11 +784,9 @@ def statement(plan: TopList | BySlug | ByIds) -> Prepared:
         else:
             stmt = _by_ids(plan, params)
         # As text: the answer goes into the response as it is (`run`), never decoded.
-        found = Prepared(sa.select(sa.cast(stmt.scalar_subquery(), sa.Text)))
-        if len(_STATEMENTS) >= _MAX_STATEMENTS:
-            _STATEMENTS.clear()
-        _STATEMENTS[plan] = found
-    return found
+        return Prepared(sa.select(sa.cast(stmt.scalar_subquery(), sa.Text)))
+
+    return _STATEMENTS.get_or_build(plan, build)
 
 
 async def run(

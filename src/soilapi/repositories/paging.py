@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from soilapi.db.session import Prepared, Reader
+from soilapi.lru import Lru
 
 # Column expressions: ORM attributes, labels, function calls. SQLAlchemy's typing splits these
 # across several classes that do not share a usable generic base, so they are passed as Any.
@@ -232,8 +233,22 @@ async def fetch_pages_per_parent(
 Parts = tuple[ColumnElement, ColumnElement, Sequence[ColumnElement], Sequence[ColumnElement], Any]
 # The parts of a top-level list: sort, conditions, FROM.
 ListParts = tuple[Sequence[ColumnElement], Sequence[ColumnElement], Any]
-_PREPARED: dict[Hashable, tuple[Prepared, int]] = {}
-_MAX_PREPARED = 512  # shapes come from the schema, so a few dozen; the cap is a safety net
+
+
+def prepared_bytes(prepared: Prepared) -> int:
+    """An estimate of a compiled statement's bytes: its SQL text, its bind names and the binds'
+    default values (measured: ~65 and ~150 bytes each)."""
+    return len(prepared.sql) + 64 * len(prepared.names) + 160 * len(prepared.defaults)
+
+
+def _page_statement_bytes(form: Hashable, found: tuple[Prepared, int]) -> int:
+    return 2 * len(repr(form)) + prepared_bytes(found[0])
+
+
+# Statements by form. Forms come from the schema, so a few dozen; the bounds are a safety net.
+_PREPARED: Lru[Hashable, tuple[Prepared, int]] = Lru(
+    "page_statements", max_entries=512, max_bytes=16 * 1024 * 1024, weigh=_page_statement_bytes
+)
 
 
 def _window_form(window: Window) -> tuple[Any, ...]:
@@ -251,13 +266,12 @@ def _compiled(form: Hashable, build: Callable[[], tuple[Any, int]]) -> tuple[Pre
 
     A form must name everything baked into the SQL; values given at execution are binds.
     """
-    found = _PREPARED.get(form)
-    if found is None:
+
+    def prepared() -> tuple[Prepared, int]:
         stmt, key_len = build()
-        if len(_PREPARED) >= _MAX_PREPARED:
-            _PREPARED.clear()
-        found = _PREPARED[form] = (Prepared(stmt), key_len)
-    return found
+        return Prepared(stmt), key_len
+
+    return _PREPARED.get_or_build(form, prepared)
 
 
 async def prepared_page(

@@ -298,7 +298,7 @@ async def load(conn: Connection, ds: Dataset) -> list[TableReport]:
         reports[name].updated = len(changed)
     if any(r.inserted or r.updated or r.deleted for r in reports.values()):
         # Every cached response was computed from the old data: retire them all, atomically
-        # with this write (see services/response_cache.py).
+        # with this write (see soilapi/graphql/answers.py).
         await bump_data_version(conn)
         # Fresh statistics, so the planner sees the real (small) tables right away instead
         # of waiting for autovacuum.

@@ -1,0 +1,256 @@
+"""Every way a GraphQL request is answered, behind one call: `Answers.answer`.
+
+In order: an answer that depends on the schema alone (introspection), kept for the process's
+life since the schema cannot change under a running server; a remembered response for the
+current data version; then, in the request's snapshot, a remembered response for the version
+that snapshot reads; the statements the SQL compiler made for the same request before,
+replayed without parsing, validating or planning; else strawberry's execution.
+
+The response cache can never serve a stale answer. Entries are keyed by the query text,
+variables, operation name and the data version read in the request's own snapshot. A write
+bumps the version in the same transaction, so after it no process can match an older entry:
+every server process stays correct with no messages between them, and old entries age out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from strawberry.schema import BaseSchema
+from strawberry.types.execution import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from soilapi.graphql.compiler import Compiled
+from soilapi.graphql.context import Context
+from soilapi.lru import Lru
+from soilapi.repositories.cache import data_version
+
+log = logging.getLogger(__name__)
+
+Extensions = dict[str, Any] | None
+MIB = 1024 * 1024
+OpenContext = Callable[[], AbstractAsyncContextManager[Context]]
+
+
+class How(enum.StrEnum):
+    """How a request was answered."""
+
+    SCHEMA = "schema"  # kept for good: the answer depends on the schema alone
+    REMEMBERED = "remembered"  # the response cache: same request, data version unchanged
+    REPLAYED = "replayed"  # the compiled statements of the same request, run again
+    EXECUTED = "executed"  # strawberry: parse, validate, then the compiler or the resolvers
+
+
+class Asked(Protocol):
+    """The parameters of a GraphQL request (soilapi.http's Params is one)."""
+
+    @property
+    def query(self) -> str: ...
+    @property
+    def variables(self) -> dict[str, Any] | None: ...
+    @property
+    def operation_name(self) -> str | None: ...
+    @property
+    def extensions(self) -> dict[str, Any] | None: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A request's answer: a result to encode, or (remembered) the body to send as it is.
+
+    `keep` says where the encoded result may be remembered (see `Answers.remember`).
+    """
+
+    how: How
+    result: ExecutionResult | None = None
+    body: bytes | None = None
+    keep: tuple[Lru[str, bytes], str] | None = None
+
+
+def digest(
+    space: int | str,
+    query: str,
+    variables: Mapping[str, Any] | None,
+    operation_name: str | None,
+) -> str:
+    """A digest of everything an answer depends on; `space` is the data version, or a name."""
+    frozen = json.dumps(
+        [space, query, variables or {}, operation_name], sort_keys=True, default=str
+    )
+    return hashlib.sha256(frozen.encode()).hexdigest()
+
+
+def _key(space: int | str, asked: Asked) -> str:
+    return digest(space, asked.query, asked.variables, asked.operation_name)
+
+
+def responses(max_entries: int, max_bytes: int) -> Lru[str, bytes]:
+    """The response cache: encoded bodies, none over a quarter of the bytes."""
+    return Lru(
+        "responses",
+        max_entries=max_entries,
+        max_bytes=max_bytes,
+        weigh=_body_bytes,
+        max_entry_bytes=max_bytes // 4,
+    )
+
+
+def _body_bytes(key: str, body: bytes) -> int:
+    return len(key) + len(body)
+
+
+def _compiled_bytes(key: str, found: tuple[Compiled, Extensions]) -> int:
+    return len(key) + found[0].weight() + len(repr(found[1]))
+
+
+class Answers:
+    """Answers GraphQL requests from memory, by replay or by execution; see the module."""
+
+    def __init__(
+        self,
+        schema: BaseSchema,
+        *,
+        responses: Lru[str, bytes] | None = None,
+        current_version: Callable[[], Awaitable[int]] | None = None,
+    ) -> None:
+        """`responses` turns the response cache on; `current_version` reads the data version
+        outside any request (a shared probe), to serve a remembered response at once."""
+        self.schema = schema
+        self.responses = responses
+        self.current_version = current_version
+        self.schema_answers = Lru(
+            "schema_answers",
+            max_entries=64,
+            max_bytes=32 * MIB,
+            weigh=_body_bytes,
+            max_entry_bytes=8 * MIB,
+        )
+        # Requests the SQL compiler answered before, by their text and variables: answered
+        # again from their compiled statements alone (see `_replay`).
+        self.compiled: Lru[str, tuple[Compiled, Extensions]] = Lru(
+            "compiled_requests", max_entries=512, max_bytes=64 * MIB, weigh=_compiled_bytes
+        )
+
+    async def answer(
+        self, asked: Asked, open_context: OpenContext, allowed: Collection[OperationType]
+    ) -> Answer:
+        """The answer to `asked`, running only operations of the `allowed` types.
+
+        Strawberry's errors about the operation to run (InvalidOperationTypeError,
+        CannotGetOperationTypeError) reach the caller, which knows the protocol's answer.
+        """
+        schema_key = _key("schema", asked) if _may_be_schema_only(asked) else None
+        if schema_key is not None and (body := self.schema_answers.get(schema_key)) is not None:
+            return Answer(How.SCHEMA, body=body)
+        if (body := await self._remembered(asked)) is not None:
+            return Answer(How.REMEMBERED, body=body)
+        async with open_context() as context:
+            key, body = await self._lookup(context, asked)
+            if body is not None:
+                return Answer(How.REMEMBERED, body=body)
+            result, how = await self._run(context, asked, allowed)
+        if schema_key is not None and context.schema_only:
+            return Answer(how, result, keep=(self.schema_answers, schema_key))
+        if key is not None and self.responses is not None:
+            return Answer(how, result, keep=(self.responses, key))
+        return Answer(how, result)
+
+    def remember(self, answer: Answer, body: bytes) -> None:
+        """Keep the encoded body of a complete success, sent with status 200.
+
+        Errors may be passing (timeouts, outages), so only answers without any are kept.
+        """
+        result = answer.result
+        if answer.keep is None or result is None or result.errors or result.data is None:
+            return
+        cache, key = answer.keep
+        cache.put(key, body)
+
+    async def _run(
+        self, context: Context, asked: Asked, allowed: Collection[OperationType]
+    ) -> tuple[ExecutionResult, How]:
+        key = _key("compiled", asked)
+        replayed = await self._replay(context, key)
+        if replayed is not None:
+            return replayed, How.REPLAYED
+        result = await self.schema.execute(
+            asked.query,
+            variable_values=asked.variables,
+            context_value=context,
+            operation_name=asked.operation_name,
+            allowed_operation_types=allowed,
+            operation_extensions=asked.extensions,
+        )
+        if context.compiled is not None and not result.errors and result.data is not None:
+            self.compiled.put(key, (context.compiled, result.extensions))
+        return result, How.EXECUTED
+
+    async def _replay(self, context: Context, key: str) -> ExecutionResult | None:
+        """The answer of a request the SQL compiler answered before, from its statements alone.
+
+        The same text, operation name and variables parse, validate, pass the query limits
+        and plan the same way every time, so those steps are skipped: this costs the
+        statements and little else. If a statement fails or the execution time limit passes,
+        None: the request then runs the usual way, which reports the error.
+        """
+        found = self.compiled.get(key)
+        if found is None:
+            return None
+        compiled, extensions = found
+        try:
+            async with asyncio.timeout(context.limits.seconds):
+                data = await compiled.answer(context.reader)
+        except Exception:
+            log.debug("a remembered compiled request failed; running it", exc_info=True)
+            return None
+        return ExecutionResult(data=data, errors=None, extensions=extensions)
+
+    async def _remembered(self, asked: Asked) -> bytes | None:
+        """A remembered response for the current data version, before opening any context.
+
+        Only hits are counted here: a miss is looked up again (and counted) in the snapshot.
+        """
+        if self.responses is None or self.current_version is None:
+            return None
+        _, body = await self._find(self.current_version(), asked, count_miss=False)
+        return body
+
+    async def _lookup(self, context: Context, asked: Asked) -> tuple[str | None, bytes | None]:
+        """The response cache key for this request in its snapshot, and the body if any.
+
+        If the version cannot be read the request runs uncached: a query that needs the
+        database then reports the fault (at once: the request's reader remembers it), and
+        one that does not (`{ __typename }`) still answers.
+        """
+        if self.responses is None:
+            return None, None
+        return await self._find(data_version(context.reader), asked, count_miss=True)
+
+    async def _find(
+        self, version: Awaitable[int], asked: Asked, *, count_miss: bool
+    ) -> tuple[str | None, bytes | None]:
+        """The key and remembered body for a request at the version `version` reads."""
+        assert self.responses is not None
+        try:
+            read = await version
+        except Exception:
+            log.debug("data version unreadable; no remembered answer", exc_info=True)
+            return None, None
+        key = _key(read, asked)
+        return key, self.responses.get(key, count_miss=count_miss)
+
+
+def _may_be_schema_only(asked: Asked) -> bool:
+    """Whether the request may read the schema alone (checked by running it: `schema_only`).
+
+    `__typename` holds `__type`, so `{ __typename }` is one too.
+    """
+    return "__schema" in asked.query or "__type" in asked.query

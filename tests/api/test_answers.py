@@ -1,0 +1,113 @@
+"""Replays of remembered compiled requests (soilapi.graphql.answers): no GraphQL machinery, the
+same answer, the execution time limit kept, and the usual way whenever a replay fails."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import Route
+
+from soilapi.app import create_app
+from soilapi.graphql import execution
+from soilapi.graphql.answers import Answers
+from soilapi.graphql.compiler import Compiled
+from soilapi.http.endpoint import GraphQLEndpoint
+from soilapi.settings import Settings
+
+QUERY = '{ organization(slug: "esp") { name children(first: 2) { nodes { slug } } } }'
+TIME_LIMIT = 0.5
+
+
+@pytest.fixture
+async def served(engine: AsyncEngine) -> AsyncIterator[tuple[httpx.AsyncClient, Answers]]:
+    """A client of an app of its own (nothing remembered yet), and the app's Answers."""
+    settings = Settings(
+        database_url="postgresql://unused",
+        rate_limit_enabled=False,
+        response_cache_enabled=False,
+        execution_timeout_seconds=TIME_LIMIT,
+    )
+    app = create_app(settings, engine=engine)
+    (endpoint,) = [
+        route.app
+        for route in app.router.routes
+        if isinstance(route, Route) and isinstance(route.app, GraphQLEndpoint)
+    ]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client, endpoint.answers
+    await app.state.version_probe.close()
+
+
+async def ask(http: httpx.AsyncClient) -> httpx.Response:
+    accept = "application/graphql-response+json"
+    return await http.post("/graphql", json={"query": QUERY}, headers={"accept": accept})
+
+
+async def test_a_remembered_compiled_request_is_answered_without_graphql(
+    served: tuple[httpx.AsyncClient, Answers], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http, answers = served
+    compiled = execution.runs["compiled"]
+    first = await ask(http)
+    assert execution.runs["compiled"] == compiled + 1
+    assert first.json()["extensions"]["cost"]
+
+    async def no_graphql(*_: Any, **__: Any) -> Any:
+        raise AssertionError("a replay parses, validates and executes nothing")
+
+    monkeypatch.setattr(answers.schema, "execute", no_graphql)
+    second = await ask(http)
+    assert second.status_code == 200
+    assert second.json() == first.json()  # the data and `extensions.cost`
+    assert "x-cache" not in second.headers  # replayed, not a remembered response
+
+
+async def test_a_failing_replay_runs_the_request_the_usual_way(
+    served: tuple[httpx.AsyncClient, Answers], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http, _ = served
+    first = await ask(http)
+
+    calls: list[Compiled] = []
+
+    async def broken(self: Compiled, reader: Any) -> dict[str, Any]:
+        calls.append(self)
+        raise RuntimeError("the statement failed")
+
+    monkeypatch.setattr(Compiled, "answer", broken)
+    resolvers = execution.runs["resolvers"]
+    second = await ask(http)
+    assert second.json() == first.json()
+    # The replay failed, then the compiled statement in the usual way: the resolvers answered.
+    assert len(calls) == 2
+    assert execution.runs["resolvers"] == resolvers + 1
+
+
+async def test_a_replay_keeps_the_execution_time_limit(
+    served: tuple[httpx.AsyncClient, Answers], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http, _ = served
+    await ask(http)
+
+    calls: list[Compiled] = []
+
+    async def stuck(self: Compiled, reader: Any) -> dict[str, Any]:
+        calls.append(self)
+        await asyncio.sleep(60)
+        raise AssertionError("never reached")
+
+    monkeypatch.setattr(Compiled, "answer", stuck)
+    started = time.monotonic()
+    answer = await ask(http)
+    # The replay gives up after the limit; the usual way then times out too, and says so.
+    assert len(calls) == 2
+    assert time.monotonic() - started < 10 * TIME_LIMIT
+    assert answer.status_code == 504
+    assert answer.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
