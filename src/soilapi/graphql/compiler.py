@@ -49,10 +49,9 @@ from soilapi.repositories import entities as repo
 from soilapi.repositories import json_query as q
 from soilapi.vocab import EntityKind
 
+# Root fields the planner reads itself; the others are planned from their declaration
+# (soilapi.graphql.roots), and one without it (`entity`, source documents) runs as before.
 _DIRECT_ROOTS = frozenset({"node", "nodes"})
-# Root fields answered by resolve.by_slug / by_lookup / top_level, which can tell what they
-# would read; the others (entity by slug of any kind, source documents) run as before.
-_UNPLANNED_ROOTS = frozenset({"entity", "sourceDocument", "sourceDocuments"})
 
 
 class NotPlanned(Exception):
@@ -84,7 +83,7 @@ class Planner:
         node = details[0].node
         name = node.name.value
         field = root_type.fields.get(name)
-        if field is None or name in _UNPLANNED_ROOTS:
+        if field is None:
             raise NotPlanned(name)
         args = self._arguments(field, details)
         if name in _DIRECT_ROOTS:

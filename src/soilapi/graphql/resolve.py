@@ -57,17 +57,17 @@ def top_level_tag(f: EntityFilter, order: Order) -> str:
 
 
 async def _pages(
+    info: AnyInfo,
     pages: DataLoader[Any, Slice],
     counts: DataLoader[Any, int],
     list_key: Any,
     tag: str,
     parents: Sequence[uuid.UUID],
     args: PageArgs,
-    limit: int,
 ) -> list[Connection[Any]]:
     """One connection per parent: the pages come from `pages`, totals (when asked) from
     `counts`, both keyed by the list (`list_key`) and the parent."""
-    at = (list_key, window(args, tag, limit))
+    at = (list_key, window(args, tag, page_limit(info)))
     found = await pages.load_many([(at, p) for p in parents])
 
     def count(parent: uuid.UUID) -> Callable[[], Awaitable[int]]:
@@ -85,8 +85,7 @@ async def related(
     """Entities at the other end of each parent's relations, one page per parent."""
     l = loaders(info)  # noqa: E741 - short local for the request's loaders
     tag = relation_tag(spec)
-    limit = page_limit(info)
-    return await _pages(l.related_page, l.relations_count, spec, tag, parents, args, limit)
+    return await _pages(info, l.related_page, l.relations_count, spec, tag, parents, args)
 
 
 async def relations(
@@ -95,8 +94,7 @@ async def relations(
     """The relation rows themselves (predicate, ends, dates, provenance)."""
     l = loaders(info)  # noqa: E741
     tag = relation_tag(spec)
-    limit = page_limit(info)
-    [found] = await _pages(l.relations_page, l.relations_count, spec, tag, [parent], args, limit)
+    [found] = await _pages(info, l.relations_page, l.relations_count, spec, tag, [parent], args)
     return found
 
 
@@ -112,8 +110,7 @@ async def children(
     """Entities that point at each parent through a foreign key, one page per parent."""
     l = loaders(info)  # noqa: E741
     tag = children_tag(spec)
-    limit = page_limit(info)
-    return await _pages(l.children_page, l.children_count, spec, tag, parents, args, limit)
+    return await _pages(info, l.children_page, l.children_count, spec, tag, parents, args)
 
 
 async def attached(
@@ -121,8 +118,8 @@ async def attached(
 ) -> list[Connection[Any]]:
     """Rows attached to each entity (sources, names, quantities...), in document order."""
     l = loaders(info)  # noqa: E741
-    tag, limit = attached_tag(what), page_limit(info)
-    return await _pages(l.attached_page, l.attached_count, what, tag, parents, args, limit)
+    tag = attached_tag(what)
+    return await _pages(info, l.attached_page, l.attached_count, what, tag, parents, args)
 
 
 async def tree(info: AnyInfo, root: uuid.UUID, upward: bool, args: PageArgs) -> Connection[Any]:

@@ -14,6 +14,7 @@ import strawberry
 from strawberry import Parent
 
 from soilapi.graphql import resolve
+from soilapi.graphql.pagination import After, Before, First, Last
 from soilapi.graphql.resolve import AnyInfo
 from soilapi.graphql.sqlmark import (
     Children,
@@ -22,7 +23,7 @@ from soilapi.graphql.sqlmark import (
     Related,
     reads,
 )
-from soilapi.graphql.types.entity import paged_field
+from soilapi.graphql.types.entity import page, paged_field
 from soilapi.graphql.types.node import KINDS_BY_TYPE
 from soilapi.repositories.entities import ChildList, RelationList
 from soilapi.repositories.records import Record
@@ -92,5 +93,23 @@ def fk_one(column: str, node: str, description: str, *, required: bool = False) 
         return await resolve.entity(info, target)
 
     resolver.__annotations__["return"] = node if required else f"{node} | None"
+    resolver.__module__ = TYPES_MODULE
+    return strawberry.field(resolver=resolver, description=description)
+
+
+def tree_list(*, upward: bool, description: str) -> Any:
+    """An organisation's ancestors (`upward`) or descendants, with their depth, as a page."""
+
+    async def resolver(
+        root: Parent[Record],
+        info: AnyInfo,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Any:
+        return await resolve.tree(info, root.id, upward, page(first, after, last, before))
+
+    resolver.__annotations__["return"] = "Connection[TreeEntry]"
     resolver.__module__ = TYPES_MODULE
     return strawberry.field(resolver=resolver, description=description)

@@ -2,16 +2,20 @@
 SDG targets."""
 
 import strawberry
-from strawberry import Parent
 
-from soilapi.graphql import enums, resolve
-from soilapi.graphql.pagination import After, Before, Connection, First, Last
-from soilapi.graphql.resolve import AnyInfo
-from soilapi.graphql.types.entity import Entity, page
-from soilapi.graphql.types.fields import fk_list, fk_one, incoming, outgoing, rel_list, rel_one
+from soilapi.graphql import enums
+from soilapi.graphql.types.entity import Entity
+from soilapi.graphql.types.fields import (
+    fk_list,
+    fk_one,
+    incoming,
+    outgoing,
+    rel_list,
+    rel_one,
+    tree_list,
+)
 from soilapi.graphql.types.node import entity_type
 from soilapi.repositories.entities import ChildList
-from soilapi.repositories.records import Record
 from soilapi.vocab import EntityKind as K
 from soilapi.vocab import Order
 from soilapi.vocab import Predicate as P
@@ -48,29 +52,12 @@ class Organization(Entity):
         "Organisations directly under this one: sub-organisations, units, technical networks.",
     )
 
-    @strawberry.field(description="All organisations above this one, nearest first.")
-    async def ancestors(
-        self,
-        root: Parent[Record],
-        info: AnyInfo,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection["TreeEntry"]:
-        return await resolve.tree(info, root.id, True, page(first, after, last, before))
-
-    @strawberry.field(description="All organisations below this one, level by level.")
-    async def descendants(
-        self,
-        root: Parent[Record],
-        info: AnyInfo,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection["TreeEntry"]:
-        return await resolve.tree(info, root.id, False, page(first, after, last, before))
+    ancestors = tree_list(
+        upward=True, description="All organisations above this one, nearest first."
+    )
+    descendants = tree_list(
+        upward=False, description="All organisations below this one, level by level."
+    )
 
     hosted_by = rel_list(outgoing(P.HOSTED_BY), "Organization", "Organisations that host this one.")
     hosts = rel_list(incoming(P.HOSTED_BY), "Organization", "Organisations this one hosts.")
