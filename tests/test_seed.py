@@ -18,8 +18,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from soilapi.db.attributes import Attribute, AttributeType, table_attributes
+from soilapi.db.models import DERIVED, DETAIL_MODELS
 from soilapi.seed.dataset import DATA_DIR, DOCUMENTS_DIR, DatasetError, load_dataset
 from soilapi.seed.loader import TableReport, load
+from soilapi.vocab import EntityKind
 
 JUNK = "Discover how our advanced solutions"
 
@@ -908,6 +911,60 @@ def test_unknown_slug_error_names_the_file(data_copy: Path) -> None:
     ],
 )  # fmt: skip
 def test_unknown_key_is_rejected(
+    data_copy: Path, file: str, old: str, new: str, expected: str
+) -> None:
+    edit(data_copy / file, old, new)
+    with pytest.raises(DatasetError, match=expected):
+        load_dataset(data_copy, DOCUMENTS_DIR)
+
+
+# --- attributes follow the model -----------------------------------------------------------
+
+
+def test_a_new_column_is_a_checked_seed_attribute() -> None:
+    """A column added to a kind's model is an `attrs:` key at once: its type, whether it is
+    required and, for a reference, the kind it must name all come from the column."""
+    metadata = sa.MetaData()
+    DETAIL_MODELS[EntityKind.ORGANIZATION].__table__.to_metadata(metadata)
+    table = sa.Table(
+        "widgets",
+        metadata,
+        sa.Column("id", sa.Uuid, primary_key=True),
+        sa.Column("website", sa.Text),
+        sa.Column("staff", sa.Integer, nullable=False),
+        sa.Column("opened_date", sa.Date),
+        sa.Column("opened_precision", sa.String(5)),
+        sa.Column("maker_id", sa.ForeignKey("organizations.id")),
+        sa.Column("score", sa.Integer, info=DERIVED),
+    )
+    assert table_attributes(table) == (
+        Attribute("website", AttributeType.TEXT, required=False),
+        Attribute("staff", AttributeType.INTEGER, required=True),
+        Attribute("opened", AttributeType.PARTIAL_DATE, required=False),
+        Attribute("maker", AttributeType.REFERENCE, False, None, (EntityKind.ORGANIZATION,)),
+    )
+    with pytest.raises(TypeError, match=r"gadgets\.shape: no seed attribute type"):
+        table_attributes(sa.Table("gadgets", metadata, sa.Column("shape", sa.JSON)))
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        # an enum column: its values
+        ("002.yaml", "attendance_mode: mixed\n", "attendance_mode: sideways\n",
+         r"inser-launch-rabat-2025 attrs\.attendance_mode: 'sideways' is not one of: in_person"),
+        # a reference: the kind of the table its foreign key names
+        ("002.yaml", "      place: rabat\n", "      place: lifeng-li\n",
+         r"attrs\.place: 'lifeng-li' is a person, expected place"),
+        # a column neither nullable nor defaulted: required
+        ("001.yaml", "code: CF2, code_inferred: false, position: 1}", "code: CF2}",
+         r"4p1000-cf2: attrs\.position is required for facility"),
+        # a derived column is not written in seed files
+        ("001.yaml", "attrs: {label: A1,", "attrs: {goal_letter: A, label: A1,",
+         r"001\.yaml: entities\[\d+\] .* attrs: unknown keys \['goal_letter'\]"),
+    ],
+)  # fmt: skip
+def test_attributes_are_checked_as_their_columns_say(
     data_copy: Path, file: str, old: str, new: str, expected: str
 ) -> None:
     edit(data_copy / file, old, new)

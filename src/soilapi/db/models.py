@@ -39,12 +39,20 @@ def undated_first(column: Any) -> Any:
     return sa.func.coalesce(column, sa.literal_column("'-infinity'::date", sa.Date))
 
 
-def fk(target: str, *, nullable: bool = False, index: bool = True) -> Mapped[uuid.UUID]:
+# A column's `info` for a value worked out from other data, by the seed loader or by whoever
+# writes the row, rather than written in a seed file (see soilapi.db.attributes).
+DERIVED = {"derived": True}
+
+
+def fk(
+    target: str, *, nullable: bool = False, index: bool = True, info: dict[str, Any] | None = None
+) -> Mapped[uuid.UUID]:
     """A foreign key column; detail rows go with their entity, references are restricted."""
     return mapped_column(
         sa.ForeignKey(target, ondelete="CASCADE" if not nullable else "SET NULL"),
         nullable=nullable,
         index=index,
+        info=info,
     )
 
 
@@ -184,7 +192,8 @@ class StrategicObjective(Entity):
 
     id: Mapped[uuid.UUID] = _detail_pk()
     label: Mapped[str] = mapped_column(sa.String(8), index=True)
-    goal_letter: Mapped[str] = mapped_column(sa.String(1), index=True)
+    # The label's first letter, kept for the goalLetters filter.
+    goal_letter: Mapped[str] = mapped_column(sa.String(1), index=True, info=DERIVED)
     facility_id: Mapped[uuid.UUID] = fk("facilities.id")
     position: Mapped[int]
     assignment_contested: Mapped[bool] = mapped_column(default=False)
@@ -243,8 +252,8 @@ class PartnerAgreement(Entity):
     # descending lists): computed per query, the key would be a subquery per agreement and
     # every agreement would be sorted for each page (0.95 s at 100,000 agreements, against
     # under 1 ms read from an index, the 4,000th page included).
-    earliest_signed_date: Mapped[date | None]
-    earliest_start_date: Mapped[date | None]
+    earliest_signed_date: Mapped[date | None] = mapped_column(info=DERIVED)
+    earliest_start_date: Mapped[date | None] = mapped_column(info=DERIVED)
 
 
 sa.Index(
@@ -374,7 +383,8 @@ class Citation(Entity):
     __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.CITATION}
 
     id: Mapped[uuid.UUID] = _detail_pk()
-    source_document_id: Mapped[uuid.UUID] = fk("source_documents.id")
+    # The document whose footnote this is: the one the record's first source excerpt is from.
+    source_document_id: Mapped[uuid.UUID] = fk("source_documents.id", info=DERIVED)
     footnote: Mapped[int]
     raw_text: Mapped[str] = mapped_column(sa.Text)
     authors_text: Mapped[str | None] = mapped_column(sa.Text)

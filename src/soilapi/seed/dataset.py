@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from soilapi import vocab
+from soilapi.db.attributes import Attribute, AttributeType, attributes
 from soilapi.vocab import DatePrecision, EntityKind, Evidence
 
 PACKAGE_DIR = Path(__file__).parent
@@ -264,120 +265,43 @@ class Ref:
     kinds: tuple[EntityKind, ...]
 
 
-K = EntityKind
-ATTRS: dict[EntityKind, dict[str, Check | Ref]] = {
-    K.ORGANIZATION: {
-        "org_class": _enum(vocab.OrgClass),
-        "category": _enum(vocab.OrgCategory),
-        "is_international_org": _bool,
-        "jurisdiction_label": _str,
-        "purpose": _str,
-    },
-    K.PROGRAMME: {
-        "category": _enum(vocab.ProgrammeCategory),
-        "period_start": _int,
-        "period_end": _int,
-        "target_year": _int,
-        "status": _str,
-    },
-    K.INITIATIVE: {
-        "category": _enum(vocab.InitiativeCategory),
-        "target_year": _int,
-        "goal": _str,
-        "launched": PartialDate.parse,
-    },
-    K.FACILITY_BLOCK: {
-        "facility_kind": _enum(vocab.FacilityKind),
-        "owner": Ref((K.ORGANIZATION,)),
-        "purpose": _str,
-        "development": _str,
-        "key_actors_label": _str,
-        "key_actors": _str,
-        "column_headers": _str_list,
-    },
-    K.FACILITY: {
-        "block": Ref((K.FACILITY_BLOCK,)),
-        "code": _str,
-        "code_inferred": _bool,
-        "position": _int,
-    },
-    K.STRATEGIC_OBJECTIVE: {
-        "label": _objective_label,
-        "facility": Ref((K.FACILITY,)),
-        "position": _int,
-        "assignment_contested": _bool,
-        "assignment_note": _str,
-    },
-    K.TASK_FORCE: {"objective": Ref((K.STRATEGIC_OBJECTIVE,)), "explicitly_listed": _bool},
-    K.ALLIANCE: {"facility": Ref((K.FACILITY,))},
-    K.PARTNER_AGREEMENT: {
-        "owner": Ref((K.ORGANIZATION,)),
-        "ordinal": _int,
-        "raw_text": _str,
-        "list_as_of": PartialDate.parse,
-        "jurisdiction_label": _str,
-        "context": Ref((K.EVENT,)),
-    },
-    K.AGREEMENT_INSTRUMENT: {
-        "agreement": Ref((K.PARTNER_AGREEMENT,)),
-        "ordinal": _int,
-        "instrument_type": _enum(vocab.InstrumentType),
-        "raw_text": _str,
-        "signed": PartialDate.parse,
-        "duration_months": _int,
-        "fte": _number,
-        "location": Ref((K.PLACE,)),
-        "end_is_derived": _bool,
-        "date_note": _str,
-    },
-    K.OUTPUT: {
-        "category": _enum(vocab.OutputCategory),
-        "subtitle": _str,
-        "publication_place": Ref((K.PLACE,)),
-        "launched": PartialDate.parse,
-    },
-    K.EVENT: {
-        "category": _enum(vocab.EventCategory),
-        "place": Ref((K.PLACE,)),
-        "attendance_mode": _enum(vocab.AttendanceMode),
-        "is_implied": _bool,
-    },
-    K.PERSON: {
-        "honorific": _str,
-        "given_name": _str,
-        "family_name": _str,
-        "name_order_uncertain": _bool,
-    },
-    K.POST: {"organization": Ref((K.ORGANIZATION,)), "label": _str},
-    K.DOCUMENT: {"symbol": _str, "category": _enum(vocab.DocumentCategory)},
-    K.CITATION: {
-        "footnote": _int,
-        "raw_text": _str,
-        "authors_text": _str,
-        "year": _int,
-        "place_text": _str,
-        "url": _str,
-    },
-    K.PLACE: {
-        "category": _enum(vocab.PlaceCategory),
-        "iso3166_1": _str,
-        "iso3166_2": _str,
-        "parent": Ref((K.PLACE,)),
-    },
-    K.SDG_TARGET: {"goal": _int, "target": _str},
+def _check_of(attribute: Attribute) -> Check | Ref:
+    """How a seed file's value of this attribute is read and checked."""
+    match attribute.value_type:
+        case AttributeType.REFERENCE:
+            return Ref(attribute.refers_to)
+        case AttributeType.ENUM:
+            assert attribute.enum is not None
+            return _enum(attribute.enum)
+        case AttributeType.PARTIAL_DATE:
+            return PartialDate.parse
+    return _PLAIN_CHECKS[attribute.value_type]
+
+
+_PLAIN_CHECKS: dict[AttributeType, Check] = {
+    AttributeType.TEXT: _str,
+    AttributeType.INTEGER: _int,
+    AttributeType.BOOLEAN: _bool,
+    AttributeType.NUMBER: _number,
+    AttributeType.TEXT_LIST: _str_list,
 }
 
+# Checks stricter than the column's type says.
+_REFINED: dict[tuple[EntityKind, str], Check] = {
+    (EntityKind.STRATEGIC_OBJECTIVE, "label"): _objective_label,
+}
+
+# Each kind's `attrs:` keys and how each is checked, read off the kind's detail table
+# (soilapi.db.attributes): a column added to a model is a seed attribute with no entry here.
+ATTRS: dict[EntityKind, dict[str, Check | Ref]] = {
+    kind: {a.name: _REFINED.get((kind, a.name)) or _check_of(a) for a in attributes(kind)}
+    for kind in EntityKind
+}
+
+# The attributes a record of the kind must have: its columns that are neither nullable nor
+# defaulted.
 REQUIRED_ATTRS: dict[EntityKind, tuple[str, ...]] = {
-    K.FACILITY_BLOCK: ("facility_kind", "owner"),
-    K.FACILITY: ("block", "code", "position"),
-    K.STRATEGIC_OBJECTIVE: ("label", "facility", "position"),
-    K.TASK_FORCE: ("objective",),
-    K.ALLIANCE: ("facility",),
-    K.PARTNER_AGREEMENT: ("owner", "ordinal", "raw_text"),
-    K.AGREEMENT_INSTRUMENT: ("agreement", "ordinal", "instrument_type", "raw_text"),
-    K.POST: ("organization", "label"),
-    K.CITATION: ("footnote", "raw_text"),
-    K.SDG_TARGET: ("goal", "target"),
+    kind: tuple(a.name for a in attributes(kind) if a.required) for kind in EntityKind
 }
 
 PROV_KEYS = {"lines", "quote", "evidence", "doc"}
