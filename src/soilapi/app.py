@@ -84,15 +84,16 @@ def caching(schema: strawberry.Schema, settings: Settings, app: FastAPI) -> Answ
     A remembered response is served when the data version the app's shared probe reads now
     is the one it was computed at (soilapi.graphql.answers).
     """
+    limits = OperationLimits.from_settings(settings)
     if not settings.response_cache_enabled:
-        return Answers(schema)
+        return Answers(schema, limits=limits)
 
     async def current() -> int:
         probe: SharedRead = app.state.version_probe
         return int(await probe.read())
 
     store = responses(settings.response_cache_max_entries, settings.response_cache_max_bytes)
-    return Answers(schema, responses=store, current_version=current)
+    return Answers(schema, responses=store, current_version=current, limits=limits)
 
 
 def probe_for(engine: AsyncEngine, settings: Settings) -> SharedRead:

@@ -30,6 +30,7 @@ from strawberry.types.graphql import OperationType
 
 from soilapi.graphql.compiler import Compiled
 from soilapi.graphql.context import Context
+from soilapi.graphql.limits import SCHEMA_ONLY_ROOTS, Limits, root_field_names
 from soilapi.lru import Lru
 from soilapi.repositories.cache import data_version
 
@@ -120,10 +121,13 @@ class Answers:
         *,
         responses: Lru[str, bytes] | None = None,
         current_version: Callable[[], Awaitable[int]] | None = None,
+        limits: Limits | None = None,
     ) -> None:
         """`responses` turns the response cache on; `current_version` reads the data version
-        outside any request (a shared probe), to serve a remembered response at once."""
+        outside any request (a shared probe), to serve a remembered response at once;
+        `limits` are the query limits (their token limit bounds the parse of each request)."""
         self.schema = schema
+        self.limits = limits or Limits()
         self.responses = responses
         self.current_version = current_version
         self.schema_answers = Lru(
@@ -147,7 +151,8 @@ class Answers:
         Strawberry's errors about the operation to run (InvalidOperationTypeError,
         CannotGetOperationTypeError) reach the caller, which knows the protocol's answer.
         """
-        schema_key = _key("schema", asked) if _may_be_schema_only(asked) else None
+        schema_only = _may_be_schema_only(asked, self.limits.tokens)
+        schema_key = _key("schema", asked) if schema_only else None
         if schema_key is not None and (body := self.schema_answers.get(schema_key)) is not None:
             return Answer(How.SCHEMA, body=body)
         if (body := await self._remembered(asked)) is not None:
@@ -248,9 +253,9 @@ class Answers:
         return key, self.responses.get(key, count_miss=count_miss)
 
 
-def _may_be_schema_only(asked: Asked) -> bool:
-    """Whether the request may read the schema alone (checked by running it: `schema_only`).
-
-    `__typename` holds `__type`, so `{ __typename }` is one too.
-    """
-    return "__schema" in asked.query or "__type" in asked.query
+def _may_be_schema_only(asked: Asked, tokens: int) -> bool:
+    """Whether the request may read the schema alone (checked by running it: `schema_only`):
+    its root fields, read from the parsed document, are all meta-fields. `__typename` deeper
+    in a query (Apollo Client adds it to every selection) does not make it one."""
+    names = root_field_names(asked.query, asked.operation_name, tokens)
+    return bool(names) and names <= SCHEMA_ONLY_ROOTS

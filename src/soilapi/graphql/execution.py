@@ -19,10 +19,9 @@ from graphql.execution.collect_fields import GroupedFieldSet
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from soilapi.graphql import compiler
+from soilapi.graphql.limits import INTROSPECTION_ROOTS, SCHEMA_ONLY_ROOTS
 
 log = logging.getLogger(__name__)
-_INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
-_SCHEMA_ONLY = _INTROSPECTION_ROOTS | {"__typename"}
 # How often each engine answered since start: "compiled", "resolvers" (the compiler could not),
 # "compiler_off" (the resolvers, with the compiler switched off).
 runs: Counter[str] = Counter()
@@ -42,7 +41,7 @@ class CompilerFirst(StrawberryGraphQLCoreExecutionContext):
         position_context: Any | None,
     ) -> Any:
         names = {details[0].node.name.value for details in grouped_field_set.values()}
-        if names <= _SCHEMA_ONLY and self.context_value is not None:
+        if names <= SCHEMA_ONLY_ROOTS and self.context_value is not None:
             # The answer depends on the schema alone: the caller may remember it for good.
             self.context_value.schema_only = True
         manager = self.middleware_manager
@@ -51,7 +50,7 @@ class CompilerFirst(StrawberryGraphQLCoreExecutionContext):
             or serially
             or position_context is not None
             or (manager is not None and manager.middlewares)
-            or _INTROSPECTION_ROOTS.intersection(names)
+            or INTROSPECTION_ROOTS.intersection(names)
         ):
             return self._resolvers(
                 root_type, root_value, grouped_field_set, serially, position_context

@@ -513,6 +513,43 @@ def estimate(
     return Cost() if errors or cost is None else cost
 
 
+# Root fields whose answer depends on the schema alone (soilapi.graphql.answers keeps such an
+# answer for the process's life); the first two are introspection, which the resolvers answer.
+INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+SCHEMA_ONLY_ROOTS = INTROSPECTION_ROOTS | {"__typename"}
+
+
+def root_field_names(query: str, operation_name: str | None, tokens: int) -> frozenset[str]:
+    """The names of the root fields the operation selects, fragments followed, read from the
+    parsed document (parsed once per text: the parse cache). Empty when the text does not
+    parse or names no single operation: execution then reports why.
+    """
+    try:
+        document = _parse(query, tokens)
+    except GraphQLError:
+        return frozenset()
+    operations = _operations(document, operation_name)
+    if len(operations) != 1:
+        return frozenset()
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    names: set[str] = set()
+    pending, seen = [operations[0].selection_set], set[str]()
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in fragments and name not in seen:
+                    seen.add(name)
+                    pending.append(fragments[name].selection_set)
+    return frozenset(names)
+
+
 class QueryLimits(SchemaExtension):
     """Applies the limits at parse and validation time and reports the cost.
 
