@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from soilapi.graphql.errors import ErrorCodes, classify
 from soilapi.graphql.limits import Cost, ExecutionTimeout, Limits, estimate
 from soilapi.graphql.schema import schema
+from soilapi.lru import caches
 
 LIMITS = Limits()  # the defaults the API runs with in the tests
 
@@ -202,6 +203,30 @@ def test_estimate_prices_the_named_operation_and_refused_documents_at_1() -> Non
     assert estimate(schema, TWO_OPERATIONS, operation_name="Large").max_nodes == 10_100
     for refused_document in ("{ organizations { ", OVER_NODE_LIMIT, tokens(5001)):
         assert estimate(schema, refused_document).requested_query_cost == 1
+
+
+def test_a_document_is_measured_once_for_all_slugs_and_ids_of_one_count() -> None:
+    """Varied variables (other slugs, cursors, ids) cost a lookup; only a page size or a list's
+    length changes the measure, and so the cost."""
+    query = """query($slug: String!, $n: Int, $ids: [ID!]!) {
+      organization(slug: $slug) { children(first: $n) { nodes { name } } }
+      nodes(ids: $ids) { id } }"""
+
+    def costs_measured() -> int:
+        (figures,) = [f for f in caches() if f.name == "costs"]
+        return figures.misses
+
+    def price(slug: str, n: int, ids: list[str]) -> Cost:
+        return estimate(schema, query, {"slug": slug, "n": n, "ids": ids})
+
+    first = price("gsp", 5, ["a", "b"])
+    before = costs_measured()
+    assert price("esp", 5, ["c", "d"]) == first == Cost(max_nodes=5 + 2, requests=2)
+    assert price("fao", 5, ["e", "f"]) == first
+    assert costs_measured() == before
+    assert price("gsp", 7, ["a", "b"]) == Cost(max_nodes=7 + 2, requests=2)
+    assert price("gsp", 5, ["a", "b", "c"]) == Cost(max_nodes=5 + 3, requests=2)
+    assert costs_measured() == before + 2
 
 
 def test_fragment_bombs_are_measured_quickly() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -416,7 +415,7 @@ def _validation_bytes(_key: tuple[int, int, Rules], found: Validated) -> int:
 
 
 def _cost_bytes(key: tuple[Any, ...], _found: tuple[GraphQLSchema, Cost | None]) -> int:
-    return len(key[1]) + len(key[2]) + 256
+    return len(key[1]) + 64 * len(key[2]) + 256
 
 
 # Documents by query text and token limit: a repeated query is parsed once.
@@ -430,8 +429,8 @@ _DOCUMENTS: Lru[tuple[str, int], DocumentNode] = Lru(
 _VALIDATIONS: Lru[tuple[int, int, Rules], Validated] = Lru(
     "validations", max_entries=256, max_bytes=64 * MIB, weigh=_validation_bytes
 )
-# The cost of a request within the limits, by its text, variables, operation and limits, kept
-# with the schema it was measured on.
+# The cost of a request within the limits, by its text, measured variables (`_memo_key`),
+# operation and limits, kept with the schema it was measured on.
 _COSTS: Lru[tuple[Any, ...], tuple[GraphQLSchema, Cost | None]] = Lru(
     "costs", max_entries=1024, max_bytes=16 * MIB, weigh=_cost_bytes
 )
@@ -460,8 +459,22 @@ def _memo_key(
     operation_name: str | None,
     limits: Limits,
 ) -> tuple[Any, ...]:
-    frozen = json.dumps(variables or {}, sort_keys=True, default=str)
-    return (id(schema), query, frozen, operation_name, limits)
+    """The key of a request's cost: the measure reads a variable only as an integer (`first:
+    $n`) or as a list's length (`ids: $ids`), so other slugs, cursors or ids of the same count
+    share one entry: a front-end's varied variables are measured once per document."""
+    seen = tuple(sorted((name, _as_measured(value)) for name, value in (variables or {}).items()))
+    return (id(schema), query, seen, operation_name, limits)
+
+
+def _as_measured(value: Any) -> Any:
+    """What `Analyser._int` and `Analyser._length` can read of a variable's value."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, list):
+        return ("list", len(value))
+    return "value"  # neither an integer nor a list: a length of 1
 
 
 def measured(
@@ -474,10 +487,10 @@ def measured(
 ) -> tuple[Cost | None, list[GraphQLError]]:
     """`measure`, remembered for documents within the limits (bounded LRU).
 
-    The same query text with the same variables always has the same cost, and clients repeat
-    their queries, so the walk runs once per distinct request rather than twice per request
-    (rate limiter, then validation). Refusals are not remembered: they are rare and their
-    errors are mutable objects.
+    The same query text with variables of the same measure (`_memo_key`) always has the same
+    cost, and clients repeat their queries, so the walk runs once per document and page sizes
+    rather than twice per request (rate limiter, then validation). Refusals are not
+    remembered: they are rare and their errors are mutable objects.
     """
     key = _memo_key(schema, query, variables, operation_name, limits)
     found = _COSTS.get(key)
