@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -65,6 +65,9 @@ class Planner:
         self.x = execution
         self.values: dict[str, Any] = {}
         self.lists = itertools.count()
+        # Where the operation's variables enter its plans, in planning order (see `bind`).
+        self.sites: list[_RootSite | _PageSite] = []
+        self.root_index = 0
 
     def _selected(
         self, object_type: GraphQLObjectType, details: FieldDetailsList
@@ -76,33 +79,75 @@ class Planner:
     # --- roots -------------------------------------------------------------------------
 
     async def root(
-        self, root_type: GraphQLObjectType, root_value: Any, key: str, details: FieldDetailsList
+        self, root_type: GraphQLObjectType, key: str, details: FieldDetailsList
     ) -> tuple[Any, dict[str, Any]]:
         """(plan, bind values) of one root field."""
         self.values = {}
-        node = details[0].node
-        name = node.name.value
+        name = details[0].node.name.value
         field = root_type.fields.get(name)
         if field is None:
             raise NotPlanned(name)
-        args = self._arguments(field, details)
-        if name in _DIRECT_ROOTS:
-            return self._by_ids(field, details, args, single=name == "node"), self.values
-        planned = self._read(field, args)
+        site = _RootSite(self.root_index, name, field, details)
+        self.sites.append(site)
+        _, read = self._bind_root(site)
         named = get_named_type(field.type)
+        if read is None:
+            return q.ByIds(name == "node", self.entities(named, details)), self.values
+        if isinstance(read, Lookup):
+            return q.BySlug(read.kind, read.column, self.entities(named, details)), self.values
+        assert isinstance(named, GraphQLObjectType)
+        planned, tag, form, shape = read
+        parts = self.connection(named, details, "entities", "")
+        f = planned.filter
+        return q.TopList(f.kind, shape, planned.order, tag, form, parts, f), self.values
+
+    # --- binds -------------------------------------------------------------------------
+    # A document is planned once: a later variable set only runs these, which fill the binds
+    # from the new arguments and say what of them shapes the SQL (its "signature"). Equal
+    # signatures mean equal plans (see compile_operation).
+
+    def bind(self, sites: tuple[_RootSite | _PageSite, ...], roots: int) -> tuple[Any, ...]:
+        """The bind values of each root field from this execution's variables, and the
+        signature of the sites (NotPlanned where planning would stop)."""
+        values: list[dict[str, Any]] = [{} for _ in range(roots)]
+        signature: list[Any] = []
+        for site in sites:
+            self.values = values[site.root]
+            if isinstance(site, _RootSite):
+                signature.append(self._bind_root(site)[0])
+            else:
+                signature.append(self._bind_page(site))
+        return tuple(signature), tuple(values)
+
+    def _bind_root(self, site: _RootSite) -> tuple[Any, Any]:
+        """Fill a root field's own binds; (its signature, what it reads: None for ids, a
+        Lookup, or (ListRead, cursor tag, window form, filter shape))."""
+        args = self._arguments(site.field, site.details)
+        if site.name in _DIRECT_ROOTS:
+            self._ids(args["id"] if site.name == "node" else args["ids"], site.name == "node")
+            return "ids", None
+        planned = self._read(site.field, args)
         if isinstance(planned, Lookup):
             self.values["value"] = planned.value
-            plan: Any = q.BySlug(planned.kind, planned.column, self.entities(named, details))
-            return plan, self.values
-        assert isinstance(named, GraphQLObjectType)
+            return (planned.kind, planned.column), planned
         f, order = planned.filter, planned.order
         tag = resolve.top_level_tag(f, order)
-        page = self._window(planned.page, tag, planned.descending, "")
+        form = self._window(planned.page, tag, planned.descending, "")
         values = repo.filter_values(f)
         self.values.update(values)
-        parts = self.connection(named, details, "entities", "")
         shape = repo.list_shape(f, values)
-        return q.TopList(f.kind, shape, order, tag, page, parts, f), self.values
+        return (tag, order, form, shape), (planned, tag, form, shape)
+
+    def _bind_page(self, site: _PageSite) -> q.WindowForm:
+        """Fill a nested list's page binds; its window form is its signature."""
+        args = self._arguments(site.field, site.details)
+        page_args = PageArgs(
+            first=args.get("first"),
+            after=args.get("after"),
+            last=args.get("last"),
+            before=args.get("before"),
+        )
+        return self._window(page_args, site.tag, False, site.bind)
 
     def _read(self, field: GraphQLField, args: dict[str, Any]) -> Read:
         """What a root field reads, from the function that declares it (soilapi.graphql.roots):
@@ -124,10 +169,9 @@ class Planner:
         except Exception as exc:  # the resolvers report it, with its path
             raise NotPlanned("arguments the resolvers refuse") from exc
 
-    def _by_ids(
-        self, field: GraphQLField, details: FieldDetailsList, args: dict[str, Any], single: bool
-    ) -> q.ByIds:
-        given = [args["id"]] if single else args["ids"]
+    def _ids(self, given: Any, single: bool) -> None:
+        """The binds of `node(id:)` / `nodes(ids:)`: ids and kinds decoded from global IDs."""
+        given = [given] if single else given
         if len(given) > global_ids.MAX_NODES:
             raise NotPlanned("too many IDs")
         pairs: list[tuple[Any, EntityKind | None]] = []
@@ -141,7 +185,6 @@ class Planner:
             pairs.append((raw, KINDS_BY_TYPE.get(type_name)))
         self.values["ids"] = [raw for raw, _ in pairs]
         self.values["kinds"] = [kind.value if kind else "" for _, kind in pairs]
-        return q.ByIds(single, self.entities(get_named_type(field.type), details))
 
     # --- objects -----------------------------------------------------------------------
 
@@ -293,6 +336,8 @@ class Planner:
 
     def _arguments(self, field: GraphQLField, details: FieldDetailsList) -> dict[str, Any]:
         first = details[0]
+        if first.fragment_variable_values is not None:  # graphql-core's experimental syntax
+            raise NotPlanned("fragment arguments")
         try:
             return get_argument_values(
                 field,
@@ -316,13 +361,6 @@ class Planner:
     def _page(
         self, key: str, field: GraphQLField, details: FieldDetailsList, mark: mk.Listed
     ) -> q.Page:
-        args = self._arguments(field, details)
-        page_args = PageArgs(
-            first=args.get("first"),
-            after=args.get("after"),
-            last=args.get("last"),
-            before=args.get("before"),
-        )
         source: q.ListSource
         match mark:
             case mk.Related(spec):
@@ -331,12 +369,13 @@ class Planner:
                 tag, source = resolve.children_tag(spec), q.ListSource("children", spec)
             case mk.Attached(what):
                 tag, source = resolve.attached_tag(what), q.ListSource("attached", what)
-        bind = f"l{next(self.lists)}_"
-        form = self._window(page_args, tag, False, bind)
+        site = _PageSite(self.root_index, field, details, tag, f"l{next(self.lists)}_")
+        self.sites.append(site)
+        form = self._bind_page(site)
         connection = self._object(field)
         rows = "rows" if source.what == "attached" else "entities"
         parts = self.connection(connection, details, rows, source.spec)
-        return q.Page(key, source, bind, tag, form, parts)
+        return q.Page(key, source, site.bind, tag, form, parts)
 
     def connection(
         self, connection: GraphQLObjectType, details: FieldDetailsList, rows: str, spec: Any
@@ -391,16 +430,49 @@ def _unwrapped(kind: GraphQLOutputType) -> GraphQLOutputType:
 
 
 @dataclass(frozen=True)
-class Compiled:
-    """An operation compiled for given variables: the root fields' plans and bind values.
+class _RootSite:
+    """A root field: its arguments fill its binds (`Planner._bind_root`)."""
 
-    It holds no request state, so it may be kept to answer the same request text again with
-    `answer` alone, without the GraphQL machinery (soilapi.graphql.answers).
-    """
+    root: int  # which root field's statement the binds go to
+    name: str
+    field: GraphQLField
+    details: FieldDetailsList
+
+
+@dataclass(frozen=True)
+class _PageSite:
+    """A nested list: its page arguments fill the binds prefixed `bind`."""
+
+    root: int
+    field: GraphQLField
+    details: FieldDetailsList
+    tag: str
+    bind: str
+
+
+@dataclass(frozen=True)
+class Statements:
+    """The statements of an operation, for any variables of one signature: per root field,
+    its response key, plan and prepared statement. Built once per document and signature."""
 
     root_name: str
     keys: tuple[str, ...]  # every response key, in order (`__typename` ones answer root_name)
-    roots: tuple[tuple[str, Any, dict[str, Any]], ...]  # (response key, plan, bind values)
+    roots: tuple[tuple[str, Any, q.Statement], ...]
+    # An estimate of the bytes it holds: its plans as text, times what Python's objects take
+    # per character of that text (4-6, measured on the tests' queries).
+    weight: int = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """An operation compiled for given variables: its statements and their bind values.
+
+    It holds no request state, so it may be kept to answer the same request again with
+    `answer` alone, without the GraphQL machinery (soilapi.graphql.answers).
+    """
+
+    statements: Statements
+    values: tuple[dict[str, Any], ...]  # per root field
 
     async def answer(self, reader: Reader) -> dict[str, Any]:
         """The `data` of the operation, one statement per root field.
@@ -408,62 +480,96 @@ class Compiled:
         If a statement fails, the request's transaction is aborted: it is restarted so that
         the resolvers, which then answer, can read (and report the error with its path).
         """
-        data: dict[str, Any] = dict.fromkeys(self.keys, self.root_name)
+        statements = self.statements
+        data: dict[str, Any] = dict.fromkeys(statements.keys, statements.root_name)
+        alone = len(statements.roots) == 1
         try:
-            for key, plan, values in self.roots:
-                data[key] = await q.run(reader, plan, values, alone=len(self.roots) == 1)
+            for (key, _, prepared), values in zip(statements.roots, self.values, strict=True):
+                data[key] = await q.run(reader, prepared, values, alone=alone)
         except Exception:
             await reader.restart()
             raise
         return data
 
     def weight(self) -> int:
-        """An estimate of the bytes it holds: its plans and values as text, times what
-        Python's objects take per character of that text (4-6, measured on the tests' queries)."""
-        return 6 * len(repr(self.roots))
+        """An estimate of the bytes it holds (the statements are shared with the plan cache:
+        counted here too, as an entry may outlive the other)."""
+        return self.statements.weight + 6 * len(repr(self.values))
 
 
-PlanKey = tuple[int, str]
+_Site = _RootSite | _PageSite
+_TemplateKey = tuple[int, tuple[Any, ...]]  # (operation, its Boolean variables)
+_PlanKey = tuple[int, tuple[Any, ...], tuple[Any, ...]]  # ... and a signature
 
 
-def _plan_bytes(key: PlanKey, found: tuple[Any, Compiled]) -> int:
-    return len(key[1]) + found[1].weight()
+def _template_bytes(key: _TemplateKey, found: tuple[Any, tuple[_Site, ...], int]) -> int:
+    return 256 * (1 + len(found[1]))
 
 
-# Plans by (operation, variables). The parse cache (soilapi.graphql.limits) hands back the same
-# operation node for a repeated query text; the node is kept with its plans so an id reused
+def _plan_bytes(key: _PlanKey, found: tuple[Any, Statements]) -> int:
+    return found[1].weight
+
+
+# Where each operation's variables enter its plans, by operation and Boolean variables (which
+# @include and @skip may read, changing the selection itself), and the statements of each
+# signature those sites give. The parse cache (soilapi.graphql.limits) hands back the same
+# operation node for a repeated query text; the node is kept with each entry so an id reused
 # by a later node can never match.
-_PLANS: Lru[PlanKey, tuple[Any, Compiled]] = Lru(
+_TEMPLATES: Lru[_TemplateKey, tuple[Any, tuple[_Site, ...], int]] = Lru(
+    "plan_templates", max_entries=512, max_bytes=8 * 1024 * 1024, weigh=_template_bytes
+)
+_PLANS: Lru[_PlanKey, tuple[Any, Statements]] = Lru(
     "plans", max_entries=256, max_bytes=32 * 1024 * 1024, weigh=_plan_bytes
 )
 
 
+def _switches(execution: Any) -> tuple[Any, ...]:
+    """The operation's Boolean variables: @include(if: $x) may change what is selected."""
+    coerced = execution.variable_values.coerced
+    return tuple(sorted((k, v) for k, v in coerced.items() if isinstance(v, bool)))
+
+
 async def compile_operation(
-    execution: Any, root_type: GraphQLObjectType, root_value: Any, grouped: GroupedFieldSet
+    execution: Any, root_type: GraphQLObjectType, grouped: GroupedFieldSet
 ) -> Compiled:
-    """The plans of an operation's root fields (remembered per operation and variables);
-    NotPlanned if it cannot be compiled."""
+    """The statements of an operation's root fields and their binds; NotPlanned if it cannot
+    be compiled.
+
+    A document is planned once per signature: a new variable set (another slug, cursor or
+    list of ids) costs reading its arguments into binds and two cache lookups.
+    """
     operation = execution.operation
-    key = (id(operation), repr(sorted(execution.variable_values.coerced.items())))
-    found = _PLANS.get(key)
-    if found is not None and found[0] is operation:
-        return found[1]
+    template_key = (id(operation), _switches(execution))
+    template = _TEMPLATES.get(template_key)
+    if template is not None and template[0] is operation:
+        _, sites, root_count = template
+        signature, values = Planner(execution).bind(sites, root_count)
+        found = _PLANS.get((*template_key, signature))
+        if found is not None and found[0] is operation:
+            return Compiled(found[1], values)
     planner = Planner(execution)
-    roots: list[tuple[str, Any, dict[str, Any]]] = []
+    planned: list[tuple[str, Any, q.Statement]] = []
+    root_values: list[dict[str, Any]] = []
     for response_key, details in grouped.items():
         if details[0].node.name.value == "__typename":
             continue
         try:
-            plan, values = await planner.root(root_type, root_value, response_key, details)
-            q.statement(plan)
+            plan, values = await planner.root(root_type, response_key, details)
+            prepared = q.statement(plan)
         except NotPlanned:
             raise
         except Exception as exc:  # a plan the SQL side cannot build (too many fields...)
             raise NotPlanned(repr(exc)) from exc
-        roots.append((response_key, plan, values))
-    compiled = Compiled(root_type.name, tuple(grouped), tuple(roots))
-    _PLANS.put(key, (operation, compiled))
-    return compiled
+        planned.append((response_key, plan, prepared))
+        root_values.append(values)
+        planner.root_index += 1
+    roots = tuple(planned)
+    statements = Statements(root_type.name, tuple(grouped), roots, 6 * len(repr(roots)))
+    sites = tuple(planner.sites)
+    signature, _ = Planner(execution).bind(sites, len(roots))
+    _TEMPLATES.put(template_key, (operation, sites, len(roots)))
+    _PLANS.put((*template_key, signature), (operation, statements))
+    return Compiled(statements, tuple(root_values))
 
 
 async def execute(
@@ -473,7 +579,7 @@ async def execute(
 
     The context keeps what was compiled (`compiled`), for the endpoint to remember.
     """
-    compiled = await compile_operation(execution, root_type, root_value, grouped)
+    compiled = await compile_operation(execution, root_type, grouped)
     context = execution.context_value
     data = await compiled.answer(context.reader)
     if hasattr(context, "compiled"):

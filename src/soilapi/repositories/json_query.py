@@ -772,7 +772,11 @@ def _by_ids(plan: ByIds, params: _Params) -> Any:
     return sa.select(sa.func.coalesce(listed, sa.text("'[]'::json"))).select_from(joined)
 
 
-def statement(plan: TopList | BySlug | ByIds) -> Prepared:
+# A root field's compiled statement: what `statement` gives and `run` takes.
+Statement = Prepared
+
+
+def statement(plan: TopList | BySlug | ByIds) -> Statement:
     """The compiled statement of a root field's plan (built at its first use)."""
 
     def build() -> Prepared:
@@ -791,20 +795,19 @@ def statement(plan: TopList | BySlug | ByIds) -> Prepared:
 
 async def run(
     reader: Reader,
-    plan: TopList | BySlug | ByIds,
+    prepared: Statement,
     values: Mapping[str, Any],
     *,
     alone: bool = False,
 ) -> orjson.Fragment | None:
-    """The JSON answer of one root field, in the request's snapshot (`alone`: the request
-    runs no other statement, see Reader.fetch).
+    """The JSON answer of one root field's statement, in the request's snapshot (`alone`: the
+    request runs no other statement, see Reader.fetch).
 
     The JSON PostgreSQL wrote is passed on as an orjson Fragment: orjson.dumps copies it into
     the response as it is, so Python neither parses nor re-encodes the answer (a tenth of a
     request's CPU). PostgreSQL's JSON has a space after each colon and comma, which clients'
     parsers ignore.
     """
-    prepared = statement(plan)
     rows = await reader.fetch(prepared, values, alone=alone)
     text = rows[0][0] if rows else None
     return None if text is None else orjson.Fragment(text)
