@@ -44,6 +44,12 @@ def undated_first(column: Any) -> Any:
 DERIVED = {"derived": True}
 
 
+def unset_first(column: Any) -> Any:
+    """`coalesce(column, '')`: a non-null text sort key on which rows without a value come
+    first; written into the SQL, like `undated_last`, so that an index on it serves the order."""
+    return sa.func.coalesce(column, sa.literal_column("''", sa.Text))
+
+
 def fk(
     target: str, *, nullable: bool = False, index: bool = True, info: dict[str, Any] | None = None
 ) -> Mapped[uuid.UUID]:
@@ -101,6 +107,14 @@ class Entity(Base):
     end_date, end_precision = partial_date("end")
 
     __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_abstract": True}
+
+
+# The START orders of every root list, oldest first and newest first (the undated last both
+# ways): a first page is the first rows of one of these, read in order, with no sort.
+sa.Index("ix_entities_kind_start_order", Entity.kind, undated_last(Entity.start_date), Entity.id)
+sa.Index(
+    "ix_entities_kind_start_undated_first", Entity.kind, undated_first(Entity.start_date), Entity.id
+)
 
 
 def _detail_pk() -> Mapped[uuid.UUID]:
@@ -174,12 +188,15 @@ class Facility(Entity):
     """A facility (CF2, GF1 ...) of a facility block."""
 
     __tablename__ = "facilities"
-    __table_args__ = (sa.UniqueConstraint("block_id", "code"),)
+    __table_args__ = (
+        sa.UniqueConstraint("block_id", "code"),
+        sa.Index("ix_facilities_code_id", "code", "id"),  # the CODE order
+    )
     __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.FACILITY}
 
     id: Mapped[uuid.UUID] = _detail_pk()
     block_id: Mapped[uuid.UUID] = fk("facility_blocks.id")
-    code: Mapped[str] = mapped_column(sa.String(16), index=True)
+    code: Mapped[str] = mapped_column(sa.String(16))  # looked up by ix_facilities_code_id
     code_inferred: Mapped[bool] = mapped_column(default=False)
     position: Mapped[int]
 
@@ -188,10 +205,11 @@ class StrategicObjective(Entity):
     """A strategic objective (A1 ... F3), listed under one facility."""
 
     __tablename__ = "strategic_objectives"
+    __table_args__ = (sa.Index("ix_strategic_objectives_label_id", "label", "id"),)  # LABEL order
     __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.STRATEGIC_OBJECTIVE}
 
     id: Mapped[uuid.UUID] = _detail_pk()
-    label: Mapped[str] = mapped_column(sa.String(8), index=True)
+    label: Mapped[str] = mapped_column(sa.String(8))  # looked up by its (label, id) index
     # The label's first letter, kept for the goalLetters filter.
     goal_letter: Mapped[str] = mapped_column(sa.String(1), index=True, info=DERIVED)
     facility_id: Mapped[uuid.UUID] = fk("facilities.id")
@@ -373,6 +391,10 @@ class Document(Entity):
     category: Mapped[vocab.DocumentCategory | None] = mapped_column(
         enum_column(vocab.DocumentCategory)
     )
+
+
+# The SYMBOL order: documents without a symbol first.
+sa.Index("ix_documents_symbol_order", unset_first(Document.symbol), Document.id)
 
 
 class Citation(Entity):

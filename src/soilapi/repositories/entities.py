@@ -114,24 +114,25 @@ _DATE_KEYS: dict[tuple[vocab.EntityKind, Order], ColumnElement] = {
 
 
 def sort_columns(kind: vocab.EntityKind, order: Order) -> list[ColumnElement]:
-    """The SQL sort expression for an order on a kind (non-null, so keysets compare)."""
-    model = m.DETAIL_MODELS[kind]
-    column: ColumnElement
+    """The SQL sort expression for an order on a kind (non-null, so keysets compare).
+
+    Each is the key of an index, in both directions (see the model), so that a first page is
+    read in order and the scan stops there: the entities' own orders end with the entity's
+    id, a detail column's orders with the detail row's id (the same value).
+    """
+    model: Any = m.DETAIL_MODELS[kind]
     if (kind, order) in _DATE_KEYS:
         return [_DATE_KEYS[kind, order], model.id]
     if order is Order.START:
-        column = sa.func.coalesce(m.Entity.start_date, sa.literal(FAR_FUTURE))
-    elif order is Order.START_UNDATED_FIRST:
-        column = sa.func.coalesce(m.Entity.start_date, sa.literal(m.FAR_PAST))
-    elif order is Order.NAME:
-        column = m.Entity.name
-    else:
-        attr = {"code": "code", "label": "label", "ordinal": "ordinal", "symbol": "symbol"}
-        column = sa.func.coalesce(getattr(model, attr[order.value]), sa.literal(""))
-        if order is Order.ORDINAL:
-            # With the detail row's id as tiebreak the key is the (ordinal, id) indexes' own.
-            return [getattr(model, "ordinal"), model.id]  # noqa: B009 - only some kinds have it
-    return [column, m.Entity.id]
+        return [m.undated_last(m.Entity.start_date), m.Entity.id]
+    if order is Order.START_UNDATED_FIRST:
+        return [m.undated_first(m.Entity.start_date), m.Entity.id]
+    if order is Order.NAME:
+        return [m.Entity.name, m.Entity.id]
+    if order is Order.SYMBOL:
+        return [m.unset_first(model.symbol), model.id]
+    # CODE, LABEL, ORDINAL: a column every record of the kind has
+    return [getattr(model, order.value), model.id]
 
 
 class _Binds:
@@ -267,6 +268,23 @@ def entities_from(kind: vocab.EntityKind, clauses: Sequence[ColumnElement]) -> A
     return entities
 
 
+def count_query(kind: vocab.EntityKind, where: Sequence[ColumnElement]) -> sa.Select[Any]:
+    """`count(*)` of the records a filter's clauses (`filter_where`) match, reading only the
+    tables they need: the kind's detail table alone unless a clause reads `entities`.
+
+    Every detail row is one record of its kind, so the kind's own condition is not needed
+    there; joining `entities` to count 100,000 agreements hashes both tables (88 ms, where
+    counting the detail table takes 12).
+    """
+    detail = m.DETAIL_MODELS[kind].__table__
+    entities = m.Entity.__table__
+    own, *rest = where
+    assert entities in find_tables(own, check_columns=True), "the first clause is the kind"
+    if any(entities in find_tables(clause, check_columns=True) for clause in rest):
+        return sa.select(sa.func.count()).select_from(entities_from(kind, where)).where(*where)
+    return sa.select(sa.func.count()).select_from(detail).where(*rest)
+
+
 def list_shape(f: EntityFilter, values: dict[str, Any]) -> tuple[Any, ...]:
     """Everything of a filter baked into its SQL: the kind and which filters are set."""
     return (f.kind, tuple(sorted(values)))
@@ -297,11 +315,9 @@ async def count_entities(reader: Reader, f: EntityFilter) -> int:
     """Total rows matching a filter (only run when a client asks for totalCount)."""
     values = filter_values(f)
 
-    def parts() -> tuple[list[ColumnElement], Any]:
-        where = filter_where(f, values)
-        return where, entities_from(f.kind, where)
-
-    return await prepared_count(reader, list_shape(f, values), parts, values)
+    return await prepared_count(
+        reader, list_shape(f, values), lambda: count_query(f.kind, filter_where(f, values)), values
+    )
 
 
 # --- nested lists --------------------------------------------------------------------------

@@ -535,8 +535,15 @@ def _page_rows(
     bind: str,
     window: WindowForm,
     params: _Params,
+    owner: Any = None,
 ) -> Any:
-    """The rows of one page (limit + 1), numbered in display order... reversed for `last`."""
+    """The rows of one page (limit + 1), numbered in display order... reversed for `last`;
+    `owner` is the parent row a nested list's page reads.
+
+    The numbering is done on the page's rows, outside the LIMIT: inside, `row_number()` over
+    the list's order would make PostgreSQL number every matching row before the LIMIT, a full
+    sort where an index scan or a top-N sort reads only the page.
+    """
     shape = Window(
         limit=0,
         after=(None,) * window.after if window.after is not None else None,
@@ -546,15 +553,18 @@ def _page_rows(
     )
     keyset = keyset_condition(sort, shape, named=True)
     renamed = [_rename(c, bind, params) for c in keyset]
-    ordered = order_by(sort, shape)
-    number = sa.func.row_number().over(order_by=ordered).label("rn")
-    return (
-        sa.select(*columns, *(c.label(f"k{i}") for i, c in enumerate(sort)), number)
+    page = (
+        sa.select(*columns, *(c.label(f"k{i}") for i, c in enumerate(sort)))
         .select_from(from_)
         .where(*where, *renamed)
-        .order_by(*ordered)
+        .order_by(*order_by(sort, shape))
         .limit(params(f"{bind}limit", sa.Integer))
+        .correlate(owner)
+        .lateral()
     )
+    keys = [page.c[f"k{i}"] for i in range(len(sort))]
+    number = sa.func.row_number().over(order_by=order_by(keys, shape)).label("rn")
+    return sa.select(*page.c, number)
 
 
 def _rename(clause: ColumnElement, bind: str, params: _Params) -> ColumnElement:
@@ -651,7 +661,8 @@ def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
     parent_id = owner.c.id
     rows = (
         _page_rows(
-            columns, sort, [parent == parent_id, *where], from_, plan.bind, plan.window, params
+            columns, sort, [parent == parent_id, *where], from_, plan.bind, plan.window, params,
+            owner,
         )
         .correlate(owner)
         .lateral()
@@ -721,7 +732,7 @@ def _top_list(plan: TopList, params: _Params) -> Any:
     ).subquery()
 
     def count() -> ColumnElement:
-        return sa.select(sa.func.count()).select_from(from_).where(*where).scalar_subquery()
+        return repo.count_query(plan.kind, where).scalar_subquery()
 
     return sa.select(
         _connection(

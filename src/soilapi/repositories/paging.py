@@ -310,14 +310,13 @@ async def prepared_page(
 async def prepared_count(
     reader: Reader,
     shape: Hashable,
-    parts: Callable[[], tuple[Sequence[ColumnElement], Any]],
+    count: Callable[[], sa.Select[Any]],
     values: Mapping[str, Any],
 ) -> int:
-    """How many rows match conditions (and FROM) that depend only on `shape`."""
+    """The result of a `count(*)` statement that depends only on `shape`."""
 
     def build() -> tuple[Any, int]:
-        where, from_ = parts()
-        return sa.select(sa.func.count()).select_from(from_).where(*where), 0
+        return count(), 0
 
     prepared, _ = _compiled(("count", shape), build)
     rows = await reader.fetch(prepared, values)
