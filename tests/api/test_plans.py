@@ -16,8 +16,8 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from tests.conftest import Api
 
+from conftest import Api
 from soilapi.db.session import on_each_statement
 from soilapi.services.listing import ORDERS
 from soilapi.vocab import EntityKind
