@@ -66,3 +66,53 @@ async def test_a_read_cancelled_halfway_never_returns_its_connection_to_the_pool
     assert not any(dirty)
     async with engine.connect() as conn:  # the pool still serves working connections
         assert (await conn.execute(sa.text("select 1"))).scalar_one() == 1
+
+
+# --- several root fields: concurrently, in one snapshot -----------------------------------
+
+SLOW_NAME = Prepared(
+    sa.select(
+        sa.func.pg_sleep(0.3),
+        sa.select(sa.text("name"))
+        .select_from(sa.text("entities"))
+        .where(sa.text("slug = 'esp'"))
+        .scalar_subquery(),
+    )
+)
+
+
+async def _warm(engine: AsyncEngine, connections: int) -> None:
+    """Leave `connections` idle connections in the pool."""
+    opened = [await engine.connect() for _ in range(connections)]
+    for connection in opened:
+        await connection.close()
+
+
+@pytest.mark.parametrize("idle", [True, False], ids=["idle-pool", "busy-pool"])
+async def test_root_reads_share_one_snapshot_and_run_side_by_side(
+    engine: AsyncEngine, idle: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request that has begun reading, then another client renames a record, then the
+    request's three root reads: all three see the name as the request first saw it, and with
+    idle connections in the pool they take about one read's time, not three."""
+    await _warm(engine, 4)
+    if not idle:
+        monkeypatch.setattr(engine.pool, "checkedin", lambda: 0)
+    rename = sa.text("UPDATE entities SET name = :name WHERE slug = 'esp'")
+    try:
+        async with reading(read_sessions(engine)) as reader:
+            await reader.fetch(Prepared(sa.select(sa.literal(1))), {})  # the snapshot begins
+            async with engine.begin() as conn:
+                await conn.execute(rename, {"name": "Renamed meanwhile"})
+            started = asyncio.get_running_loop().time()
+            found = await reader.fetch_each([(SLOW_NAME, {})] * 3)
+            took = asyncio.get_running_loop().time() - started
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(rename, {"name": "European Soil Partnership"})
+    assert [rows[0][1] for rows in found] == ["European Soil Partnership"] * 3
+    if idle:
+        assert took < 0.6, f"{took:.2f} s: the reads ran one after another"
+    else:
+        assert took >= 0.9  # no idle connection: one after another on the request's own
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]

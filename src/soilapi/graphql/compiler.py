@@ -475,17 +475,21 @@ class Compiled:
     values: tuple[dict[str, Any], ...]  # per root field
 
     async def answer(self, reader: Reader) -> dict[str, Any]:
-        """The `data` of the operation, one statement per root field.
+        """The `data` of the operation, one statement per root field, run concurrently.
 
         If a statement fails, the request's transaction is aborted: it is restarted so that
         the resolvers, which then answer, can read (and report the error with its path).
         """
         statements = self.statements
         data: dict[str, Any] = dict.fromkeys(statements.keys, statements.root_name)
-        alone = len(statements.roots) == 1
+        reads = [
+            (prepared, values)
+            for (_, _, prepared), values in zip(statements.roots, self.values, strict=True)
+        ]
         try:
-            for (key, _, prepared), values in zip(statements.roots, self.values, strict=True):
-                data[key] = await q.run(reader, prepared, values, alone=alone)
+            answers = await q.run_each(reader, reads) if reads else []
+            for (key, _, _), answer in zip(statements.roots, answers, strict=True):
+                data[key] = answer
         except Exception:
             await reader.restart()
             raise
