@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from soilapi import devdb
-from soilapi.app import create_app, read_sessions
+from soilapi.app import create_app
 from soilapi.cli import migrate
-from soilapi.db.session import StatementCounter, create_engine, reading
+from soilapi.db.session import StatementCounter, create_engine, read_only, reading
 from soilapi.graphql import execution
 from soilapi.graphql.context import Context
 from soilapi.graphql.schema import build_schema
@@ -152,7 +152,7 @@ class Api:
     async def _compare(
         self, query: str, variables: dict[str, Any] | None, body: dict[str, Any]
     ) -> None:
-        async with reading(read_sessions(self.engine)) as reader:
+        async with reading(read_only(self.engine)) as reader:
             expected = await REFERENCE.execute(
                 query, variable_values=variables, context_value=Context(reader)
             )

@@ -13,15 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from soilapi.app import read_sessions
-from soilapi.db.session import Prepared, RequestFinished, reading
+from soilapi.db.session import Prepared, RequestFinished, read_only, reading
 
 
 @pytest.mark.parametrize("ticks", [1, 2, 3, 5, 8])
 async def test_closing_waits_for_the_read_in_flight(engine: AsyncEngine, ticks: int) -> None:
     """Whatever step the read has reached (waiting for the lock, taking a connection,
     running), the end of the request lets it finish and then closes the session."""
-    async with reading(read_sessions(engine)) as reader:
+    async with reading(read_only(engine)) as reader:
         slow = asyncio.ensure_future(reader.execute(sa.text("select pg_sleep(0.05), 7")))
         for _ in range(ticks):
             await asyncio.sleep(0)
@@ -31,7 +30,7 @@ async def test_closing_waits_for_the_read_in_flight(engine: AsyncEngine, ticks: 
 
 
 async def test_a_read_after_the_end_fails_at_once(engine: AsyncEngine) -> None:
-    async with reading(read_sessions(engine)) as reader:
+    async with reading(read_only(engine)) as reader:
         pass
     with pytest.raises(RequestFinished):
         await reader.execute(sa.text("select 1"))
@@ -53,7 +52,7 @@ async def test_a_read_cancelled_halfway_never_returns_its_connection_to_the_pool
 
     event.listen(engine.sync_engine.pool, "checkin", checkin)
     try:
-        async with reading(read_sessions(engine)) as reader:
+        async with reading(read_only(engine)) as reader:
             query = Prepared(sa.select(sa.func.pg_sleep(0.05)))
             read = asyncio.ensure_future(reader.fetch(query, {}))
             for _ in range(ticks):
@@ -100,7 +99,7 @@ async def test_root_reads_share_one_snapshot_and_run_side_by_side(
         monkeypatch.setattr(engine.pool, "checkedin", lambda: 0)
     rename = sa.text("UPDATE entities SET name = :name WHERE slug = 'esp'")
     try:
-        async with reading(read_sessions(engine)) as reader:
+        async with reading(read_only(engine)) as reader:
             await reader.fetch(Prepared(sa.select(sa.literal(1))), {})  # the snapshot begins
             async with engine.begin() as conn:
                 await conn.execute(rename, {"name": "Renamed meanwhile"})

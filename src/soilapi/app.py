@@ -10,11 +10,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import strawberry
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
 
 from soilapi.db.probe import SharedRead
-from soilapi.db.session import connect_args, create_engine, reading
+from soilapi.db.session import connect_args, create_engine, read_only, reading
 from soilapi.errors import ErrorCode
 from soilapi.graphql.answers import Answers, responses
 from soilapi.graphql.context import Context
@@ -63,12 +63,6 @@ query UnderTheGSP {
   }
 }
 """
-
-
-def read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that read one consistent snapshot per request and can never write."""
-    snapshot = engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-    return async_sessionmaker(snapshot, expire_on_commit=False)
 
 
 def graphiql_page(request: Request) -> str:
@@ -132,8 +126,7 @@ def context_opener(
 
     @asynccontextmanager
     async def open_context(request: Request) -> AsyncIterator[Context]:
-        sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
-        async with reading(sessions) as reader:
+        async with reading(request.app.state.read_only) as reader:
             context = Context(reader, limits)
             context.request = request
             yield context
@@ -159,7 +152,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             yield
             return
         app.state.engine = create_engine(settings)
-        app.state.sessions = read_sessions(app.state.engine)
+        app.state.read_only = read_only(app.state.engine)
         app.state.version_probe = probe_for(app.state.engine, settings)
         try:
             yield
@@ -170,7 +163,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app = FastAPI(title="soilapi", lifespan=lifespan, docs_url=None, redoc_url=None)
     if engine is not None:  # tests share one engine and drive the app without a lifespan
         app.state.engine = engine
-        app.state.sessions = read_sessions(engine)
+        app.state.read_only = read_only(engine)
         app.state.version_probe = probe_for(engine, settings)
     mount_explorer_static(app)
 

@@ -43,8 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from conftest import REFERENCE, error_keys, first_difference, run_sync
-from soilapi.app import read_sessions
-from soilapi.db.session import create_engine, reading
+from soilapi.db.session import create_engine, read_only, reading
 from soilapi.graphql import ids
 from soilapi.graphql.context import Context
 from soilapi.graphql.schema import build_schema
@@ -179,7 +178,7 @@ def _query(data: st.DataObject, db: Database) -> str:
 
 
 async def _answer(schema: Any, db: Database, query: str) -> dict[str, Any]:
-    async with reading(read_sessions(db.engine)) as reader:
+    async with reading(read_only(db.engine)) as reader:
         result = await schema.execute(query, context_value=Context(reader))
     # The compiler's answers hold PostgreSQL's JSON text: compare them as JSON, as clients do.
     data = orjson.loads(orjson.dumps(result.data))
