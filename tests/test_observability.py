@@ -364,6 +364,7 @@ CACHES = {
     "responses",
     "schema_answers",
     "compiled_requests",
+    "plan_templates",
     "plans",
     "statements",
     "page_statements",
