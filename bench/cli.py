@@ -31,6 +31,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=int, default=10, help="seconds of load per operation")
     p.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load before")
     p.add_argument("--concurrency", type=int, default=10, help="open connections (default 10)")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="measured runs per operation and server; the table shows the median "
+                   "req/s and its spread (default 1)")  # fmt: skip
     p.add_argument("--only", help="servers, comma-separated (default floor,soilapi,postgraphile)")
     p.add_argument("--ops", default="all", help="operations, comma-separated (default all)")
     p.add_argument(
@@ -45,6 +48,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pg-dir", type=Path, default=pg.DEFAULT_DIR, help="private PostgreSQL data")
     p.add_argument("--pg-port", type=int, default=pg.DEFAULT_PORT, help="its port")
     args = p.parse_args(argv)
+    if args.repeat < 1:
+        p.error("--repeat must be at least 1")
     if args.smoke:
         args.scales, args.duration, args.warmup = "1", 1, 0
     if args.only is None:
@@ -100,7 +105,8 @@ def _meta(args: argparse.Namespace, targets: list[str], cluster: pg.Server) -> d
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": " ".join(["python -m bench", *sys.argv[1:]]),
         "options": {"duration_s": args.duration, "warmup_s": args.warmup,
-                    "concurrency": args.concurrency, "seed": args.seed, "servers": targets},
+                    "concurrency": args.concurrency, "repeat": args.repeat, "seed": args.seed,
+                    "servers": targets},
         "machine": {
             "cpus": os.cpu_count(), "platform": platform.platform(),
             "python": platform.python_version(),
@@ -128,10 +134,13 @@ def main(argv: list[str] | None = None) -> int:
         # and that is no reason to fail a test run on a machine that cannot install it.
         pg.say(f"smoke run skipped: {missing}")
         return 0
-    options = run.Options(args.duration, args.warmup, args.concurrency, args.seed, args.profile)
+    options = run.Options(
+        args.duration, args.warmup, args.concurrency, args.seed, args.profile, args.repeat
+    )
     cluster = pg.start(os.environ.get("BENCH_DATABASE_URL"), args.pg_dir, args.pg_port)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    header = (f"{args.duration} s per run after {args.warmup} s warm-up · "
+    runs = f"median of {args.repeat} runs" if args.repeat > 1 else "1 run"
+    header = (f"{args.duration} s per run after {args.warmup} s warm-up · {runs} per cell · "
               f"{args.concurrency} connections · wrk, 1 thread")  # fmt: skip
     done: dict[int, dict[str, Any]] = {}
     try:

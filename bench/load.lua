@@ -1,12 +1,32 @@
 -- wrk script of bench/load.py: POST the JSON body stored in the file named by the first
 -- argument, then print the run's figures as one JSON line prefixed with BENCH_JSON.
+-- With "lines" as the second argument the file holds one body per line, and the requests go
+-- through them in turn (round-robin from the first, whatever connection sends them).
 
 function init(args)
-  local file = assert(io.open(args[1], "rb"))
-  wrk.body = file:read("*a")
-  file:close()
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  local file = assert(io.open(args[1], "rb"))
+  if args[2] ~= "lines" then
+    wrk.body = file:read("*a")
+    file:close()
+    return
+  end
+  -- Each request is formatted once, here; request() only hands the next one out.
+  local requests = {}
+  for line in file:lines() do
+    if #line > 0 then
+      requests[#requests + 1] = wrk.format(nil, nil, nil, line)
+    end
+  end
+  file:close()
+  assert(#requests > 0, "no request bodies in " .. args[1])
+  local count, last = #requests, 0
+  -- A global `request` makes wrk ask for every request instead of resending one.
+  request = function()
+    last = last % count + 1
+    return requests[last]
+  end
 end
 
 function done(summary, latency, requests)

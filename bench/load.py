@@ -2,7 +2,8 @@
 
 wrk (C, event loop) needs a few percent of a core at these rates, so on a 2-core machine it
 takes the least CPU away from the server being measured. A Lua script sends the operation's
-POST body and prints the summary as one JSON line.
+POST body, or goes round a list of bodies (one per line of a file), and prints the summary as
+one JSON line.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,14 +57,24 @@ def find_wrk() -> str:
     return found
 
 
-def run(url: str, body: bytes, *, seconds: int, connections: int) -> Load:
-    """Send `body` to `url` from `connections` connections for `seconds`."""
+def run(url: str, bodies: bytes | Sequence[bytes], *, seconds: int, connections: int) -> Load:
+    """Send `bodies` to `url` from `connections` connections for `seconds`.
+
+    One body is sent with every request; a list of several is gone through in turn (the
+    requests cycle through it from the first, across all connections).
+    """
+    many = [bodies] if isinstance(bodies, bytes) else list(bodies)
+    if not many:
+        raise ValueError("no request body to send")
+    if len(many) > 1 and any(b"\n" in body for body in many):
+        raise ValueError("bodies sent in turn are one per line: they must not contain a newline")
     with tempfile.NamedTemporaryFile(suffix=".json") as handle:
-        handle.write(body)
+        handle.write(b"\n".join(many) if len(many) > 1 else many[0])
         handle.flush()
+        mode = ["lines"] if len(many) > 1 else []
         argv = [
             find_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-            "-s", str(SCRIPT), url, "--", handle.name,
+            "-s", str(SCRIPT), url, "--", handle.name, *mode,
         ]  # fmt: skip
         done = subprocess.run(  # noqa: S603 - wrk from PATH, our own arguments
             argv, capture_output=True, text=True, check=False, timeout=seconds + 60

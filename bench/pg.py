@@ -2,11 +2,13 @@
 
 Statements per request come from pg_stat_statements, so the private server is (re)started
 with it preloaded; on a server given by URL it is used when available and skipped otherwise.
+PostgreSQL's CPU time is read from /proc when the server runs on this machine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,10 +43,53 @@ class Server:
     admin_url: str  # a database that always exists, for CREATE DATABASE and statistics
     private_dir: Path | None  # set when we started it ourselves
     counts_statements: bool = False
+    postmaster: int | None = None  # its process id, when it runs on this machine
 
     def url(self, database: str) -> str:
         """URL of one database on this server."""
         return with_database(self.admin_url, database)
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the whole cluster has used so far (user + system); None when unknown.
+
+        The postmaster's own, its live children's (backends, parallel workers, background
+        processes), and what its children that exited used (cutime + cstime, which the kernel
+        adds to the postmaster's when it reaps them).
+        """
+        if self.postmaster is None:
+            return None
+        own = _proc_stat(self.postmaster)
+        if own is None:
+            return None
+        ticks = sum(int(own[i]) for i in (UTIME, STIME, CUTIME, CSTIME))
+        with os.scandir("/proc") as entries:
+            for entry in entries:
+                if not entry.name.isdigit():
+                    continue
+                fields = _proc_stat(int(entry.name))
+                if fields is not None and int(fields[PPID]) == self.postmaster:
+                    ticks += int(fields[UTIME]) + int(fields[STIME])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
+# Fields of /proc/<pid>/stat after the command name: state, ppid, ... (proc(5) numbers them
+# from 1 with pid and comm first, so field n is at index n - 3).
+PPID, UTIME, STIME, CUTIME, CSTIME = 1, 11, 12, 13, 14
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # gone, or not this machine's
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def say(message: str) -> None:
@@ -64,6 +109,9 @@ def start(url: str | None, data_dir: Path, port: int) -> Server:
             devdb.stop(data_dir)
             devdb.start(data_dir, port, database="postgres")
     server.counts_statements = asyncio.run(_has_pgss(server.admin_url))
+    server.postmaster = asyncio.run(_postmaster(server.admin_url))
+    if server.postmaster is None:
+        say("PostgreSQL does not run on this machine: its CPU per request will be blank")
     if not server.counts_statements:
         say(
             "pg_stat_statements is not loaded on this server: statements per request will "
@@ -86,6 +134,23 @@ async def _preload(admin_url: str) -> bool:
             return False
         await conn.execute(f"ALTER SYSTEM SET shared_preload_libraries = '{PRELOAD}'")
         return True
+    finally:
+        await conn.close()
+
+
+async def _postmaster(admin_url: str) -> int | None:
+    """The postmaster's process id: the parent of our backend, when both are local processes."""
+    host = urlsplit(admin_url).hostname
+    if host not in (None, "", "localhost", "127.0.0.1", "::1") and not str(host).startswith("/"):
+        return None
+    conn = await asyncpg.connect(admin_url)
+    try:
+        backend = int(await conn.fetchval("SELECT pg_backend_pid()"))
+        fields = _proc_stat(backend)
+        if fields is None or not _comm(backend).startswith("postgres"):
+            return None
+        parent = int(fields[PPID])
+        return parent if _comm(parent).startswith("postgres") else None
     finally:
         await conn.close()
 

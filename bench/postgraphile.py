@@ -33,6 +33,9 @@ export default {
       pubsub: false,
     }),
   ],
+  // Descending orders put NULLs last, as soilapi's newest-first lists put the undated last
+  // (PostgreSQL's default for DESC is NULLS FIRST); ascending orders are unchanged.
+  schema: { pgOrderByNullsLast: true },
   grafserv: { host: "127.0.0.1", port: Number(process.env.BENCH_PORT) },
 };
 """.replace("POOL_SIZE", str(POOL_SIZE))

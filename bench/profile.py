@@ -76,7 +76,9 @@ def summarise(raw: str) -> tuple[Counter[str], Counter[str], Counter[str], int]:
     return areas, stages, leaves, total
 
 
-def record(server: Server, op: Operation, body: bytes, seconds: int, connections: int) -> None:
+def record(
+    server: Server, op: Operation, bodies: list[bytes], seconds: int, connections: int
+) -> None:
     """Profile one more load run of `op`; writes results/profiles/<op>-s<scale>.txt."""
     spy = _py_spy()
     if spy is None:
@@ -87,7 +89,7 @@ def record(server: Server, op: Operation, body: bytes, seconds: int, connections
         argv = [spy, "record", "--pid", str(server.process.pid), "--duration", str(seconds),
                 "--rate", "200", "--format", "raw", "--output", raw.name]  # fmt: skip
         sampler = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
-        load.run(server.url(op.name), body, seconds=seconds, connections=connections)
+        load.run(server.url(op.name), bodies, seconds=seconds, connections=connections)
         _, err = sampler.communicate(timeout=seconds + 60)
         text = Path(raw.name).read_text(errors="replace")
     if not text.strip():

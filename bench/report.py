@@ -37,28 +37,52 @@ def _num(value: float | None, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _spread(cell: Cell) -> str:
+    return "-" if cell.rps_spread_pct is None else f"±{cell.rps_spread_pct:.0f}%"
+
+
+COLUMNS = (
+    f"{'operation':24} {'server':15} {'req/s':>9} {'spread':>7} {'p50 ms':>8} {'p99 ms':>8} "
+    f"{'SQL/req':>8} {'srv CPU':>8} {'PG CPU':>8} {'RSS MiB':>8}"
+)
+
+
 def _line(name: str, target: str, cell: Cell) -> str:
     if cell.rps is None:
         return f"{name:24} {target:15} failed: {cell.note}"
     errors = f"  ({cell.errors} errors)" if cell.errors else ""
     return (
-        f"{name:24} {target:15} {_num(cell.rps, 0):>9} {_num(cell.p50_ms, 2):>8} "
-        f"{_num(cell.p99_ms, 2):>8} {_num(cell.statements):>8} {_num(cell.peak_rss_mib, 0):>8}"
-        f"{errors}"
+        f"{name:24} {target:15} {_num(cell.rps, 0):>9} {_spread(cell):>7} "
+        f"{_num(cell.p50_ms, 2):>8} {_num(cell.p99_ms, 2):>8} {_num(cell.statements):>8} "
+        f"{_num(cell.server_cpu_ms, 2):>8} {_num(cell.pg_cpu_ms, 2):>8} "
+        f"{_num(cell.peak_rss_mib, 0):>8}{errors}"
     )
+
+
+def _bodies(row: Row) -> str | None:
+    """How many bodies a varied operation went through (the same number on every target)."""
+    cell = next((c for c in row.values() if c.bodies > 1), None)
+    if cell is None:
+        return None
+    return f"{cell.bodies:,} bodies in turn ({cell.distinct_bodies:,} distinct)"
 
 
 def table(scale: int, rows: dict[str, Row], header: str) -> str:
     """The figures of one scale as text."""
-    out = [f"\nscale {scale} · {header}"]
-    out.append(f"{'operation':24} {'server':15} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-               f"{'SQL/req':>8} {'RSS MiB':>8}")  # fmt: skip
+    out = [f"\nscale {scale} · {header}", COLUMNS]
     for name, row in rows.items():
         for i, target in enumerate(t for t in TARGETS if t in row):
             out.append(_line(name if i == 0 else "", target, row[target]))
+        bodies = _bodies(row)
+        if bodies:
+            out.append(f"{'':24} {'bodies':15} {bodies}")
         parts = [f"{label} {value:.2f}x" for label, value in ratios(row).items() if value]
         if parts:
             out.append(f"{'':24} {'ratios':15} " + "   ".join(parts))
+    out.append("req/s, p50, p99, CPU: medians of the runs · spread: half the min-max range of "
+               "req/s, in % of the median")  # fmt: skip
+    out.append("srv CPU, PG CPU: milliseconds of CPU per request, the server process's and "
+               "PostgreSQL's (all its processes)")  # fmt: skip
     return "\n".join(out)
 
 

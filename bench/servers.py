@@ -139,6 +139,30 @@ def _spawn(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> subpro
 
 def start(name: str, db_url: str, tag: str) -> Server:
     """Start a server on a free port and wait until it answers."""
+    server = launch(name, db_url, tag)
+    _wait_ready(server)
+    return server
+
+
+def start_all(names: list[str], db_url: str, tag: str) -> dict[str, Server]:
+    """Start several servers at once (they boot side by side), then wait until each answers."""
+    launched: dict[str, Server] = {}
+    try:
+        # The floor last: launching it computes its introspection answer here, while the
+        # others boot in their own processes.
+        for name in sorted(names, key=lambda n: n == "floor"):
+            launched[name] = launch(name, db_url, tag)
+        for server in launched.values():
+            _wait_ready(server)
+    except BaseException:
+        for server in launched.values():
+            server.stop()
+        raise
+    return {name: launched[name] for name in names}
+
+
+def launch(name: str, db_url: str, tag: str) -> Server:
+    """Start a server on a free port, without waiting for it."""
     port = free_port()
     log = LOGS / f"{name}-{tag}.log"
     if name in ("soilapi", "soilapi-cached"):
@@ -162,9 +186,7 @@ def start(name: str, db_url: str, tag: str) -> Server:
                "GRAPHILE_ENV": "production"}  # fmt: skip
         argv = postgraphile.command()
         cwd = postgraphile.NODE_DIR
-    server = Server(name, port, _spawn(argv, env, cwd, log), log)
-    _wait_ready(server)
-    return server
+    return Server(name, port, _spawn(argv, env, cwd, log), log)
 
 
 def _ready(server: Server) -> bool:

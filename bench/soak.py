@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from bench import generate, load, pg, servers
-from bench.run import node_variables
 from bench.suite import BY_NAME
+from bench.variables import Variables
 
 
 def rss_mib(pid: int) -> float | None:
@@ -56,8 +56,8 @@ def _soak(args: argparse.Namespace) -> tuple[load.Load, list[tuple[float, float]
         server = servers.start("soilapi", url, f"soak-s{args.scale}")
         try:
             op = BY_NAME[args.op]
-            variables = node_variables(url, args.seed, None)["soilapi"]
-            body = op.body("soilapi", variables if op.name == "node_lookups" else None)
+            sets = Variables(url, args.seed, {"soilapi": server}).sets(op.name, "soilapi")
+            bodies = [op.body("soilapi", variables) for variables in sets]
             samples: list[tuple[float, float]] = []
             done = threading.Event()
 
@@ -71,7 +71,7 @@ def _soak(args: argparse.Namespace) -> tuple[load.Load, list[tuple[float, float]
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
             result = load.run(
-                server.url(op.name), body, seconds=args.seconds, connections=args.concurrency
+                server.url(op.name), bodies, seconds=args.seconds, connections=args.concurrency
             )
             done.set()
             sampler.join()

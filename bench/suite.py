@@ -1,5 +1,9 @@
-"""The fixed suite: six operations, each a `.graphql` file in operations/ (soilapi's) and, where
+"""The suite: eleven operations, each a `.graphql` file in operations/ (soilapi's) and, where
 PostGraphile's schema differs, in operations/postgraphile/ (see bench/README.md for the mapping).
+
+Most send one fixed body; node_lookups and the `*_varied` ones take variables, gathered per
+target by bench/variables.py, and the `*_varied` ones are sent with 1,000 variable sets in
+turn, as real clients send one document with other arguments each time.
 """
 
 from __future__ import annotations
@@ -44,6 +48,11 @@ OPERATIONS = (
     Operation("node_lookups", "50 records by global ID"),
     Operation("per_parent_pages", "50 networks x first 10 agreements each"),
     Operation("introspection", "the standard introspection query"),
+    Operation("org_tree_varied", "1,000 organisations → children → children"),
+    Operation("page_through_varied", "a page of 20 organisations after 1,000 cursors"),
+    Operation("node_lookups_varied", "1,000 sets of 20 records by global ID"),
+    Operation("apollo_typename", "deep_traversal with __typename everywhere (Apollo Client)"),
+    Operation("dashboard", "4 root lists with totalCount, newest first and partner agreements"),
 )
 BY_NAME = {op.name: op for op in OPERATIONS}
 

@@ -125,18 +125,18 @@ async def _entity_by_slug(conn: asyncpg.Connection, slug: str, kind: str) -> asy
     )
 
 
-async def list_filtered(conn: asyncpg.Connection, _: Json) -> Json:
-    """(1) organizations(countries: ["DE"], first: 20)."""
-    first = 20
-    rows = await conn.fetch(
-        # The category comes per row of the page: joining `organizations` first makes
-        # PostgreSQL hash all 20,000 of them at scale 100 (3x slower).
-        "SELECT e.id, e.slug, e.name, e.acronym, e.country_code, e.start_date, e.start_precision, "
-        "(SELECT o.category FROM organizations o WHERE o.id = e.id) AS category FROM entities e "
-        "WHERE e.kind = 'organization' AND e.country_code = ANY($1::text[]) "
-        "ORDER BY e.name, e.id LIMIT 21",  # first + 1, to know whether there is a next page
-        ["DE"],
-    )  # fmt: skip
+ORG_PAGE = (
+    # The category comes per row of the page: joining `organizations` first makes
+    # PostgreSQL hash all 20,000 of them at scale 100 (3x slower).
+    "SELECT e.id, e.slug, e.name, e.acronym, e.country_code, e.start_date, e.start_precision, "
+    "(SELECT o.category FROM organizations o WHERE o.id = e.id) AS category FROM entities e "
+    "WHERE e.kind = 'organization' AND {where} "
+    "ORDER BY e.name, e.id LIMIT 21"  # first + 1, to know whether there is a next page
+)
+
+
+def _org_page(rows: Sequence[asyncpg.Record], first: int) -> Json:
+    """A page of organisations with 7 scalar fields and `pageInfo`, from first + 1 rows."""
     page = rows[:first]
     nodes = [
         {"id": gid("Organization", r["id"]), "slug": r["slug"], "name": r["name"],
@@ -145,8 +145,13 @@ async def list_filtered(conn: asyncpg.Connection, _: Json) -> Json:
         for r in page
     ]  # fmt: skip
     end = cursor(page[-1]["name"], page[-1]["id"]) if page else None
-    info = {"hasNextPage": len(rows) > first, "endCursor": end}
-    return {"organizations": {"nodes": nodes, "pageInfo": info}}
+    return {"nodes": nodes, "pageInfo": {"hasNextPage": len(rows) > first, "endCursor": end}}
+
+
+async def list_filtered(conn: asyncpg.Connection, _: Json) -> Json:
+    """(1) organizations(countries: ["DE"], first: 20)."""
+    rows = await conn.fetch(ORG_PAGE.format(where="e.country_code = ANY($1::text[])"), ["DE"])
+    return {"organizations": _org_page(rows, 20)}
 
 
 async def deep_traversal(conn: asyncpg.Connection, _: Json) -> Json:
@@ -318,10 +323,148 @@ async def per_parent_pages(conn: asyncpg.Connection, _: Json) -> Json:
     return {"organizations": {"nodes": nodes}}
 
 
+ORG_FIELDS = "e.id, e.slug, e.name, e.acronym, e.country_code, e.start_date, e.start_precision"
+CHILDREN = per_parent(  # INCOMING with the fields of org_tree_varied
+    f"SELECT {ORG_FIELDS}, coalesce(r.ordinal, 2147483647) AS k1, e.name AS k2, r.id AS k3 "  # noqa: S608
+    "FROM relations r JOIN entities e ON e.id = r.subject_id "
+    "WHERE r.object_id = p.parent AND r.predicate = ANY($2::text[]) "
+    "ORDER BY k1, e.name, r.id LIMIT {limit}"
+)
+
+
+def _org(r: asyncpg.Record) -> Json:
+    start = iso(r["start_date"], r["start_precision"])
+    return {"slug": r["slug"], "name": r["name"], "acronym": r["acronym"],
+            "country": r["country_code"], "start": start}  # fmt: skip
+
+
+async def org_tree_varied(conn: asyncpg.Connection, variables: Json) -> Json:
+    """(7) organization(slug: $slug) → children(first: 20) → children(first: 20)."""
+    root = await conn.fetchrow(
+        f"SELECT {ORG_FIELDS} FROM entities e WHERE e.slug = $1 AND e.kind = 'organization'",  # noqa: S608
+        str(variables.get("slug")),
+    )
+    if root is None:
+        return {"organization": None}
+    out = _org(root)
+    level = [(root["id"], out)]
+    for _ in range(2):
+        if not level:
+            break
+        children = grouped(await conn.fetch(sized(CHILDREN, 20), [i for i, _ in level], ORG_TREE))
+        nxt = []
+        for i, node in level:
+            rows = children.get(i, [])
+            kids = [_org(c) for c in rows]
+            node["children"] = {"nodes": kids}
+            nxt += [(c["id"], kid) for c, kid in zip(rows, kids, strict=True)]
+        level = nxt
+    return {"organization": out}
+
+
+async def page_through_varied(conn: asyncpg.Connection, variables: Json) -> Json:
+    """(8) organizations(first: 20, after: $after), after one of the floor's own cursors."""
+    after = variables.get("after")
+    if not after:
+        rows = await conn.fetch(ORG_PAGE.format(where="true"))
+    else:
+        name, raw_id = json.loads(base64.urlsafe_b64decode(str(after)))
+        where = "(e.name, e.id) > ($1, $2::uuid)"
+        rows = await conn.fetch(ORG_PAGE.format(where=where), name, uuid.UUID(raw_id))
+    return {"organizations": _org_page(rows, 20)}
+
+
+# The GraphQL type of each object of apollo_typename (deep_traversal's document): the type of
+# the object itself, then its fields that hold objects.
+Shape = tuple[str, dict[str, Any]]
+_SOURCES: Shape = ("ProvenanceConnection", {"nodes": ("Provenance", {
+    "lines": ("LineRange", {}), "document": ("SourceDocument", {})})})  # fmt: skip
+_LEAF: Shape = ("Organization", {"sources": _SOURCES})
+_MIDDLE: Shape = ("Organization", {
+    "sources": _SOURCES, "children": ("OrganizationConnection", {"nodes": _LEAF})})  # fmt: skip
+_ROOT: Shape = ("Organization", {
+    "sources": _SOURCES, "children": ("OrganizationConnection", {"nodes": _MIDDLE})})  # fmt: skip
+
+
+def _typed(value: Any, shape: Shape) -> None:
+    """Add `__typename` to every object of an answer, in place, as GraphQL would."""
+    if isinstance(value, list):
+        for item in value:
+            _typed(item, shape)
+    elif isinstance(value, dict):
+        name, fields = shape
+        value["__typename"] = name
+        for key, inner in fields.items():
+            _typed(value.get(key), inner)
+
+
+async def apollo_typename(conn: asyncpg.Connection, variables: Json) -> Json:
+    """(10) deep_traversal with `__typename` in every selection set."""
+    data = await deep_traversal(conn, variables)
+    _typed(data["organization"], _ROOT)
+    return data
+
+
+DASHBOARD_COUNTS = (
+    "SELECT (SELECT count(*) FROM entities WHERE kind = 'organization') AS organizations, "
+    "(SELECT count(*) FROM entities WHERE kind = 'output') AS outputs, "
+    "(SELECT count(*) FROM entities WHERE kind = 'event') AS events, "
+    "(SELECT count(*) FROM partner_agreements) AS agreements"
+)
+# Newest first with the undated last: soilapi's key, the start date or the first of year 1.
+NEWEST = (
+    "SELECT id, slug, name, start_date, start_precision FROM entities WHERE kind = $1 "
+    "ORDER BY coalesce(start_date, '0001-01-01'::date) DESC, id DESC LIMIT 11"
+)
+
+
+def _page(rows: Sequence[asyncpg.Record], count: int, node: Callable[[Any], Json]) -> Json:
+    last = rows[:10][-1] if rows else None
+    return {"totalCount": count, "nodes": [node(r) for r in rows[:10]],
+            "pageInfo": {"hasNextPage": len(rows) > 10,
+                         "endCursor": None if last is None else cursor(last["id"])}}  # fmt: skip
+
+
+def _dated(type_name: str) -> Callable[[Any], Json]:
+    return lambda r: {"id": gid(type_name, r["id"]), "slug": r["slug"], "name": r["name"],
+                      "start": iso(r["start_date"], r["start_precision"])}  # fmt: skip
+
+
+async def dashboard(conn: asyncpg.Connection, _: Json) -> Json:
+    """(11) Four root lists, each with its totalCount and first page of 10."""
+    counts = await conn.fetchrow(DASHBOARD_COUNTS)
+    orgs = await conn.fetch(
+        "SELECT id, slug, name, country_code FROM entities WHERE kind = 'organization' "
+        "ORDER BY name, id LIMIT 11"
+    )
+    outputs = await conn.fetch(NEWEST, "output")
+    events = await conn.fetch(NEWEST, "event")
+    agreements = await conn.fetch(
+        "SELECT id, ordinal, raw_text, list_as_of_date, list_as_of_precision "
+        "FROM partner_agreements ORDER BY ordinal, id LIMIT 11"
+    )
+    return {
+        "organizations": _page(orgs, counts["organizations"], lambda r: {
+            "id": gid("Organization", r["id"]), "slug": r["slug"], "name": r["name"],
+            "country": r["country_code"]}),
+        "outputs": _page(outputs, counts["outputs"], _dated("Output")),
+        "events": _page(events, counts["events"], _dated("Event")),
+        "partnerAgreements": _page(agreements, counts["agreements"], lambda r: {
+            "id": gid("PartnerAgreement", r["id"]), "ordinal": r["ordinal"],
+            "rawText": r["raw_text"],
+            "listAsOf": iso(r["list_as_of_date"], r["list_as_of_precision"])}),
+    }  # fmt: skip
+
+
 HANDLERS: dict[str, Handler] = {
     "list_filtered": list_filtered,
     "deep_traversal": deep_traversal,
     "facilities_agreements": facilities_agreements,
     "node_lookups": node_lookups,
     "per_parent_pages": per_parent_pages,
+    "org_tree_varied": org_tree_varied,
+    "page_through_varied": page_through_varied,
+    "node_lookups_varied": node_lookups,  # the same handler: it reads the IDs from the body
+    "apollo_typename": apollo_typename,
+    "dashboard": dashboard,
 }
