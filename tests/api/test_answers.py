@@ -111,3 +111,38 @@ async def test_a_replay_keeps_the_execution_time_limit(
     assert time.monotonic() - started < 10 * TIME_LIMIT
     assert answer.status_code == 504
     assert answer.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+
+
+# --- a known document with new variables ----------------------------------------------------
+
+BY_SLUG = """query($slug: String!, $n: Int) {
+  organization(slug: $slug) { name children(first: $n) { nodes { slug } } } }"""
+
+
+async def post(http: httpx.AsyncClient, variables: dict[str, Any]) -> httpx.Response:
+    return await http.post("/graphql", json={"query": BY_SLUG, "variables": variables})
+
+
+async def test_new_variables_of_a_known_document_are_bound_without_graphql(
+    served: tuple[httpx.AsyncClient, Answers], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A front-end's document with other slugs and page sizes: after the first, each is its
+    statements with new binds; the answers are those of a full execution."""
+    http, answers = served
+    full = {slug: (await post(http, {"slug": slug, "n": 2})).json() for slug in ("gsp", "esp")}
+    await post(http, {"slug": "fao", "n": 1})  # planned: the document is known from now on
+
+    async def no_graphql(*_: Any, **__: Any) -> Any:
+        raise AssertionError("a known document with new variables runs no GraphQL execution")
+
+    monkeypatch.setattr(answers.schema, "execute", no_graphql)
+    answers.compiled.clear()  # no replay of the exact requests either
+    for slug, expected in full.items():
+        assert (await post(http, {"slug": slug, "n": 2})).json() == expected
+    monkeypatch.undo()
+    # A value the variable's type refuses, and a page over the limit: the usual way reports.
+    wrong = (await post(http, {"slug": 7, "n": 2})).json()
+    assert "String cannot represent a non string value: 7" in wrong["errors"][0]["message"]
+    assert wrong.get("data") is None
+    over = (await post(http, {"slug": "gsp", "n": 10_000})).json()
+    assert over["errors"][0]["extensions"]["code"] == "PAGE_SIZE_EXCEEDED"

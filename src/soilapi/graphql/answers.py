@@ -24,13 +24,20 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from strawberry.schema import BaseSchema
+from graphql.execution.values import get_variable_values
+from strawberry import Schema
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from soilapi.graphql.compiler import Compiled
+from soilapi.graphql.compiler import Compiled, rebind
 from soilapi.graphql.context import Context
-from soilapi.graphql.limits import SCHEMA_ONLY_ROOTS, Limits, root_field_names
+from soilapi.graphql.limits import (
+    SCHEMA_ONLY_ROOTS,
+    Limits,
+    known_query,
+    measured,
+    root_field_names,
+)
 from soilapi.lru import Lru
 from soilapi.repositories.cache import data_version
 
@@ -117,7 +124,7 @@ class Answers:
 
     def __init__(
         self,
-        schema: BaseSchema,
+        schema: Schema,
         *,
         responses: Lru[str, bytes] | None = None,
         current_version: Callable[[], Awaitable[int]] | None = None,
@@ -127,6 +134,8 @@ class Answers:
         outside any request (a shared probe), to serve a remembered response at once;
         `limits` are the query limits (their token limit bounds the parse of each request)."""
         self.schema = schema
+        # QUERY_COMPILER=off: the schema's execution never compiles, and nor does a rebind.
+        self.compiles = bool(getattr(schema.execution_context_class, "compile", False))
         self.limits = limits or Limits()
         self.responses = responses
         self.current_version = current_version
@@ -183,7 +192,11 @@ class Answers:
         self, context: Context, asked: Asked, allowed: Collection[OperationType]
     ) -> tuple[ExecutionResult, How]:
         key = _key("compiled", asked)
-        replayed = await self._replay(context, key)
+        found = self.compiled.get(key)
+        if found is not None:  # the same request, answered by the compiler before
+            replayed = await self._answer_compiled(context, *found)
+        else:  # the same document with other variables, maybe
+            replayed = await self._rebind(context, asked, key)
         if replayed is not None:
             return replayed, How.REPLAYED
         result = await self.schema.execute(
@@ -198,18 +211,17 @@ class Answers:
             self.compiled.put(key, (context.compiled, result.extensions))
         return result, How.EXECUTED
 
-    async def _replay(self, context: Context, key: str) -> ExecutionResult | None:
-        """The answer of a request the SQL compiler answered before, from its statements alone.
+    async def _answer_compiled(
+        self, context: Context, compiled: Compiled, extensions: Extensions
+    ) -> ExecutionResult | None:
+        """The answer of a request the SQL compiler answered before, from its statements alone
+        (a replay, or a rebind: `_rebind`).
 
         The same text, operation name and variables parse, validate, pass the query limits
         and plan the same way every time, so those steps are skipped: this costs the
         statements and little else. If a statement fails or the execution time limit passes,
         None: the request then runs the usual way, which reports the error.
         """
-        found = self.compiled.get(key)
-        if found is None:
-            return None
-        compiled, extensions = found
         try:
             async with asyncio.timeout(context.limits.seconds):
                 data = await compiled.answer(context.reader)
@@ -217,6 +229,43 @@ class Answers:
             log.debug("a remembered compiled request failed; running it", exc_info=True)
             return None
         return ExecutionResult(data=data, errors=None, extensions=extensions)
+
+    async def _rebind(self, context: Context, asked: Asked, key: str) -> ExecutionResult | None:
+        """The answer of a document the SQL compiler answered before, with other variables:
+        its statements, bound to the new values (compiler.rebind).
+
+        A front-end sends one document with many variable sets (other slugs, cursors, IDs).
+        The document parsed and validated before (the parse cache hands back the same
+        operation, whose plans were kept), so this costs coercing the variables (graphql-core,
+        which reports nothing here: a bad value runs the usual way, which reports it), the
+        cost of the page sizes (remembered), the binds and the statements.
+        """
+        if not self.compiles:
+            return None
+        known = known_query(asked.query, asked.operation_name, context.limits.tokens)
+        if known is None:
+            return None
+        document, operation = known
+        schema = self.schema._schema
+        variables = get_variable_values(
+            schema, operation.variable_definitions or (), asked.variables or {}, max_errors=1
+        )
+        if isinstance(variables, list):
+            return None
+        compiled = rebind(schema, operation, variables, context)
+        if compiled is None:
+            return None
+        cost, refused = measured(
+            schema, asked.query, lambda: document, asked.variables, asked.operation_name,
+            context.limits,
+        )  # fmt: skip
+        if refused:
+            return None
+        extensions = None if cost is None else {"cost": cost.as_extension()}
+        found = await self._answer_compiled(context, compiled, extensions)
+        if found is not None:
+            self.compiled.put(key, (compiled, extensions))
+        return found
 
     async def _remembered(self, asked: Asked) -> bytes | None:
         """A remembered response for the current data version, before opening any context.

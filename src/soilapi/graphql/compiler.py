@@ -29,6 +29,8 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLSchema,
+    OperationDefinitionNode,
     get_named_type,
     is_leaf_type,
 )
@@ -502,27 +504,29 @@ class Compiled:
 
 
 _Site = _RootSite | _PageSite
-_TemplateKey = tuple[int, tuple[Any, ...]]  # (operation, its Boolean variables)
-_PlanKey = tuple[int, tuple[Any, ...], tuple[Any, ...]]  # ... and a signature
+_TemplateKey = tuple[int, int, tuple[Any, ...]]  # (schema, operation, its Boolean variables)
+_PlanKey = tuple[int, int, tuple[Any, ...], tuple[Any, ...]]  # ... and a signature
+_Owner = tuple[GraphQLSchema, OperationDefinitionNode]
 
 
-def _template_bytes(key: _TemplateKey, found: tuple[Any, tuple[_Site, ...], int]) -> int:
+def _template_bytes(key: _TemplateKey, found: tuple[_Owner, tuple[_Site, ...], int]) -> int:
     return 256 * (1 + len(found[1]))
 
 
-def _plan_bytes(key: _PlanKey, found: tuple[Any, Statements]) -> int:
+def _plan_bytes(key: _PlanKey, found: tuple[_Owner, Statements]) -> int:
     return found[1].weight
 
 
 # Where each operation's variables enter its plans, by operation and Boolean variables (which
 # @include and @skip may read, changing the selection itself), and the statements of each
-# signature those sites give. The parse cache (soilapi.graphql.limits) hands back the same
-# operation node for a repeated query text; the node is kept with each entry so an id reused
-# by a later node can never match.
-_TEMPLATES: Lru[_TemplateKey, tuple[Any, tuple[_Site, ...], int]] = Lru(
+# signature those sites give, per schema (an app's own: a field's declaration is its
+# schema's). The parse cache (soilapi.graphql.limits) hands back the same operation node for a
+# repeated query text; schema and node are kept with each entry so that ids reused by later
+# objects can never match.
+_TEMPLATES: Lru[_TemplateKey, tuple[_Owner, tuple[_Site, ...], int]] = Lru(
     "plan_templates", max_entries=512, max_bytes=8 * 1024 * 1024, weigh=_template_bytes
 )
-_PLANS: Lru[_PlanKey, tuple[Any, Statements]] = Lru(
+_PLANS: Lru[_PlanKey, tuple[_Owner, Statements]] = Lru(
     "plans", max_entries=256, max_bytes=32 * 1024 * 1024, weigh=_plan_bytes
 )
 
@@ -531,6 +535,47 @@ def _switches(execution: Any) -> tuple[Any, ...]:
     """The operation's Boolean variables: @include(if: $x) may change what is selected."""
     coerced = execution.variable_values.coerced
     return tuple(sorted((k, v) for k, v in coerced.items() if isinstance(v, bool)))
+
+
+@dataclass(frozen=True)
+class _Rebinding:
+    """What `Planner.bind` reads of an execution, for a request that needs no other part of
+    graphql-core's: the schema, the coerced variables, the request's context."""
+
+    schema: GraphQLSchema
+    variable_values: Any
+    context_value: Any
+    hide_suggestions: bool = True
+
+
+def rebind(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Any, context: Any
+) -> Compiled | None:
+    """The statements of an operation planned before, with the binds of new variables
+    (coerced by graphql-core: `get_variable_values`); None when this operation and variable
+    shape were never planned, or the arguments are ones the resolvers must report.
+
+    This is the cost of a known document with new variables: reading its arguments and two
+    cache lookups, without graphql-core's execution (soilapi.graphql.answers).
+    """
+    rebinding = _Rebinding(schema, variables, context)
+    template_key = (id(schema), id(operation), _switches(rebinding))
+    template = _TEMPLATES.get(template_key)
+    if template is None or not _owns(template[0], schema, operation):
+        return None
+    _, sites, root_count = template
+    try:
+        signature, values = Planner(rebinding).bind(sites, root_count)
+    except NotPlanned:
+        return None
+    found = _PLANS.get((*template_key, signature))
+    if found is None or not _owns(found[0], schema, operation):
+        return None
+    return Compiled(found[1], values)
+
+
+def _owns(owner: _Owner, schema: GraphQLSchema, operation: OperationDefinitionNode) -> bool:
+    return owner[0] is schema and owner[1] is operation
 
 
 async def compile_operation(
@@ -542,14 +587,14 @@ async def compile_operation(
     A document is planned once per signature: a new variable set (another slug, cursor or
     list of ids) costs reading its arguments into binds and two cache lookups.
     """
-    operation = execution.operation
-    template_key = (id(operation), _switches(execution))
+    operation, schema = execution.operation, execution.schema
+    template_key = (id(schema), id(operation), _switches(execution))
     template = _TEMPLATES.get(template_key)
-    if template is not None and template[0] is operation:
+    if template is not None and _owns(template[0], schema, operation):
         _, sites, root_count = template
         signature, values = Planner(execution).bind(sites, root_count)
         found = _PLANS.get((*template_key, signature))
-        if found is not None and found[0] is operation:
+        if found is not None and _owns(found[0], schema, operation):
             return Compiled(found[1], values)
     planner = Planner(execution)
     planned: list[tuple[str, Any, q.Statement]] = []
@@ -571,8 +616,8 @@ async def compile_operation(
     statements = Statements(root_type.name, tuple(grouped), roots, 6 * len(repr(roots)))
     sites = tuple(planner.sites)
     signature, _ = Planner(execution).bind(sites, len(roots))
-    _TEMPLATES.put(template_key, (operation, sites, len(roots)))
-    _PLANS.put((*template_key, signature), (operation, statements))
+    _TEMPLATES.put(template_key, ((schema, operation), sites, len(roots)))
+    _PLANS.put((*template_key, signature), ((schema, operation), statements))
     return Compiled(statements, tuple(root_values))
 
 

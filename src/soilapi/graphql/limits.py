@@ -37,6 +37,7 @@ from graphql import (
     Node,
     NullValueNode,
     OperationDefinitionNode,
+    OperationType,
     SchemaMetaFieldDef,
     SelectionSetNode,
     TypeMetaFieldDef,
@@ -434,6 +435,21 @@ _VALIDATIONS: Lru[tuple[int, int, Rules], Validated] = Lru(
 _COSTS: Lru[tuple[Any, ...], tuple[GraphQLSchema, Cost | None]] = Lru(
     "costs", max_entries=1024, max_bytes=16 * MIB, weigh=_cost_bytes
 )
+
+
+def known_query(
+    query: str, operation_name: str | None, tokens: int
+) -> tuple[DocumentNode, OperationDefinitionNode] | None:
+    """The query operation a request runs, from the parse cache; None when the text does not
+    parse, names no single operation, or is not a query (execution then reports why)."""
+    try:
+        document = _parse(query, tokens)
+    except GraphQLError:
+        return None
+    operations = _operations(document, operation_name)
+    if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
+        return None
+    return document, operations[0]
 
 
 def _parse(query: str, tokens: int) -> DocumentNode:
