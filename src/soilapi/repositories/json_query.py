@@ -580,7 +580,10 @@ def _rename(clause: ColumnElement, bind: str, params: _Params) -> ColumnElement:
 
 
 def _page_info(
-    part: PageInfoPlan, window: WindowForm, more: ColumnElement, cursors: Callable[[], Any]
+    part: PageInfoPlan,
+    window: WindowForm,
+    more: ColumnElement,
+    cursor_at: Callable[[bool], ColumnElement],
 ) -> ColumnElement:
     """pageInfo as Relay defines it: with `last`, more rows mean a previous page."""
     after_last = sa.literal(window.before is not None)
@@ -588,8 +591,8 @@ def _page_info(
     values: dict[str, Callable[[], ColumnElement]] = {
         "hasNextPage": lambda: after_last if window.from_end else more,
         "hasPreviousPage": lambda: more if window.from_end else before_first,
-        "startCursor": lambda: cursors()[1],
-        "endCursor": lambda: cursors()[sa.func.cardinality(cursors())],
+        "startCursor": lambda: cursor_at(False),
+        "endCursor": lambda: cursor_at(True),
     }
     return _obj(
         [
@@ -622,8 +625,17 @@ def _connection(
             sa.text("'[]'::json"),
         )
 
-    def cursors() -> Any:
-        return sa.func.array_agg(aggregate_order_by(_cursor(tag, keys), display)).filter(shown)
+    def cursor_at(end: bool) -> ColumnElement:
+        """The cursor of the first (or last) row shown: the keys of that one row, each
+        picked by an aggregate, encoded once (not a cursor per row, most thrown away)."""
+        order = page.c.rn.desc() if window.from_end != end else page.c.rn
+        picked = [
+            sa.type_coerce(
+                sa.func.array_agg(aggregate_order_by(key, order)).filter(shown)[1], key.type
+            )
+            for key in keys
+        ]
+        return _cursor(tag, picked)
 
     def edge(what: Any) -> ColumnElement:
         if what == "cursor":
@@ -637,7 +649,7 @@ def _connection(
         elif isinstance(part, Edges):
             pairs.append((part.key, agg(_obj([(k, edge(w)) for k, w in part.parts]))))
         elif isinstance(part, PageInfoPlan):
-            pairs.append((part.key, _page_info(part, window, sa.func.count() > size, cursors)))
+            pairs.append((part.key, _page_info(part, window, sa.func.count() > size, cursor_at)))
         elif isinstance(part, TotalCount):
             pairs.append((part.key, count()))
         else:
