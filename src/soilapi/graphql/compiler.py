@@ -12,6 +12,11 @@ Anything the planner does not know (a field without a mark, arguments it cannot 
 error of any kind) raises NotPlanned, and the query runs through the resolvers as before:
 the compiler is an optimisation, never the only way to an answer. The test suite runs every
 query through graphql-core's executor too and compares the answers.
+
+A document is planned once per shape of its variables: planning records where the variables
+enter (root fields' arguments, nested pages' windows), and a later request with other values
+only reads those into binds (`Planner.bind`), then finds the statements of its signature
+(`compile_operation`, or `rebind` without graphql-core's execution at all).
 """
 
 from __future__ import annotations
