@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from soilapi.db import session
 from soilapi.db.session import Prepared, RequestFinished, read_only, reading
 
 
@@ -115,3 +116,35 @@ async def test_root_reads_share_one_snapshot_and_run_side_by_side(
     else:
         assert took >= 0.9  # no idle connection: one after another on the request's own
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_quick_reads_run_one_after_another_on_the_requests_connection(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Side by side, each read beyond the first costs a connection and three round trips:
+    reads known to take little in all run on the request's own connection. (The bar is
+    raised to 0.2 s here, so that a busy test machine cannot make `SELECT 1` look slow.)"""
+    monkeypatch.setattr(session, "SIDE_BY_SIDE_SECONDS", 0.2)
+    await _warm(engine, 4)
+    quick = Prepared(sa.select(sa.literal(1)))
+    checkouts: list[object] = []
+
+    def checkout(*_: Any) -> None:
+        checkouts.append(object())
+
+    async def read_three() -> int:
+        checkouts.clear()
+        async with reading(read_only(engine)) as reader:
+            found = await reader.fetch_each([(quick, {})] * 3)
+        assert [rows[0][0] for rows in found] == [1, 1, 1]
+        return len(checkouts)
+
+    event.listen(engine.sync_engine.pool, "checkout", checkout)
+    try:
+        first = await read_three()  # never run before: it may be slow, side by side
+        assert quick.seconds is not None
+        assert quick.seconds < 0.1
+        assert first == 3
+        assert await read_three() == 1  # known to be quick
+    finally:
+        event.remove(engine.sync_engine.pool, "checkout", checkout)

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import math
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -145,6 +146,14 @@ class Prepared:
         self.sql = compiled.string
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         self.defaults = {name: bind.value for name, bind in compiled.binds.items()}
+        # How long a run of it usually takes (a moving average of its last runs; None before
+        # the first): Reader.fetch_each runs reads side by side only when that pays.
+        self.seconds: float | None = None
+
+    def took(self, seconds: float) -> None:
+        """Note how long one run took."""
+        last = self.seconds
+        self.seconds = seconds if last is None else 0.8 * last + 0.2 * seconds
 
     def args(self, values: Mapping[str, Any]) -> list[Any]:
         """Positional arguments in the order of the SQL's $n placeholders."""
@@ -180,6 +189,19 @@ def _unreachable(exc: DBAPIError) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+# Reads side by side cost each one beyond the first a connection, BEGIN, SET TRANSACTION
+# SNAPSHOT and ROLLBACK: worth it only when they would otherwise wait this long in all.
+SIDE_BY_SIDE_SECONDS = 0.002
+
+
+def _pays_side_by_side(reads: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> bool:
+    """Whether the reads, one after another, would wait longer than running them side by side
+    costs: all but the longest take SIDE_BY_SIDE_SECONDS or more together, as their recent runs
+    took (a read never run counts as long)."""
+    expected = sorted(math.inf if query.seconds is None else query.seconds for query, _ in reads)
+    return sum(expected[:-1]) >= SIDE_BY_SIDE_SECONDS
 
 
 class RequestFinished(Exception):
@@ -271,7 +293,9 @@ class Reader:
         (`pg_export_snapshot` / `SET TRANSACTION SNAPSHOT`), so all read the same state and
         the request takes about as long as its slowest read. A read that finds no idle
         connection runs on the request's own afterwards: a busy pool is never waited for,
-        and never drained by one request.
+        and never drained by one request. Reads that recently took under
+        SIDE_BY_SIDE_SECONDS in all (beyond the longest) run one after another: for them the
+        extra connections cost more than they save.
         """
         if len(reads) == 1:
             (query, values), *_ = reads
@@ -283,7 +307,7 @@ class Reader:
         driver = self._driver = self._driver or await self._snapshot()
         engine = self.engine
         pool = getattr(engine, "pool", None)
-        idle = getattr(pool, "checkedin", lambda: 0)()
+        idle = getattr(pool, "checkedin", lambda: 0)() if _pays_side_by_side(reads) else 0
         beside = list(range(1, len(reads)))[:idle]
         results: list[Any] = [None] * len(reads)
         if beside:
@@ -329,7 +353,10 @@ class Reader:
         args = query.args(values)
         # Whoever counts statements (metrics, tests) listens for this event: raw reads count too.
         self._sync.dispatch.before_cursor_execute(self._sync, None, query.sql, args, None, False)
-        return list(await driver.fetch(query.sql, *args))
+        started = time.perf_counter()
+        rows = list(await driver.fetch(query.sql, *args))
+        query.took(time.perf_counter() - started)
+        return rows
 
     async def restart(self) -> None:
         """Leave a transaction a failed statement aborted; the next read opens a new one.
