@@ -293,9 +293,11 @@ class Reader:
         (`pg_export_snapshot` / `SET TRANSACTION SNAPSHOT`), so all read the same state and
         the request takes about as long as its slowest read. A read that finds no idle
         connection runs on the request's own afterwards: a busy pool is never waited for,
-        and never drained by one request. Reads that recently took under
-        SIDE_BY_SIDE_SECONDS in all (beyond the longest) run one after another: for them the
-        extra connections cost more than they save.
+        and never drained by one request. The reads run one after another when more of the
+        pool is busy than idle (other requests keep the database's cores busy: extra
+        connections would only add work), and when they recently took under
+        SIDE_BY_SIDE_SECONDS in all beyond the longest (the extra connections would cost more
+        than they save).
         """
         if len(reads) == 1:
             (query, values), *_ = reads
@@ -307,7 +309,12 @@ class Reader:
         driver = self._driver = self._driver or await self._snapshot()
         engine = self.engine
         pool = getattr(engine, "pool", None)
-        idle = getattr(pool, "checkedin", lambda: 0)() if _pays_side_by_side(reads) else 0
+        idle = getattr(pool, "checkedin", lambda: 0)()
+        busy = getattr(pool, "checkedout", lambda: 0)()
+        # Side by side only while most of the pool is idle: under load the other requests
+        # keep PostgreSQL's cores busy anyway, and extra connections would only add work.
+        if idle < busy or not _pays_side_by_side(reads):
+            idle = 0
         beside = list(range(1, len(reads)))[:idle]
         results: list[Any] = [None] * len(reads)
         if beside:
