@@ -74,6 +74,7 @@ class Planner:
         self.lists = itertools.count()
         # Where the operation's variables enter its plans, in planning order (see `bind`).
         self.sites: list[_RootSite | _PageSite] = []
+        self.signature: list[Any] = []  # what of each site's values shapes the SQL
         self.root_index = 0
 
     def _selected(
@@ -96,7 +97,8 @@ class Planner:
             raise NotPlanned(name)
         site = _RootSite(self.root_index, name, field, details)
         self.sites.append(site)
-        _, read = self._bind_root(site)
+        shape, read = self._bind_root(site)
+        self.signature.append(shape)
         named = get_named_type(field.type)
         if read is None:
             return q.ByIds(name == "node", self.entities(named, details)), self.values
@@ -379,6 +381,7 @@ class Planner:
         site = _PageSite(self.root_index, field, details, tag, f"l{next(self.lists)}_")
         self.sites.append(site)
         form = self._bind_page(site)
+        self.signature.append(form)
         connection = self._object(field)
         rows = "rows" if source.what == "attached" else "entities"
         parts = self.connection(connection, details, rows, source.spec)
@@ -563,16 +566,24 @@ def rebind(
     This is the cost of a known document with new variables: reading its arguments and two
     cache lookups, without graphql-core's execution (soilapi.graphql.answers).
     """
-    rebinding = _Rebinding(schema, variables, context)
-    template_key = (id(schema), id(operation), _switches(rebinding))
+    try:
+        return _planned_before(_Rebinding(schema, variables, context), schema, operation)
+    except NotPlanned:
+        return None
+
+
+def _planned_before(
+    execution: Any, schema: GraphQLSchema, operation: OperationDefinitionNode
+) -> Compiled | None:
+    """The operation's statements for this execution's variables, if a signature of theirs
+    was planned before: the template's sites read into binds, then the statements looked up.
+    NotPlanned where planning would stop too (arguments the resolvers must report)."""
+    template_key = (id(schema), id(operation), _switches(execution))
     template = _TEMPLATES.get(template_key)
     if template is None or not _owns(template[0], schema, operation):
         return None
     _, sites, root_count = template
-    try:
-        signature, values = Planner(rebinding).bind(sites, root_count)
-    except NotPlanned:
-        return None
+    signature, values = Planner(execution).bind(sites, root_count)
     found = _PLANS.get((*template_key, signature))
     if found is None or not _owns(found[0], schema, operation):
         return None
@@ -593,14 +604,9 @@ async def compile_operation(
     list of ids) costs reading its arguments into binds and two cache lookups.
     """
     operation, schema = execution.operation, execution.schema
-    template_key = (id(schema), id(operation), _switches(execution))
-    template = _TEMPLATES.get(template_key)
-    if template is not None and _owns(template[0], schema, operation):
-        _, sites, root_count = template
-        signature, values = Planner(execution).bind(sites, root_count)
-        found = _PLANS.get((*template_key, signature))
-        if found is not None and _owns(found[0], schema, operation):
-            return Compiled(found[1], values)
+    known = _planned_before(execution, schema, operation)
+    if known is not None:
+        return known
     planner = Planner(execution)
     planned: list[tuple[str, Any, q.Statement]] = []
     root_values: list[dict[str, Any]] = []
@@ -619,10 +625,9 @@ async def compile_operation(
         planner.root_index += 1
     roots = tuple(planned)
     statements = Statements(root_type.name, tuple(grouped), roots, 6 * len(repr(roots)))
-    sites = tuple(planner.sites)
-    signature, _ = Planner(execution).bind(sites, len(roots))
-    _TEMPLATES.put(template_key, ((schema, operation), sites, len(roots)))
-    _PLANS.put((*template_key, signature), ((schema, operation), statements))
+    template_key = (id(schema), id(operation), _switches(execution))
+    _TEMPLATES.put(template_key, ((schema, operation), tuple(planner.sites), len(roots)))
+    _PLANS.put((*template_key, tuple(planner.signature)), ((schema, operation), statements))
     return Compiled(statements, tuple(root_values))
 
 

@@ -442,14 +442,22 @@ def known_query(
 ) -> tuple[DocumentNode, OperationDefinitionNode] | None:
     """The query operation a request runs, from the parse cache; None when the text does not
     parse, names no single operation, or is not a query (execution then reports why)."""
+    found = _operation(query, operation_name, tokens)
+    if found is None or found[1].operation != OperationType.QUERY:
+        return None
+    return found
+
+
+def _operation(
+    query: str, operation_name: str | None, tokens: int
+) -> tuple[DocumentNode, OperationDefinitionNode] | None:
+    """The parsed document and the one operation it runs, or None."""
     try:
         document = _parse(query, tokens)
     except GraphQLError:
         return None
     operations = _operations(document, operation_name)
-    if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
-        return None
-    return document, operations[0]
+    return (document, operations[0]) if len(operations) == 1 else None
 
 
 def _parse(query: str, tokens: int) -> DocumentNode:
@@ -553,18 +561,15 @@ def root_field_names(query: str, operation_name: str | None, tokens: int) -> fro
     parsed document (parsed once per text: the parse cache). Empty when the text does not
     parse or names no single operation: execution then reports why.
     """
-    try:
-        document = _parse(query, tokens)
-    except GraphQLError:
+    found = _operation(query, operation_name, tokens)
+    if found is None:
         return frozenset()
-    operations = _operations(document, operation_name)
-    if len(operations) != 1:
-        return frozenset()
+    document, operation = found
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     names: set[str] = set()
-    pending, seen = [operations[0].selection_set], set[str]()
+    pending, seen = [operation.selection_set], set[str]()
     while pending:
         for selection in pending.pop().selections:
             if isinstance(selection, FieldNode):
