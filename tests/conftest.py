@@ -7,6 +7,7 @@ folder on a free port and removes it at the end, so tests never touch a develope
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -147,6 +148,17 @@ class Api:
         body: dict[str, Any] = response.json()
         if self.name == "compiled":
             await self._compare(query, variables, body)
+        return body
+
+    async def post_raw(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Send any text, lone surrogates included (escaped in JSON as a client would), and
+        return the JSON body without comparing engines: for requests refused before either
+        engine runs."""
+        content = json.dumps({"query": query, "variables": variables}).encode()
+        headers = {"content-type": "application/json"}
+        response = await self.http.post("/graphql", content=content, headers=headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
         return body
 
     async def _compare(

@@ -149,20 +149,88 @@ async def test_node_limit_reads_page_sizes_from_variables(api: Any) -> None:
     assert body["extensions"]["cost"]["maxNodes"] == 20 + 2_000 + 200_000
 
 
+async def test_a_count_past_any_integer_is_refused_not_a_500(api: Any) -> None:
+    """Ten nested pages of 100 (a 363-byte query) make 10^20 nodes, more than a JSON integer
+    holds: counting stops at 2^53 - 1 and the query is refused with QUERY_TOO_COSTLY."""
+    inner = "name"
+    for _ in range(9):
+        inner = f"children(first: 100) {{ nodes {{ {inner} }} }}"
+    query = f"{{ organizations(first: 100) {{ nodes {{ {inner} }} }} }}"
+    assert len(query) == 363
+    body = await api.post(query)  # posted as application/json: a 500 fails here
+    costly = [e for e in body["errors"] if e["extensions"]["code"] == "QUERY_TOO_COSTLY"]
+    assert costly
+    assert costly[0]["extensions"]["value"] == 2**53 - 1
+    assert body.get("data") is None
+
+
+async def test_every_list_counts_in_the_cost_not_only_connections(api: Any) -> None:
+    """`lines` returned 18 MB for 24 points: a list counts what it declares it may return
+    (200 lines), and a list that declares nothing counts a default page (20), like a
+    connection asked for no page size."""
+    one = estimate(schema, '{ sourceDocument(key: "000") { lines } }')
+    assert one.max_nodes == 200
+    all_lines = estimate(schema, "{ sourceDocuments { lines } }")
+    assert all_lines.max_nodes == 20 + 20 * 200  # a default page of documents, 200 lines each
+    aliased = " ".join(f"a{i}: sourceDocuments {{ lines }}" for i in range(30))
+    body = await api.post(f"{{ {aliased} }}")
+    assert body["extensions"]["cost"]["maxNodes"] == 30 * 4020
+    # 6 for the 630 fetches (each alias's documents, then each document's lines), 120 for
+    # the 120 600 items it could return.
+    assert body["extensions"]["cost"]["pageRequests"] == 30 * 21
+    assert body["extensions"]["cost"]["requestedQueryCost"] == 6 + 120
+
+
+async def test_size_limits_apply_before_validation(api: Any) -> None:
+    """2,400 unknown directives once skipped the directive limit, since validation failed
+    first and wrote an error for each; now the limit refuses the document alone."""
+    query = "{ __typename " + "@nope " * 2400 + "}"
+    error = await refused(api, query, "TOO_MANY_DIRECTIVES", "2400 directives")
+    assert error["extensions"]["value"] == 2400
+    deep_and_invalid = nested(8, "noSuchField")
+    await refused(api, deep_and_invalid, "QUERY_TOO_DEEP", "limit is 16")
+    many_unknown_aliases = "{ " + " ".join(f"a{i}: nope" for i in range(40)) + " }"
+    await refused(api, many_unknown_aliases, "TOO_MANY_ALIASES", "limit is 30")
+
+
+async def test_a_fragment_cycle_is_still_graphql_cores_error(api: Any) -> None:
+    query = "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }"
+    body = await api.post(query)
+    codes = {e["extensions"]["code"] for e in body["errors"]}
+    assert codes == {"GRAPHQL_VALIDATION_FAILED"}, body
+    assert "Cannot spread fragment" in body["errors"][0]["message"]
+
+
 async def test_cost_is_reported_in_extensions(api: Any) -> None:
     body = await api.post(COST_QUERY)
     assert "errors" not in body, body["errors"]
-    assert body["extensions"]["cost"] == {"requestedQueryCost": 1, "maxNodes": 60}
+    assert body["extensions"]["cost"] == {
+        "requestedQueryCost": 1,
+        "maxNodes": 60,
+        "pageRequests": 11,
+        "selections": 5,
+    }
 
 
 async def test_request_cost_counts_pages_of_100_like_github(api: Any) -> None:
     body = await api.post(DEEP_PAGES, {"n": 1})
-    # 1 request for the organizations, 1 for their children, 100 for the grandchildren.
-    assert body["extensions"]["cost"]["requestedQueryCost"] == 1
+    # 1 request for the organizations, 1 for their children, 100 for the grandchildren: 1
+    # point; and 10 for the 10 101 nodes they could return.
+    assert body["extensions"]["cost"]["requestedQueryCost"] == 1 + 10
     cost = estimate(schema, AT_NODE_LIMIT)
     # a: 1 + 100 + 100 * 100 page requests; b: 1 + 100.
     assert cost.requests == (1 + 100 + 10_000) + (1 + 100)
-    assert cost.requested_query_cost == 102  # 10 202 / 100, rounded
+    # 10 202 / 100, rounded; 500 000 nodes / 1000; 12 selections / 100.
+    assert cost.requested_query_cost == 102 + 500 + 0
+
+
+async def test_a_long_document_pays_for_its_selections(api: Any) -> None:
+    """A document repeating one field fetches one page, but is long to check: each 100 field
+    selections it writes cost a point."""
+    body = await api.post("{ organizations(first: 1) { nodes { " + "name " * 500 + "} } }")
+    cost = body["extensions"]["cost"]
+    assert (cost["selections"], cost["maxNodes"]) == (502, 1)
+    assert cost["requestedQueryCost"] == 1 + 5
 
 
 async def test_standard_introspection_passes_every_limit(api: Any) -> None:
@@ -198,7 +266,7 @@ async def test_typos_get_no_suggestions(api: Any) -> None:
 
 
 def test_estimate_prices_the_named_operation_and_refused_documents_at_1() -> None:
-    assert estimate(schema, COST_QUERY) == Cost(max_nodes=60, requests=11)
+    assert estimate(schema, COST_QUERY) == Cost(max_nodes=60, requests=11, selections=5)
     assert estimate(schema, TWO_OPERATIONS, operation_name="Small").max_nodes == 2
     assert estimate(schema, TWO_OPERATIONS, operation_name="Large").max_nodes == 10_100
     for refused_document in ("{ organizations { ", OVER_NODE_LIMIT, tokens(5001)):
@@ -221,11 +289,11 @@ def test_a_document_is_measured_once_for_all_slugs_and_ids_of_one_count() -> Non
 
     first = price("gsp", 5, ["a", "b"])
     before = costs_measured()
-    assert price("esp", 5, ["c", "d"]) == first == Cost(max_nodes=5 + 2, requests=2)
+    assert price("esp", 5, ["c", "d"]) == first == Cost(max_nodes=5 + 2, requests=2, selections=6)
     assert price("fao", 5, ["e", "f"]) == first
     assert costs_measured() == before
-    assert price("gsp", 7, ["a", "b"]) == Cost(max_nodes=7 + 2, requests=2)
-    assert price("gsp", 5, ["a", "b", "c"]) == Cost(max_nodes=5 + 3, requests=2)
+    assert price("gsp", 7, ["a", "b"]) == Cost(max_nodes=7 + 2, requests=2, selections=6)
+    assert price("gsp", 5, ["a", "b", "c"]) == Cost(max_nodes=5 + 3, requests=2, selections=6)
     assert costs_measured() == before + 2
 
 
@@ -243,7 +311,7 @@ def test_fragment_bombs_are_measured_quickly() -> None:
     unbounded = Limits(depth=10**6, aliases=10**40, nodes=10**40)
     cost = estimate(schema, query, limits=unbounded)
     assert time.perf_counter() - started < 1
-    assert cost.max_nodes > 2**60
+    assert cost.max_nodes == 2**53 - 1  # 2^60 paths and more: counting saturates
 
 
 @strawberry.type

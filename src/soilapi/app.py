@@ -22,12 +22,12 @@ from soilapi.graphql.explorer import DEFAULT_STATIC_PREFIX, explorer_html, mount
 from soilapi.graphql.limits import Limits as OperationLimits
 from soilapi.graphql.limits import estimate
 from soilapi.graphql.schema import build_schema
-from soilapi.http.endpoint import Admit, GraphQLEndpoint
+from soilapi.http.endpoint import GraphQLEndpoint
 from soilapi.http.endpoint_params import Limits, Params, Problem
 from soilapi.http.metrics import record_operation, record_rejection
 from soilapi.http.observability import install_observability
 from soilapi.repositories.cache import version_probe
-from soilapi.services.ratelimit import RateLimitUnavailable, charge, client_key
+from soilapi.services.ratelimit import CpuDebts, RateLimitUnavailable, charge, client_key
 from soilapi.services.ratelimit import headers as rate_headers
 from soilapi.settings import Settings, get_settings
 
@@ -95,18 +95,30 @@ def probe_for(engine: AsyncEngine, settings: Settings) -> SharedRead:
     return version_probe(engine, connect_args(settings))
 
 
-def rate_limiter(schema: strawberry.Schema, settings: Settings, limits: OperationLimits) -> Admit:
-    """Admission by rate limit: each request's estimated cost is charged to its client."""
+class RateLimiter:
+    """Admission by rate limit: each request's estimated cost, plus the CPU time its client's
+    earlier requests took (`CpuDebts`), is charged to its client's bucket."""
 
-    async def admit(request: Request, params: Params) -> Mapping[str, str]:
-        """Charge the request's cost to its client's bucket; refuse with 429 when empty."""
-        cost = estimate(schema, params.query, params.variables, params.operation_name, limits)
+    def __init__(
+        self, schema: strawberry.Schema, settings: Settings, limits: OperationLimits
+    ) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.limits = limits
+        self.debts = CpuDebts(settings.rate_limit_points_per_cpu_second)
+
+    def _key(self, request: Request) -> str:
         client = request.client.host if request.client else None
-        key = client_key(request.headers.get("x-api-key"), client, settings)
+        return client_key(request.headers.get("x-api-key"), client, self.settings)
+
+    async def admit(self, request: Request, params: Params) -> Mapping[str, str]:
+        """Charge the request's cost to its client's bucket; refuse with 429 when empty."""
+        p = params
+        cost = estimate(self.schema, p.query, p.variables, p.operation_name, self.limits)
+        key = self._key(request)
+        points = cost.requested_query_cost + self.debts.take(key)
         try:
-            decision = await charge(
-                request.app.state.engine, key, cost.requested_query_cost, settings
-            )
+            decision = await charge(request.app.state.engine, key, points, self.settings)
         except RateLimitUnavailable:
             # Fail open: a query that needs the database fails on its own with a coded 503;
             # one that does not (`{ __typename }`) should not be refused for the limiter's sake.
@@ -116,7 +128,9 @@ def rate_limiter(schema: strawberry.Schema, settings: Settings, limits: Operatio
             raise Problem(429, ErrorCode.RATE_LIMITED, decision.message, rate_headers(decision))
         return rate_headers(decision)
 
-    return admit
+    def settle(self, request: Request, cpu_seconds: float) -> None:
+        """Owe the CPU time the request took; its client's next request pays for it."""
+        self.debts.add(self._key(request), cpu_seconds)
 
 
 def context_opener(
@@ -170,12 +184,17 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     endpoint = GraphQLEndpoint(
         caching(schema, settings, app),
         context=context_opener(operation_limits),
-        limits=Limits(settings.max_body_bytes, settings.max_query_chars, settings.max_query_tokens),
+        limits=Limits(
+            settings.max_body_bytes,
+            settings.max_query_chars,
+            settings.max_query_tokens,
+            settings.max_response_bytes,
+        ),
         retry_after_seconds=settings.retry_after_seconds,
         ide=graphiql_page,
         on_operation=record_operation,
         on_rejection=record_rejection,
-        admit=rate_limiter(schema, settings, operation_limits)
+        rate_limiter=RateLimiter(schema, settings, operation_limits)
         if settings.rate_limit_enabled
         else None,
     )

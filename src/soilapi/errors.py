@@ -47,6 +47,8 @@ class ErrorCode(StrEnum):
     """The query could return more nodes than `max_query_nodes`."""
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     """Introspection lists nested 3 deep, or fragments too tangled to measure."""
+    RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
+    """The answer ran longer than `max_response_bytes`; no partial data is sent."""
 
     # Raised while executing: the error has a `path` and the other fields still answer.
     BAD_USER_INPUT = "BAD_USER_INPUT"

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     rate_limit_refill_per_minute: int = Field(
         default=5000, gt=0, description="Points added back to a bucket per minute."
     )
+    rate_limit_points_per_cpu_second: int = Field(
+        default=500,
+        ge=0,
+        description="Points a client is charged per second of CPU its documents took to "
+        "parse and validate, with its next request (500: a full bucket buys 10 s of CPU).",
+    )
     rate_limit_api_keys: str = Field(
         default="",
         description="Comma-separated API keys that get their own bucket via `X-API-Key`; "
@@ -90,6 +96,12 @@ class Settings(BaseSettings):
     )
     max_query_chars: int = Field(
         default=20_000, gt=0, description="Longest GraphQL document accepted, in characters."
+    )
+    max_response_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        gt=0,
+        description="Largest response body /graphql sends, in bytes; past it the client gets "
+        "RESPONSE_TOO_LARGE instead of the data.",
     )
     retry_after_seconds: int = Field(
         default=5, ge=0, description="Retry-After of the 503 sent while the database is down."

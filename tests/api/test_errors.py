@@ -10,7 +10,10 @@ import warnings
 from typing import Any
 
 import pytest
+from graphql import GraphQLList, GraphQLNonNull, GraphQLScalarType, get_named_type
 from sqlalchemy.exc import SAWarning
+
+from soilapi.graphql.schema import schema
 
 UNKNOWN_SLUGS = """
 {
@@ -262,3 +265,63 @@ async def test_reversed_date_range_names_the_argument_sent(api: Any) -> None:
     error = only_error(await api.post(FOUNDED_RANGE_REVERSED))
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "foundedFrom", error
+
+
+def _string_arguments() -> list[tuple[str, str, str]]:
+    """(root field, argument, its type) for every root argument that takes text: String and
+    ID, alone or in a list. Read from the schema, so an argument added later is covered."""
+    found = []
+    for name, field in schema._schema.query_type.fields.items():
+        for arg_name, arg in field.args.items():
+            named = get_named_type(arg.type)
+            if isinstance(named, GraphQLScalarType) and named.name in {"String", "ID"}:
+                inner = arg.type.of_type if isinstance(arg.type, GraphQLNonNull) else arg.type
+                shown = f"[{named.name}!]" if isinstance(inner, GraphQLList) else named.name
+                found.append((name, arg_name, shown))
+    return found
+
+
+STRING_ARGUMENTS = _string_arguments()
+
+
+def test_the_text_arguments_include_those_users_type() -> None:
+    """The sweep below covers the arguments that reached SQL and crashed before."""
+    named = {f"{field}.{arg}" for field, arg, _ in STRING_ARGUMENTS}
+    expected = {"organization.slug", "organizations.nameContains", "document.symbol"}
+    expected |= {"facility.code", "strategicObjective.label", "node.id", "nodes.ids"}
+    assert expected <= named
+
+
+@pytest.mark.parametrize("char", ["\x00", "\ud800"])
+@pytest.mark.parametrize(("field", "arg", "kind"), STRING_ARGUMENTS)
+async def test_text_no_column_can_hold_is_bad_user_input(
+    api: Any, field: str, arg: str, kind: str, char: str
+) -> None:
+    """NUL and lone surrogates, in any text variable, are refused before anything runs (they
+    crashed the driver with INTERNAL_ERROR and a traceback)."""
+    value: Any = f"a{char}b"
+    value = [value] if kind.startswith("[") else value
+    query = f"query($v: {kind}) {{ x: {field}({arg}: $v) {{ __typename }} }}"
+    body = await api.post_raw(query, {"v": value})
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+    assert "Variable $v holds a" in body["errors"][0]["message"]
+    assert body.get("data") is None
+
+
+@pytest.mark.parametrize(("field", "arg", "kind"), STRING_ARGUMENTS)
+async def test_nul_in_a_string_literal_is_bad_user_input(
+    api: Any, field: str, arg: str, kind: str
+) -> None:
+    """A literal can smuggle NUL in as `\\u0000`; the lexer refuses surrogate escapes itself."""
+    literal = '"a\\u0000b"'
+    literal = f"[{literal}]" if kind.startswith("[") else literal
+    body = await api.post_raw(f"{{ x: {field}({arg}: {literal}) {{ __typename }} }}")
+    codes = [e["extensions"]["code"] for e in body["errors"]]
+    assert codes == ["BAD_USER_INPUT"], body
+    assert body["errors"][0]["locations"]
+
+
+async def test_text_deep_in_an_input_list_is_checked_too(api: Any) -> None:
+    query = "query($c: [String!]) { organizations(countries: $c) { totalCount } }"
+    body = await api.post_raw(query, {"c": ["DE", "F\x00R"]})
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]

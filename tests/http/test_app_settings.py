@@ -178,3 +178,24 @@ def test_only_the_entry_points_read_the_process_settings() -> None:
             if isinstance(node, ast.Call) and ast.unparse(node.func) == "get_settings":
                 callers.add(path.relative_to(package).as_posix())
     assert callers == {"cli.py", "app.py"}
+
+
+async def test_an_answer_over_max_response_bytes_is_refused_whole(engine: AsyncEngine) -> None:
+    """Thirty aliased `sourceDocuments { lines }` made 18 MB from a 3.9 KB request: past
+    MAX_RESPONSE_BYTES the client gets RESPONSE_TOO_LARGE and no partial data."""
+    aliased = " ".join(f"a{i}: sourceDocuments {{ lines }}" for i in range(30))
+    async with client(engine, settings(max_response_bytes=200_000)) as http:
+        small = await post(http, "{ sourceDocuments { key } }")
+        assert small.status_code == 200
+        assert "errors" not in small.json()
+        response = await post(http, f"{{ {aliased} }}")
+        assert response.status_code == 400
+        body = response.json()
+        assert "data" not in body
+        assert [e["extensions"] for e in body["errors"]] == [
+            {"code": "RESPONSE_TOO_LARGE", "limit": 200_000}
+        ]
+        assert len(response.content) < 1000
+        legacy = await http.post("/graphql", json={"query": f"{{ {aliased} }}"})
+        assert legacy.status_code == 200
+        assert legacy.json()["errors"][0]["extensions"]["code"] == "RESPONSE_TOO_LARGE"

@@ -31,6 +31,7 @@ from strawberry.types.graphql import OperationType
 
 from soilapi.graphql.compiler import Compiled, rebind
 from soilapi.graphql.context import Context
+from soilapi.graphql.inputs import variable_errors
 from soilapi.graphql.limits import (
     SCHEMA_ONLY_ROOTS,
     Limits,
@@ -51,6 +52,7 @@ OpenContext = Callable[[], AbstractAsyncContextManager[Context]]
 class How(enum.StrEnum):
     """How a request was answered."""
 
+    REFUSED = "refused"  # nothing ran: a variable holds text no column can hold
     SCHEMA = "schema"  # kept for good: the answer depends on the schema alone
     REMEMBERED = "remembered"  # the response cache: same request, data version unchanged
     REPLAYED = "replayed"  # the compiled statements of the same request, run again
@@ -81,6 +83,7 @@ class Answer:
     result: ExecutionResult | None = None
     body: bytes | None = None
     keep: tuple[Lru[str, bytes], str] | None = None
+    cpu_seconds: float = 0.0  # spent parsing and validating: the rate limiter charges it
 
 
 def digest(
@@ -160,6 +163,14 @@ class Answers:
         Strawberry's errors about the operation to run (InvalidOperationTypeError,
         CannotGetOperationTypeError) reach the caller, which knows the protocol's answer.
         """
+        refused = variable_errors(asked.variables)
+        if refused:
+            return Answer(How.REFUSED, ExecutionResult(data=None, errors=refused))
+        return await self._answer(asked, open_context, allowed)
+
+    async def _answer(
+        self, asked: Asked, open_context: OpenContext, allowed: Collection[OperationType]
+    ) -> Answer:
         schema_only = _may_be_schema_only(asked, self.limits.tokens)
         schema_key = _key("schema", asked) if schema_only else None
         if schema_key is not None and (body := self.schema_answers.get(schema_key)) is not None:
@@ -171,11 +182,12 @@ class Answers:
             if body is not None:
                 return Answer(How.REMEMBERED, body=body)
             result, how = await self._run(context, asked, allowed)
+        spent = context.cpu_seconds
         if schema_key is not None and context.schema_only:
-            return Answer(how, result, keep=(self.schema_answers, schema_key))
+            return Answer(how, result, keep=(self.schema_answers, schema_key), cpu_seconds=spent)
         if key is not None and self.responses is not None:
-            return Answer(how, result, keep=(self.responses, key))
-        return Answer(how, result)
+            return Answer(how, result, keep=(self.responses, key), cpu_seconds=spent)
+        return Answer(how, result, cpu_seconds=spent)
 
     def remember(self, answer: Answer, body: bytes) -> None:
         """Keep the encoded body of a complete success, sent with status 200.

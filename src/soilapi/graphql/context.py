@@ -131,6 +131,9 @@ class Context(BaseContext):
         self.schema_only = False
         # What the SQL compiler compiled for this request, if it answered it.
         self.compiled: Any = None
+        # CPU seconds spent parsing and validating this request's document (QueryLimits):
+        # the rate limiter charges them to its client.
+        self.cpu_seconds = 0.0
 
     @cached_property
     def loaders(self) -> Loaders:

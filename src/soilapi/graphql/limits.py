@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLString,
     InlineFragmentNode,
     ListValueNode,
     Node,
@@ -56,6 +58,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from soilapi.errors import ErrorCode
+from soilapi.graphql.inputs import TextColumnsCanHold
 from soilapi.graphql.pagination import DEFAULT_PAGE_SIZE, default_size
 from soilapi.lru import Lru
 from soilapi.settings import Settings
@@ -65,6 +68,14 @@ log = logging.getLogger("soilapi.limits")
 # Distinct selection sets one analysis may measure; far above what 5000 tokens can spell
 # without fragment tricks, so only a fragment bomb reaches it.
 ANALYSIS_BUDGET = 20_000
+# Counts stop growing here: ten nested lists of 100 multiply past what JSON encoders write as
+# an integer (2^64), and JavaScript clients read integers exactly up to 2^53 - 1. Any count
+# this large is far over every limit, so nothing is lost by saturating.
+CEILING = 2**53 - 1
+# Field metadata a list that is not a connection declares: the most items it returns for one
+# parent (`lines`: 200). A list without it counts as a connection asked for no page size
+# does: a default page.
+MOST_ITEMS = "most_items"
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
 # The documented defaults, read without the environment: the limits of a request whose context
 # does not carry an app's own (the tests' reference executor, scripts).
@@ -107,21 +118,41 @@ def request_limits(context: object) -> Limits:
     return found if isinstance(found, Limits) else Limits()
 
 
+# Rate-limit points, per unit of what a document asks for. Pages follow GitHub (one point per
+# 100 page requests); selections and nodes make a long or wide document pay for the work it
+# causes however it is spelled: a 20 KB document repeating one field costs as much to parse
+# and validate as its length says, and a list of long lines as much as its items.
+SELECTIONS_PER_POINT = 100
+NODES_PER_POINT = 1000
+
+
 @dataclass(frozen=True)
 class Cost:
-    """GitHub's two figures: nodes a query could return, and pages of 100 it may fetch."""
+    """What an operation may cost: nodes it could return, pages of 100 it may fetch (GitHub's
+    two figures), and the field selections its document writes."""
 
     max_nodes: int = 0
     requests: int = 0
+    selections: int = 0
 
     @property
     def requested_query_cost(self) -> int:
-        """Rate-limit points: connection page requests / 100, rounded, at least 1."""
-        return max(1, (self.requests + 50) // 100)
+        """Rate-limit points charged before the request runs; the README gives the formula.
+
+        At least 1, for the page requests (rounded to 100s), plus one per
+        `SELECTIONS_PER_POINT` selections written and one per `NODES_PER_POINT` nodes.
+        """
+        pages = max(1, (self.requests + 50) // 100)
+        return pages + self.selections // SELECTIONS_PER_POINT + self.max_nodes // NODES_PER_POINT
 
     def as_extension(self) -> dict[str, int]:
-        """The `extensions.cost` object of a response."""
-        return {"requestedQueryCost": self.requested_query_cost, "maxNodes": self.max_nodes}
+        """The `extensions.cost` object of a response: the points, and what they count."""
+        return {
+            "requestedQueryCost": self.requested_query_cost,
+            "maxNodes": self.max_nodes,
+            "pageRequests": self.requests,
+            "selections": self.selections,
+        }
 
 
 @dataclass(frozen=True)
@@ -137,8 +168,8 @@ class Shape:
         return Shape(
             depth=max(self.depth, other.depth),
             aliases=self.aliases + other.aliases,
-            nodes=self.nodes + other.nodes,
-            requests=self.requests + other.requests,
+            nodes=min(CEILING, self.nodes + other.nodes),
+            requests=min(CEILING, self.requests + other.requests),
         )
 
 
@@ -204,10 +235,11 @@ class Analyser:
         """Group fields by response key like execution does, expanding each fragment once."""
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                field = _field_def(parent, selection.name.value)
-                if field is not None:  # unknown fields are reported by validation
-                    key = (_response_key(selection), get_named_type(field.type).name)
-                    groups.setdefault(key, []).append((selection, field))
+                # An unknown field (validation reports it) still counts for the size limits:
+                # its alias and its depth, as a leaf with no fan-out.
+                field = _field_def(parent, selection.name.value) or _UNKNOWN_FIELD
+                key = (_response_key(selection), get_named_type(field.type).name)
+                groups.setdefault(key, []).append((selection, field))
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent
@@ -232,21 +264,32 @@ class Analyser:
         # `ofType` unwraps list and non-null types one level each: one object per level, no
         # fan-out, and the standard introspection query nests it 9 deep.
         free_level = parent.name == "__Type" and group[0][0].name.value == "ofType"
-        size = self._fan_out(group, named, field)
+        size = self._fan_out(group, parent, named, field)
         return Shape(
             depth=child.depth + (0 if free_level else 1),
             aliases=child.aliases + int(any(node.alias for node, _ in group)),
-            nodes=child.nodes if size is None else size + size * child.nodes,
-            requests=child.requests if size is None else 1 + size * child.requests,
+            nodes=child.nodes if size is None else min(CEILING, size + size * child.nodes),
+            requests=child.requests if size is None else min(CEILING, 1 + size * child.requests),
         )
 
-    def _fan_out(self, group: Group, named: GraphQLNamedType, field: GraphQLField) -> int | None:
-        """Objects one parent gets from this field when it is a connection (or `nodes(ids:)`)."""
+    def _fan_out(
+        self, group: Group, parent: GraphQLNamedType, named: GraphQLNamedType, field: GraphQLField
+    ) -> int | None:
+        """Items one parent gets from this field when it is a connection or a list.
+
+        A connection returns its page; `nodes(ids:)` as many as it is given; another list
+        what its field declares (`MOST_ITEMS`), else a default page. Introspection's lists are
+        left to the introspection depth rule: the standard query must pass.
+        """
         if named.name.endswith("Connection"):
             return max(self._page_size(node) for node, _ in group)
-        if _is_list(field) and "ids" in field.args:
+        if not _is_list(field) or parent.name.endswith("Connection"):
+            return None  # a connection's `nodes` and `edges` are its page, counted above
+        if named.name.startswith("__"):
+            return None
+        if "ids" in field.args:
             return max(self._length(_argument(node, "ids")) for node, _ in group)
-        return None
+        return _most_items(field, self.page_size)
 
     def _page_size(self, node: FieldNode) -> int:
         """`first`/`last` as the field will see them; default when neither is given.
@@ -280,6 +323,22 @@ class Analyser:
         return len(found) if isinstance(found, list) else 1
 
 
+# What the size limits take a field that the schema does not have for.
+_UNKNOWN_FIELD = GraphQLField(GraphQLString)
+
+
+def _most_items(field: GraphQLField, page_size: int) -> int:
+    """The most items a list field declares it returns per parent, else a default page."""
+    definition = (field.extensions or {}).get("strawberry-definition")
+    declared = getattr(definition, "metadata", None) or {}
+    most = declared.get(MOST_ITEMS)
+    return most if isinstance(most, int) else default_size(page_size)
+
+
+def _code(error: GraphQLError) -> object:
+    return (error.extensions or {}).get("code")
+
+
 def _response_key(node: FieldNode) -> str:
     return (node.alias or node.name).value
 
@@ -307,20 +366,26 @@ def _field_def(parent: GraphQLNamedType, name: str) -> GraphQLField | None:
     return None
 
 
-class _DirectiveCounter(Visitor):
+class _Census(Visitor):
+    """Counts the directives and the field selections a document writes (fragments once)."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.count = 0
+        self.directives = 0
+        self.fields = 0
 
     def enter_directive(self, *_: Any) -> None:
-        self.count += 1
+        self.directives += 1
+
+    def enter_field(self, *_: Any) -> None:
+        self.fields += 1
 
 
-def count_directives(document: DocumentNode) -> int:
-    """Directives anywhere in the document."""
-    counter = _DirectiveCounter()
+def census(document: DocumentNode) -> _Census:
+    """The directives and field selections anywhere in the document."""
+    counter = _Census()
     visit(document, counter)
-    return counter.count
+    return counter
 
 
 def _variables(operation: OperationDefinitionNode, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -372,9 +437,8 @@ def measure(
     limits: Limits,
 ) -> tuple[Cost | None, list[GraphQLError]]:
     """The cost of the operation to run (the costliest if unnamed) and every limit it breaks."""
-    errors = _over(
-        ErrorCode.TOO_MANY_DIRECTIVES, count_directives(document), limits.directives, None
-    )
+    written = census(document)
+    errors = _over(ErrorCode.TOO_MANY_DIRECTIVES, written.directives, limits.directives, None)
     cost: Cost | None = None
     for operation in _operations(document, operation_name):
         given = _variables(operation, variables or {})
@@ -390,7 +454,7 @@ def measure(
         errors += _over(ErrorCode.QUERY_TOO_DEEP, shape.depth, limits.depth, operation)
         errors += _over(ErrorCode.TOO_MANY_ALIASES, shape.aliases, limits.aliases, operation)
         errors += _over(ErrorCode.QUERY_TOO_COSTLY, shape.nodes, limits.nodes, operation)
-        found = Cost(max_nodes=shape.nodes, requests=shape.requests)
+        found = Cost(max_nodes=shape.nodes, requests=shape.requests, selections=written.fields)
         if cost is None or found.max_nodes > cost.max_nodes:
             cost = found
     return cost, errors
@@ -611,6 +675,7 @@ class QueryLimits(SchemaExtension):
         again (with the same token limit) and report the syntax error the usual way, which
         the code below then explains.
         """
+        started = time.thread_time()
         context = self.execution_context
         context.parse_options["max_tokens"] = self.limits.tokens
         if context.query is not None and context.graphql_document is None:
@@ -619,6 +684,17 @@ class QueryLimits(SchemaExtension):
         yield
         for found in self.execution_context.pre_execution_errors or ():
             self._explain_parse_error(found)
+        self._charge(time.thread_time() - started)
+
+    def _charge(self, seconds: float) -> None:
+        """Add CPU time to the request's account (its context's `cpu_seconds`).
+
+        Parsing and validation run without pausing for other requests, so the time this
+        thread spent in them is this request's alone.
+        """
+        context = self.execution_context.context
+        if hasattr(context, "cpu_seconds"):
+            context.cpu_seconds += seconds
 
     def _explain_parse_error(self, found: GraphQLError) -> None:
         """Give graphql-core's parser aborts a code and a sentence that states the limit."""
@@ -633,30 +709,39 @@ class QueryLimits(SchemaExtension):
             found.extensions = {"code": ErrorCode.QUERY_TOO_DEEP}
 
     def on_validate(self) -> Iterator[None]:
-        """Validate (cached per document) and apply the limits, before strawberry validates.
+        """Apply the limits, then validate (cached per document), before strawberry would.
 
-        Setting `pre_execution_errors` here makes strawberry skip its own validation. The
-        standard rules depend only on the document, so their result is cached; the limits
-        depend on the variables too (`first: $n`) and come from a memo keyed by both.
+        The limits come first and do not need a valid document: a document with 2,400
+        unknown directives is refused for its size, without graphql-core first writing an
+        error for each. Only a document too tangled to measure is validated first, since a
+        fragment cycle reads better as graphql-core's own error. Setting
+        `pre_execution_errors` here makes strawberry skip its own validation. The standard
+        rules depend only on the document, so their result is cached; the limits depend on
+        the variables too (`first: $n`) and come from a memo keyed by both.
         """
+        started = time.thread_time()
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.query is not None:
-            rules = tuple(
-                IntrospectionDepth if rule is MaxIntrospectionDepthRule else rule
-                for rule in context.validation_rules
+            schema = context.schema._schema
+            self.cost, errors = measured(
+                schema,
+                context.query,
+                lambda: document,
+                context.variables,
+                context.operation_name,
+                self.limits,
             )
-            errors = list(_validate(context.schema._schema, document, rules))
-            if not errors:
-                self.cost, errors = measured(
-                    context.schema._schema,
-                    context.query,
-                    lambda: document,
-                    context.variables,
-                    context.operation_name,
-                    self.limits,
+            if all(_code(e) == ErrorCode.QUERY_TOO_COMPLEX for e in errors):
+                rules = tuple(
+                    IntrospectionDepth if rule is MaxIntrospectionDepthRule else rule
+                    for rule in context.validation_rules
                 )
+                errors = list(_validate(schema, document, (*rules, TextColumnsCanHold))) or errors
+            if errors:
+                self.cost = None
             context.pre_execution_errors = errors
+        self._charge(time.thread_time() - started)
         yield
 
     def get_results(self) -> dict[str, Any]:

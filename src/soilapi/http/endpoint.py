@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import orjson
 from graphql import GraphQLError, OperationDefinitionNode, parse
@@ -37,7 +37,18 @@ log = logging.getLogger("soilapi.http")
 Outcome = Literal["ok", "error", "rejected"]
 OnOperation = Callable[[str | None, Outcome], None]
 OnRejection = Callable[[str], None]
-Admit = Callable[[Request, Params], Awaitable[Mapping[str, str]]]
+
+
+class RateLimiter(Protocol):
+    """Decides whether a well-formed request may run, and learns what it cost once it ran."""
+
+    async def admit(self, request: Request, params: Params) -> Mapping[str, str]:
+        """Raise Problem to refuse the request, or return headers to add to its response."""
+
+    def settle(self, request: Request, cpu_seconds: float) -> None:
+        """Account for the CPU time the request's document took to parse and validate."""
+
+
 ContextFactory = Callable[[Request], AbstractAsyncContextManager[Any]]
 
 # Status of a result without `data`, by the code of its errors, with
@@ -143,15 +154,15 @@ class GraphQLEndpoint:
         ide: Callable[[Request], str] | None = None,
         on_operation: OnOperation | None = None,
         on_rejection: OnRejection | None = None,
-        admit: Admit | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         """`answers` answers each request (from memory, by replay or by running it) in the
         context `context` opens for it; `ide` renders GraphiQL's page (None: off).
 
         `on_operation` and `on_rejection` let metrics see each request's operation name and
-        outcome, and the reason a request was refused (an error code in lower case). `admit`
-        decides, before execution, whether a well-formed request may run (rate limiting): it
-        raises Problem to refuse, or returns headers to add to the response.
+        outcome, and the reason a request was refused (an error code in lower case).
+        `rate_limiter` decides, before execution, whether a well-formed request may run, and
+        is told afterwards the CPU time it took.
         """
         self.answers = answers
         self.context = context
@@ -160,7 +171,7 @@ class GraphQLEndpoint:
         self.ide = ide
         self.on_operation = on_operation
         self.on_rejection = on_rejection
-        self.admit = admit
+        self.rate_limiter = rate_limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry: mounted as an app, the route lets every method through to `handle`."""
@@ -206,8 +217,9 @@ class GraphQLEndpoint:
 
     async def _execute(self, request: Request, params: Params, media_type: str) -> Response:
         """Admit the request, have it answered, send the answer with its status."""
+        limiter = self.rate_limiter
         try:
-            extra = await self.admit(request, params) if self.admit is not None else {}
+            extra = await limiter.admit(request, params) if limiter is not None else {}
         except Problem as refused:
             return self._refuse(refused, media_type)
         allowed = _GET_ONLY if request.method == "GET" else _POST_ONLY
@@ -230,6 +242,8 @@ class GraphQLEndpoint:
             )
             refusal = _request_error(message, ErrorCode.OPERATION_RESOLUTION_FAILURE)
             return self._respond(refusal, media_type, params.operation_name, extra)
+        if limiter is not None:
+            limiter.settle(request, answer.cpu_seconds)
         if answer.body is not None:
             return self._cached(answer.body, media_type, params.operation_name, extra)
         assert answer.result is not None
@@ -277,7 +291,6 @@ class GraphQLEndpoint:
         elif not executed and media_type == GRAPHQL_RESPONSE_JSON:
             statuses = [UNEXECUTED_STATUS.get(code or "", 400) for code in codes]
             status, with_data = max(statuses, default=400), False
-        self._observe(name, executed, errors)
         payload: dict[str, Any] = {}
         if errors:
             payload["errors"] = [e.formatted for e in errors]
@@ -285,7 +298,29 @@ class GraphQLEndpoint:
             payload["data"] = result.data
         if result.extensions:
             payload["extensions"] = result.extensions
-        return encode(payload, status, media_type, headers)
+        response = encode(payload, status, media_type, headers)
+        if len(response.body) > self.limits.max_response_bytes:
+            return self._too_large(len(response.body), media_type, name, extra)
+        self._observe(name, executed, errors)
+        return response
+
+    def _too_large(
+        self, size: int, media_type: str, name: str | None, extra: Mapping[str, str] | None
+    ) -> Response:
+        """The coded refusal sent in place of an answer over `max_response_bytes`.
+
+        Nothing of the answer is sent: a truncated body would be invalid JSON, and partial
+        data would look complete.
+        """
+        limit = self.limits.max_response_bytes
+        message = (
+            f"The answer is {size} bytes; the limit is {limit}. Ask for less: smaller pages, "
+            "fewer lines, fewer aliases."
+        )
+        error = GraphQLError(
+            message, extensions={"code": ErrorCode.RESPONSE_TOO_LARGE, "limit": limit}
+        )
+        return self._respond(ExecutionResult(data=None, errors=[error]), media_type, name, extra)
 
     def _observe(self, name: str | None, executed: bool, errors: list[GraphQLError]) -> None:
         if self.on_operation is not None:

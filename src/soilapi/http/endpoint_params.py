@@ -27,6 +27,7 @@ class Limits:
     max_body_bytes: int = 100_000
     max_query_chars: int = 20_000
     max_tokens: int = 5_000
+    max_response_bytes: int = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,12 @@ Each client (a known API key, else its IP address) has a bucket of
 its GraphQL cost (`soilapi.graphql.limits.estimate`) before it runs; when the bucket holds
 less, the request is refused with 429 and told when to retry. The bucket lives in the
 database so that every server process and replica sees the same one.
+
+The CPU time a request actually took to parse and validate is known only once it ran, so it
+is kept as the client's debt in the process (`CpuDebts`) and charged with its next request,
+at `rate_limit_points_per_cpu_second`: a document that is cheap to fetch but costly to
+check pays for its checking, and one that changes a character per request to defeat the
+caches pays each time.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from soilapi.lru import Lru
 from soilapi.repositories import ratelimit as repo
 from soilapi.settings import Settings
 
@@ -29,6 +36,38 @@ log = logging.getLogger("soilapi.ratelimit")
 # clients seen within the last refill period (a missing bucket is a full one).
 PRUNE_EVERY = 1000
 _charges = itertools.count(1)
+
+
+class CpuDebts:
+    """Each client's CPU time not charged yet, in this process: bounded, least recent out.
+
+    Forgetting a debt (a client unseen among the last `max_clients`) only forgives some
+    milliseconds; keeping a map per address without bound would be the next attack.
+    """
+
+    def __init__(self, points_per_second: float, max_clients: int = 10_000) -> None:
+        self.points_per_second = points_per_second
+        self._owed: Lru[str, float] = Lru(
+            "cpu_debts", max_entries=max_clients, max_bytes=max_clients * 128, weigh=_debt_bytes
+        )
+
+    def add(self, key: str, seconds: float) -> None:
+        """Record CPU time a request of `key` took."""
+        if seconds > 0:
+            self._owed.put(key, (self._owed.get(key, count_miss=False) or 0.0) + seconds)
+
+    def take(self, key: str) -> int:
+        """The whole points `key` owes, now charged; the fraction stays owed."""
+        owed = self._owed.get(key, count_miss=False)
+        if owed is None or self.points_per_second <= 0:
+            return 0
+        points = math.floor(owed * self.points_per_second)
+        self._owed.put(key, owed - points / self.points_per_second)
+        return points
+
+
+def _debt_bytes(key: str, _seconds: float) -> int:
+    return len(key) + 64
 
 
 class RateLimitUnavailable(Exception):

@@ -12,6 +12,7 @@ from strawberry import Parent
 
 from soilapi.errors import InvalidInput
 from soilapi.graphql import enums
+from soilapi.graphql.limits import MOST_ITEMS
 from soilapi.graphql.resolve import AnyInfo, loaders
 from soilapi.graphql.sqlmark import (
     Column,
@@ -55,6 +56,10 @@ def partial(value: date | None, precision: Any) -> PartialDate | None:
     return None if value is None else PartialDate(value=value, precision=precision)
 
 
+# The most lines one `lines` call returns: its cost in the query limits, and its bound.
+MOST_LINES = 200
+
+
 @strawberry.type(description="A range of lines of a source document (1-based, inclusive).")
 class LineRange:
     start: int = strawberry.field(description="First line.")
@@ -82,20 +87,24 @@ class SourceDocument(Node):
 
     published = date_field("published", "Publication date, when the document states one.")
 
-    @strawberry.field(description="The verbatim text of some lines (at most 200).")
+    @strawberry.field(
+        description=f"The verbatim text of some lines (at most {MOST_LINES}).",
+        metadata={MOST_ITEMS: MOST_LINES},
+    )
     def lines(
         self,
         root: Parent[Record],
         start: Annotated[int, strawberry.argument(description="First line (1-based).")] = 1,
         end: Annotated[
-            int | None, strawberry.argument(description="Last line (default: start + 199).")
+            int | None,
+            strawberry.argument(description=f"Last line (default: start + {MOST_LINES - 1})."),
         ] = None,
     ) -> list[str]:
         text: list[str] = root.content.split("\n")
-        last = min(end if end is not None else start + 199, len(text))
-        if start < 1 or last < start or last - start >= 200:
+        last = min(end if end is not None else start + MOST_LINES - 1, len(text))
+        if start < 1 or last < start or last - start >= MOST_LINES:
             raise InvalidInput(
-                f"lines {start}-{end} are outside 1-{len(text)} or span more than 200",
+                f"lines {start}-{end} are outside 1-{len(text)} or span more than {MOST_LINES}",
                 field="start",
             )
         return text[start - 1 : last]
