@@ -3,13 +3,18 @@
 Clients branch on `extensions.code`. Anything that is not a DomainError or a GraphQL
 syntax/validation error is replaced by "Internal error" plus an error id that appears in the
 server log next to the full traceback, so internals never leak.
+
+The log keeps ERROR for those server faults, one line each with its error id, so an alert on
+ERROR means a bug or an outage. A client's mistakes are its own business: `log_client_errors`
+sums up a result's at INFO in one short line, with no traceback, however many there are.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from graphql import GraphQLError
@@ -28,6 +33,12 @@ DATABASE_ERRORS = (
     "TimeoutError",
 )
 QUERY_CANCELED = "57014"
+# Codes of errors the server is to blame for: each is logged where it is made (here, the
+# HTTP endpoint, the execution time limit), with its error id where it has one.
+SERVER_CODES = frozenset(
+    {ErrorCode.INTERNAL_ERROR, ErrorCode.DATABASE_UNAVAILABLE, ErrorCode.TIMEOUT}
+)
+_QUOTED_CHARS = 200  # of the first error's message, in the line that sums up a result's errors
 
 
 def _is_database_outage(error: BaseException) -> bool:
@@ -88,6 +99,44 @@ def classify(error: GraphQLError) -> GraphQLError:
         path=error.path,
         extensions={"code": ErrorCode.INTERNAL_ERROR, "errorId": error_id},
     )
+
+
+def client_code(error: GraphQLError) -> str | None:
+    """The code a client's mistake is reported with (as `classify` gives it); None for a
+    server fault, which `classify` or the HTTP endpoint masks and logs."""
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return original.code
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return None if code in SERVER_CODES else code
+    if original is None or error.path is None:
+        # A pathless error with an exception behind it is a variable the client sent that a
+        # scalar refused, or (rarely) a crash before execution: the endpoint masks the
+        # latter and logs it at ERROR too, so the INFO line here hides nothing.
+        return ErrorCode.GRAPHQL_VALIDATION_FAILED
+    return None
+
+
+def log_client_errors(errors: Sequence[GraphQLError]) -> None:
+    """Sum up a result's client errors in one INFO line: how many, their codes, the first.
+
+    Strawberry would log each at ERROR with its traceback and the document's excerpt: one
+    request of a hundred misspelt fields wrote 160 KB, and alerts on ERROR fired for them.
+    """
+    if not log.isEnabledFor(logging.INFO):
+        return
+    coded = [(code, e) for e in errors if (code := client_code(e)) is not None]
+    if not coded:
+        return
+    codes = [code for code, _ in coded]
+    first = coded[0][1].message
+    if len(first) > _QUOTED_CHARS:
+        first = first[:_QUOTED_CHARS] + "..."
+    counted = Counter(codes)
+    summary = ", ".join(f"{code} x{n}" if n > 1 else code for code, n in counted.items())
+    noun = "error" if len(codes) == 1 else "errors"
+    log.info("%d client %s (%s): %s", len(codes), noun, summary, first)
 
 
 class ErrorCodes(SchemaExtension):
