@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 
 import orjson
 from graphql import GraphQLError, OperationDefinitionNode, parse
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -179,9 +179,15 @@ class GraphQLEndpoint:
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
-        """Answer one request; a bug here still gets a GraphQL-shaped 500 with an error id."""
+        """Answer one request; a bug here still gets a GraphQL-shaped 500 with an error id.
+
+        A client that hangs up while sending its body is not a bug: ClientDisconnect goes on
+        to the observability middleware, which counts it as 499.
+        """
         try:
             return await self._handle(request)
+        except ClientDisconnect:
+            raise
         except Exception:
             error_id = uuid.uuid4().hex[:12]
             log.exception("internal error [%s] in the GraphQL endpoint", error_id)

@@ -14,6 +14,7 @@ import uuid
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -117,6 +118,11 @@ class ObservabilityMiddleware:
         metrics.IN_PROGRESS.inc()
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            # The client left while sending its request: nobody to answer, nothing to fix.
+            # Counted as 499 (not 5xx, which alerts watch), with no traceback. A request
+            # cancelled before it answered keeps the 499 it started with, for the same reason.
+            status = _CLIENT_CLOSED
         except Exception:
             status = 500
             if started_response:
