@@ -365,6 +365,33 @@ async def test_cursor_of_one_list_is_rejected_by_another(api: Any) -> None:
     assert len(same["organizations"]["nodes"]) == 5
 
 
+async def test_an_empty_cursor_is_invalid_not_absent(engine_api: Any) -> None:
+    """`after: ""` is a cursor no list made, so it is refused like any other, on both engines:
+    read as "no cursor", a client's empty placeholder would silently restart from page one."""
+    cursor = (await organizations_page(engine_api, first=3))["pageInfo"]["endCursor"]
+    # The same document with a real cursor first: the empty one then comes in as new binds.
+    assert (await engine_api.data(ORGANIZATIONS_AFTER, {"after": cursor}))["organizations"]
+    cases = [
+        (ORGANIZATIONS_AFTER, {"after": ""}, ["organizations"]),
+        (ORGANIZATIONS_PAGE, {"last": 2, "before": ""}, ["organizations"]),
+        (CHILDREN_PAGE, {"slug": "gsp", "after": ""}, ["organization", "children"]),
+        (CHILDREN_PAGE, {"slug": "gsp", "last": 1, "before": ""}, ["organization", "children"]),
+        (NAMES_AFTER, {"after": ""}, ["organization", "names"]),
+        ('{ outputs(after: "") { totalCount } }', None, ["outputs"]),
+    ]
+    for query, variables, path in cases:
+        error = only_error(await engine_api.post(query, variables))
+        assert error["extensions"]["code"] == "INVALID_CURSOR", (variables, error)
+        assert error["path"] == path
+
+
+async def test_an_empty_global_id_is_invalid(engine_api: Any) -> None:
+    """IDs agree with cursors: "" is an INVALID_ID, not a missing record."""
+    for query in ('{ node(id: "") { id } }', '{ nodes(ids: [""]) { id } }'):
+        error = only_error(await engine_api.post(query))
+        assert error["extensions"]["code"] == "INVALID_ID", (query, error)
+
+
 async def test_cursor_of_children_is_rejected_by_published(api: Any) -> None:
     """GSP's `children` and FAO's `published` are different lists: their cursors don't mix."""
     child_cursor = (await api.data(CHILDREN_PAGE, {"slug": "gsp", "first": 1}))["organization"][

@@ -187,10 +187,12 @@ def window(args: PageArgs, tag: str, limit: int, *, descending: bool = False) ->
             "ask for fewer and follow `pageInfo.endCursor`",
             field=name,
         )
+    # Only null means "no cursor": "" is a cursor no list made, refused like any other (a
+    # client's empty placeholder must not quietly restart the walk at page one).
     return Window(
         limit=size,
-        after=decode_cursor(args.after, tag) if args.after else None,
-        before=decode_cursor(args.before, tag) if args.before else None,
+        after=decode_cursor(args.after, tag) if args.after is not None else None,
+        before=decode_cursor(args.before, tag) if args.before is not None else None,
         from_end=args.last is not None,
         descending=descending,
     )
