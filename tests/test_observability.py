@@ -360,6 +360,51 @@ async def test_client_chosen_operation_names_cannot_grow_the_metrics(
     assert now == other + 6
 
 
+def operation_labels(page: str) -> set[str]:
+    """The operation names that have a label of their own on a metrics page."""
+    return {
+        s.labels["operation"]
+        for family in text_string_to_metric_families(page)
+        for s in family.samples
+        if s.name == "soilapi_graphql_requests_total"
+    } - {"anonymous", "other"}
+
+
+async def test_junk_operation_names_cannot_take_the_labels_of_real_ones(
+    engine: AsyncEngine,
+) -> None:
+    """Names of requests refused before execution get no label: 300 of them leave the one
+    free label to the next operation that runs."""
+    async with client(observed_app(engine)) as http:
+        taken = operation_labels((await http.get("/metrics")).text)
+    app = observed_app(engine, metrics_max_operations=len(taken) + 1)  # one label left
+    try:
+        async with client(app) as http:
+            other = {"operation": "other", "outcome": "rejected"}
+            before = await sample(http, "soilapi_graphql_requests_total", **other)
+            for i in range(300):
+                name = f"Junk{i}"
+                response = await http.post(
+                    "/graphql", json={"query": f"query {name} {{ nope }}", "operationName": name}
+                )
+                assert response.json()["errors"][0]["extensions"]["code"] == (
+                    "GRAPHQL_VALIDATION_FAILED"
+                )
+            real = 'query HygieneRealQuery { organization(slug: "gsp") { name } }'
+            response = await http.post(
+                "/graphql", json={"query": real, "operationName": "HygieneRealQuery"}
+            )
+            assert response.json()["data"]["organization"]["name"]
+            page = (await http.get("/metrics")).text
+            assert await sample(http, "soilapi_graphql_requests_total", **other) == before + 300
+    finally:
+        limit_operation_names(Settings().metrics_max_operations)
+    assert "Junk" not in page
+    real_labels = {"operation": "HygieneRealQuery", "outcome": "ok"}
+    async with client(app) as http:
+        assert await sample(http, "soilapi_graphql_requests_total", **real_labels) == 1
+
+
 CACHES = {
     "responses",
     "schema_answers",

@@ -2,7 +2,8 @@
 
 Metric names start with `soilapi_`. Labels come from closed sets (route templates, outcomes,
 reasons chosen by our code) except GraphQL operation names, which clients choose: those are
-capped at `metrics_max_operations` distinct values so nobody can grow the metrics without bound.
+capped at `metrics_max_operations` distinct values so nobody can grow the metrics without bound,
+and only operations that ran earn one, so junk names refused at validation cannot take them.
 """
 
 from __future__ import annotations
@@ -99,14 +100,13 @@ class _OperationLabels:
         self.limit = limit
         self.seen: set[str] = set()
 
-    def label(self, name: str | None) -> str:
+    def label(self, name: str | None, ran: bool) -> str:
+        """The label of `name`; only an operation that `ran` may take a new one."""
         if not name:
             return ANONYMOUS
-        if not _NAME.fullmatch(name):
-            return OTHER
         if name in self.seen:
             return name
-        if len(self.seen) >= self.limit:
+        if not ran or len(self.seen) >= self.limit or not _NAME.fullmatch(name):
             return OTHER
         self.seen.add(name)
         return name
@@ -135,10 +135,11 @@ def record_operation(name: str | None, outcome: Outcome) -> None:
     """Report the GraphQL operation a request ran (None when anonymous) and how it ended.
 
     The endpoint calls this once per GraphQL request; the middleware adds the request's
-    latency and counts it when the response is complete.
+    latency and counts it when the response is complete. A name the client made up costs
+    nothing to send: one refused before execution counts as "other" unless it has run before.
     """
     stats = _stats.get()
-    label = _labels.label(name)
+    label = _labels.label(name, ran=outcome != "rejected")
     if stats is None:  # outside a request (scripts, tests): count it at once
         GRAPHQL_REQUESTS.labels(label, outcome).inc()
         return
