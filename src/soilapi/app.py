@@ -174,7 +174,11 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
             await app.state.version_probe.close()
             await app.state.engine.dispose()
 
-    app = FastAPI(title="soilapi", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # No OpenAPI document or its viewers: FastAPI's would describe no more than /healthz, and
+    # the API documents itself through GraphQL introspection.
+    app = FastAPI(
+        title="soilapi", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
     if engine is not None:  # tests share one engine and drive the app without a lifespan
         app.state.engine = engine
         app.state.read_only = read_only(engine)
