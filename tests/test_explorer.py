@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from collections.abc import AsyncIterator
@@ -17,19 +19,46 @@ from soilapi.settings import Settings
 
 
 class _AssetCollector(HTMLParser):
-    """Collect the URLs of every <script src> and <link href> in a page."""
+    """Collect the URLs of every <script src> and <link href> in a page, its inline scripts
+    (type and text), and whether it has inline styles."""
 
     def __init__(self) -> None:
         super().__init__()
         self.scripts: list[str] = []
         self.links: list[str] = []
+        self.inline: list[tuple[str, str]] = []
+        self.styled = False
+        self._open: str | None = None  # the type of an inline <script> being read
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
+        self.styled = self.styled or tag == "style" or "style" in values
         if tag == "script" and values.get("src"):
             self.scripts.append(values["src"] or "")
+        elif tag == "script":
+            self._open = (values.get("type") or "text/javascript").lower()
+            self.inline.append((self._open, ""))
         elif tag == "link" and values.get("href"):
             self.links.append(values["href"] or "")
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            kind, text = self.inline[-1]
+            self.inline[-1] = (kind, text + data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._open = None
+
+
+# Script types a browser runs; any other (application/json) is a data block it never runs.
+_EXECUTABLE = {"text/javascript", "application/javascript", "module"}
+
+
+def _policy(header: str) -> dict[str, list[str]]:
+    """A Content-Security-Policy's directives and their sources."""
+    directives = [part.split() for part in header.split(";") if part.strip()]
+    return {name: sources for name, *sources in directives}
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +108,52 @@ async def test_page_has_default_query_and_no_remote_references(
         assert host not in lowered, host
     # No absolute URL of any kind: the endpoint is relative and resolved by the browser.
     assert re.findall(r"(?:https?:)?//[a-z0-9.-]+", lowered) == []
-    assert '"endpoint": "/graphql"' in page
-    assert '"defaultQuery": ' + json.dumps(EXAMPLE_QUERY, ensure_ascii=False) in page
+    parser = _AssetCollector()
+    parser.feed(page)
+    [(_, settings)] = [(k, text) for k, text in parser.inline if k == "application/json"]
+    assert json.loads(settings) == {"endpoint": "/graphql", "defaultQuery": EXAMPLE_QUERY}
+
+
+async def test_page_policy_allows_its_own_assets_alone(client: httpx.AsyncClient) -> None:
+    """The CSP lets the page run scripts from this server only; every asset it names is
+    same-origin, and an inline script (none today) would need its hash in the policy."""
+    response = await client.get("/graphql", headers={"Accept": "text/html"})
+    policy = _policy(response.headers["content-security-policy"])
+    assert policy["default-src"] == ["'none'"]
+    assert policy["script-src"] == ["'self'"]  # no 'unsafe-inline', no 'unsafe-eval', no host
+    assert policy["connect-src"] == ["'self'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert set(policy["img-src"]) == {"'self'", "data:"}
+    for name, sources in policy.items():
+        for source in sources:
+            assert source.startswith("'") or source == "data:", (name, source)
+    parser = _AssetCollector()
+    parser.feed(response.text)
+    for url in parser.scripts + parser.links:
+        assert url.startswith("/"), url  # a path on this server ...
+        assert not url.startswith("//"), url  # ... not a protocol-relative host
+    allowed = set(policy["script-src"])
+    for kind, text in parser.inline:
+        if kind in _EXECUTABLE:
+            digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+            assert f"'sha256-{digest}'" in allowed, f"inline script not allowed by the CSP: {text}"
+        else:
+            assert kind == "application/json", kind
+            assert json.loads(text)["endpoint"] == "/graphql"  # the page's settings, as data
+    if parser.styled:
+        assert "'unsafe-inline'" in policy["style-src"]
+
+
+async def test_page_scripts_are_files_of_this_server(client: httpx.AsyncClient) -> None:
+    """What GraphiQL needs to start is served as files, so the policy needs no inline code."""
+    page = await _get_page(client)
+    parser = _AssetCollector()
+    parser.feed(page)
+    assert [kind for kind, _ in parser.inline if kind in _EXECUTABLE] == []
+    bootstrap = await client.get(parser.scripts[-1])
+    assert bootstrap.status_code == 200
+    assert "ReactDOM.createRoot" in bootstrap.text
+    assert "graphiql-config" in bootstrap.text
 
 
 async def test_the_page_url_still_answers_queries(client: httpx.AsyncClient) -> None:

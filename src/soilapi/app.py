@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import strawberry
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
 
@@ -18,7 +18,12 @@ from soilapi.db.session import connect_args, create_engine, read_only, reading
 from soilapi.errors import ErrorCode
 from soilapi.graphql.answers import Answers, responses
 from soilapi.graphql.context import Context
-from soilapi.graphql.explorer import DEFAULT_STATIC_PREFIX, explorer_html, mount_explorer_static
+from soilapi.graphql.explorer import (
+    CONTENT_SECURITY_POLICY,
+    DEFAULT_STATIC_PREFIX,
+    explorer_html,
+    mount_explorer_static,
+)
 from soilapi.graphql.limits import Limits as OperationLimits
 from soilapi.graphql.limits import estimate
 from soilapi.graphql.schema import build_schema
@@ -26,6 +31,7 @@ from soilapi.http.endpoint import GraphQLEndpoint
 from soilapi.http.endpoint_params import Limits, Params, Problem
 from soilapi.http.metrics import record_operation, record_rejection
 from soilapi.http.observability import install_observability
+from soilapi.http.security import SecurityHeaders
 from soilapi.repositories.cache import version_probe
 from soilapi.services.ratelimit import CpuDebts, RateLimitUnavailable, charge, client_key
 from soilapi.services.ratelimit import headers as rate_headers
@@ -65,11 +71,13 @@ query UnderTheGSP {
 """
 
 
-def graphiql_page(request: Request) -> str:
-    """The offline GraphiQL page, talking to the URL it was loaded from."""
-    return explorer_html(
+def graphiql_page(request: Request) -> HTMLResponse:
+    """The offline GraphiQL page, talking to the URL it was loaded from, with the CSP that
+    lets it load its own assets and nothing else."""
+    page = explorer_html(
         endpoint=request.url.path, static_prefix=DEFAULT_STATIC_PREFIX, default_query=EXAMPLE_QUERY
     )
+    return HTMLResponse(page, headers={"content-security-policy": CONTENT_SECURITY_POLICY})
 
 
 def caching(schema: strawberry.Schema, settings: Settings, app: FastAPI) -> Answers:
@@ -210,5 +218,6 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    install_observability(app, settings)  # last: its middleware wraps everything above
+    install_observability(app, settings)  # its middleware wraps everything above
+    app.add_middleware(SecurityHeaders)  # outermost: its headers reach even a masked 500
     return app

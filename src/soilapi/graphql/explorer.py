@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import fastapi
 
 __all__ = [
+    "CONTENT_SECURITY_POLICY",
     "DEFAULT_STATIC_PREFIX",
     "STATIC_DIR",
     "explorer_html",
@@ -41,37 +42,32 @@ _SCRIPTS = (
 )
 _STYLESHEETS = ("graphiql.min.css", "plugin-explorer.css")
 
-# The bootstrap script is static text; everything request-specific arrives through CONFIG,
-# so no value is ever spliced into JavaScript source other than as a JSON literal.
-_BOOTSTRAP_JS = """\
-(function () {
-  "use strict";
-  var config = CONFIG;
-  var url = new URL(config.endpoint, window.location.href);
-  var wsUrl = new URL(url.toString());
-  wsUrl.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  var fetcher = GraphiQL.createFetcher({
-    url: url.toString(),
-    subscriptionUrl: wsUrl.toString()
-  });
-  var plugins = [];
-  if (window.GraphiQLPluginExplorer) {
-    plugins.push(GraphiQLPluginExplorer.explorerPlugin());
-  }
-  var root = ReactDOM.createRoot(document.getElementById("graphiql"));
-  root.render(
-    React.createElement(GraphiQL, {
-      fetcher: fetcher,
-      defaultQuery: config.defaultQuery,
-      defaultEditorToolsVisibility: true,
-      isHeadersEditorEnabled: true,
-      shouldPersistHeaders: false,
-      inputValueDeprecation: true,
-      plugins: plugins
-    })
-  );
-})();
-"""
+# soilapi's own files, served beside the vendored ones: the page's layout, and the script
+# that starts GraphiQL. The script is a file rather than inline so the page's CSP can allow
+# scripts from this server alone ('self'), with no 'unsafe-inline' and no hash to keep in step.
+_OWN_STYLESHEET = "soilapi-explorer.css"
+_BOOTSTRAP = "soilapi-explorer.js"
+CONFIG_ID = "graphiql-config"
+"""Element id of the page's JSON data block (endpoint, default query), read by the bootstrap."""
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        # GraphiQL's dialogs inject a <style> element when they open (Radix's scroll lock;
+        # with 'self' alone, headless Chromium reports the settings dialog as a violation),
+        # and CodeMirror's dialogs are HTML with style attributes: neither takes a nonce.
+        # Inline styles run no code, and the page shows no markup that visitors supply.
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",  # graphiql.min.css embeds its fonts as data: URLs
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+"""The GraphiQL page's Content-Security-Policy: its own assets only, never a CDN."""
 
 _PAGE = """\
 <!doctype html>
@@ -81,23 +77,18 @@ _PAGE = """\
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>soilapi GraphiQL</title>
 {stylesheets}
-<style>
-html, body {{ height: 100%; margin: 0; overflow: hidden; }}
-#graphiql {{ height: 100vh; display: flex; }}
-</style>
 </head>
 <body>
 <div id="graphiql">Loading GraphiQL…</div>
+<script id="{config_id}" type="application/json">{config}</script>
 {scripts}
-<script>
-{bootstrap}</script>
 </body>
 </html>
 """
 
 
 def _script_json(value: Any) -> str:
-    """JSON for an inline <script>: ``<``, ``>``, ``&`` and JS line separators are escaped.
+    """JSON for a <script> data block: ``<``, ``>``, ``&`` and JS line separators are escaped.
 
     Escaping ``<`` means a ``</script>`` or ``<!--`` inside the data cannot end the script
     element early, which is how user text would otherwise break out into the page.
@@ -117,18 +108,20 @@ def explorer_html(*, endpoint: str, static_prefix: str, default_query: str) -> s
 
     ``endpoint`` is the GraphQL URL the page talks to (usually a path like ``/graphql``);
     ``default_query`` fills the editor the first time a browser opens the page (GraphiQL keeps
-    the user's own edits in local storage afterwards).
+    the user's own edits in local storage afterwards). Both travel in a JSON data block, which
+    browsers never run, so the page has no inline script for its CSP to allow.
     """
     prefix = html.escape(static_prefix.rstrip("/"))
     stylesheets = "\n".join(
-        f'<link rel="stylesheet" href="{prefix}/{name}">' for name in _STYLESHEETS
+        f'<link rel="stylesheet" href="{prefix}/{name}">'
+        for name in (*_STYLESHEETS, _OWN_STYLESHEET)
     )
-    scripts = "\n".join(f'<script src="{prefix}/{name}"></script>' for name in _SCRIPTS)
+    scripts = "\n".join(
+        f'<script src="{prefix}/{name}"></script>' for name in (*_SCRIPTS, _BOOTSTRAP)
+    )
     config = _script_json({"endpoint": endpoint, "defaultQuery": default_query})
     return _PAGE.format(
-        stylesheets=stylesheets,
-        scripts=scripts,
-        bootstrap=_BOOTSTRAP_JS.replace("CONFIG", config, 1),
+        stylesheets=stylesheets, scripts=scripts, config_id=CONFIG_ID, config=config
     )
 
 

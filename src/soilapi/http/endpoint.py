@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 import orjson
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult
@@ -151,13 +151,13 @@ class GraphQLEndpoint:
         context: ContextFactory,
         limits: Limits,
         retry_after_seconds: int = 5,
-        ide: Callable[[Request], str] | None = None,
+        ide: Callable[[Request], Response] | None = None,
         on_operation: OnOperation | None = None,
         on_rejection: OnRejection | None = None,
         rate_limiter: RateLimiter | None = None,
     ) -> None:
         """`answers` answers each request (from memory, by replay or by running it) in the
-        context `context` opens for it; `ide` renders GraphiQL's page (None: off).
+        context `context` opens for it; `ide` answers with GraphiQL's page (None: off).
 
         `on_operation` and `on_rejection` let metrics see each request's operation name and
         outcome, and the reason a request was refused (an error code in lower case).
@@ -205,7 +205,9 @@ class GraphQLEndpoint:
         accept = request.headers.get("accept")
         wants_page = request.method == "GET" and "query" not in request.query_params
         if self.ide is not None and wants_page and accepts_html(accept):
-            return HTMLResponse(self.ide(request), headers={"vary": "Accept"})
+            page = self.ide(request)
+            page.headers["vary"] = "Accept"
+            return page
         media_type = negotiate(accept)
         if media_type is None:
             message = (
