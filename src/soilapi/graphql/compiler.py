@@ -47,6 +47,7 @@ from soilapi.errors import InvalidId
 from soilapi.graphql import ids as global_ids
 from soilapi.graphql import resolve
 from soilapi.graphql import sqlmark as mk
+from soilapi.graphql.limits import syntax_tree_bytes
 from soilapi.graphql.pagination import PageArgs, window
 from soilapi.graphql.roots import Lookup, Read, RootRead
 from soilapi.graphql.types.node import KINDS_BY_TYPE
@@ -518,11 +519,11 @@ _Owner = tuple[GraphQLSchema, OperationDefinitionNode]
 
 
 def _template_bytes(key: _TemplateKey, found: tuple[_Owner, tuple[_Site, ...], int]) -> int:
-    return 256 * (1 + len(found[1]))
+    return syntax_tree_bytes(found[0][1]) + 256 * (1 + len(found[1]))
 
 
 def _plan_bytes(key: _PlanKey, found: tuple[_Owner, Statements]) -> int:
-    return found[1].weight
+    return syntax_tree_bytes(found[0][1]) + found[1].weight
 
 
 # Where each operation's variables enter its plans, by operation and Boolean variables (which
@@ -532,7 +533,7 @@ def _plan_bytes(key: _PlanKey, found: tuple[_Owner, Statements]) -> int:
 # repeated query text; schema and node are kept with each entry so that ids reused by later
 # objects can never match.
 _TEMPLATES: Lru[_TemplateKey, tuple[_Owner, tuple[_Site, ...], int]] = Lru(
-    "plan_templates", max_entries=512, max_bytes=8 * 1024 * 1024, weigh=_template_bytes
+    "plan_templates", max_entries=512, max_bytes=32 * 1024 * 1024, weigh=_template_bytes
 )
 _PLANS: Lru[_PlanKey, tuple[_Owner, Statements]] = Lru(
     "plans", max_entries=256, max_bytes=32 * 1024 * 1024, weigh=_plan_bytes

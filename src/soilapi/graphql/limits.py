@@ -468,6 +468,12 @@ Rules = tuple[type[ASTValidationRule], ...]
 Validated = tuple[GraphQLSchema, DocumentNode, list[GraphQLError]]  # and the errors found
 
 
+def syntax_tree_bytes(node: Node) -> int:
+    """What the syntax tree a node belongs to weighs: every cache that keeps a node (or a
+    plan pointing at one) keeps its whole document alive, so each counts it in full."""
+    return AST_BYTES_PER_CHAR * (len(node.loc.source.body) if node.loc else 0)
+
+
 def _document_bytes(key: tuple[str, int], _document: DocumentNode) -> int:
     return AST_BYTES_PER_CHAR * len(key[0])
 
@@ -475,8 +481,7 @@ def _document_bytes(key: tuple[str, int], _document: DocumentNode) -> int:
 def _validation_bytes(_key: tuple[int, int, Rules], found: Validated) -> int:
     # The document is kept alive here too (it is counted in both caches), and each error
     # holds a message and the nodes it points at.
-    document = found[1]
-    return AST_BYTES_PER_CHAR * (document.loc.end if document.loc else 0) + 1024 * len(found[2])
+    return syntax_tree_bytes(found[1]) + 1024 * len(found[2])
 
 
 def _cost_bytes(key: tuple[Any, ...], _found: tuple[GraphQLSchema, Cost | None]) -> int:
@@ -485,14 +490,14 @@ def _cost_bytes(key: tuple[Any, ...], _found: tuple[GraphQLSchema, Cost | None])
 
 # Documents by query text and token limit: a repeated query is parsed once.
 _DOCUMENTS: Lru[tuple[str, int], DocumentNode] = Lru(
-    "documents", max_entries=256, max_bytes=64 * MIB, weigh=_document_bytes
+    "documents", max_entries=256, max_bytes=32 * MIB, weigh=_document_bytes
 )
 # Validation errors of a schema's document, by their ids: the parse cache hands back the same
 # DocumentNode for a repeated query text, and an id costs nothing to hash where the document's
 # own hash walks the whole tree (~60 us). Schema and document are kept with the errors, so an
 # id reused by a later object can never match.
 _VALIDATIONS: Lru[tuple[int, int, Rules], Validated] = Lru(
-    "validations", max_entries=256, max_bytes=64 * MIB, weigh=_validation_bytes
+    "validations", max_entries=256, max_bytes=32 * MIB, weigh=_validation_bytes
 )
 # The cost of a request within the limits, by its text, measured variables (`_memo_key`),
 # operation and limits, kept with the schema it was measured on.
