@@ -184,6 +184,21 @@ class Api:
 
 
 @asynccontextmanager
+async def app_client(
+    engine: AsyncEngine, settings: Settings | None = None, base_url: str = "http://test"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of an app on the seeded database, with `settings` (default: the
+    documented defaults), closed with the app's version probe."""
+    app = create_app(settings or Settings(database_url="postgresql://unused"), engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as http:
+            yield http
+    finally:
+        await app.state.version_probe.close()
+
+
+@asynccontextmanager
 async def _client(engine: AsyncEngine, *, query_compiler: bool) -> AsyncIterator[Api]:
     # Behaviour tests execute every request (statement counts, errors); the response cache
     # has tests of its own in tests/http/test_response_cache.py.

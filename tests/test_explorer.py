@@ -13,9 +13,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from soilapi.app import EXAMPLE_QUERY, create_app
+from conftest import app_client
+from soilapi.app import EXAMPLE_QUERY
 from soilapi.graphql.explorer import STATIC_DIR, explorer_html
-from soilapi.settings import Settings
 
 
 class _AssetCollector(HTMLParser):
@@ -64,11 +64,8 @@ def _policy(header: str) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 async def client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """soilapi's own app: the page, its assets and the API share /graphql."""
-    app = create_app(Settings(database_url="postgresql://unused"), engine=engine)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with app_client(engine, base_url="http://testserver") as c:
         yield c
-    await app.state.version_probe.close()
 
 
 async def _get_page(client: httpx.AsyncClient) -> str:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from conftest import app_client
 from soilapi.app import create_app
 from soilapi.db.session import create_engine
 from soilapi.settings import Settings
@@ -33,11 +34,8 @@ MUTATION = "mutation { __typename }"
 @pytest.fixture(scope="module")
 async def client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its default limits on the seeded database."""
-    app = create_app(Settings(database_url="postgresql://unused"), engine=engine)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with app_client(engine) as http:
         yield http
-    await app.state.version_probe.close()
 
 
 async def post(client: httpx.AsyncClient, body: Any, accept: str | None = GRJ) -> httpx.Response:

@@ -14,10 +14,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from soilapi.app import create_app
+from conftest import app_client
 from soilapi.graphql import resolve
 from soilapi.http.logs import JsonFormatter
-from soilapi.settings import Settings
 
 # One request of each kind of mistake a client makes, with the code it must get back
 # (None: the answer is a plain null, no error).
@@ -48,11 +47,8 @@ MISSPELT = (
 
 @pytest.fixture(scope="module")
 async def http(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(database_url="postgresql://unused"), engine=engine)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with app_client(engine) as client:
         yield client
-    await app.state.version_probe.close()
 
 
 async def ask(http: httpx.AsyncClient, query: str, variables: Any = None) -> dict[str, Any]:
