@@ -3,7 +3,7 @@
 Alerts watch the 5xx rate and ERROR lines; a client leaving is neither the server's fault nor
 something an operator can act on. The app is driven through ASGI directly, as a server drives
 it, since an HTTP client cannot hang up halfway through its own request. (A request whose task
-is cancelled, the other way a server says the client left, was already counted as 499.)
+is cancelled, another way a server says the client left, was already counted as 499.)
 """
 
 from __future__ import annotations
@@ -93,4 +93,25 @@ async def test_hanging_up_while_sending_the_body_is_a_499(
 
     await app(scope("gone-1"), receive, send)
     assert [m for m in sent if m["type"] == "http.response.start"] == []  # nobody to answer
+    assert_client_closed(caplog, before)
+
+
+async def test_hanging_up_while_the_query_runs_is_a_499(
+    app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The whole body arrived, then the client left before the answer: uvicorn's `receive`
+    then says `http.disconnect`, and nothing is sent (it was a 200 in the log before)."""
+    caplog.set_level(logging.DEBUG)
+    before = {status: graphql_requests(status) for status in (499, 500)}
+    incoming: list[Message] = [{"type": "http.request", "body": BODY, "more_body": False}]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope("gone-2"), receive, send)
+    assert [m for m in sent if m["type"] == "http.response.start"] == []
     assert_client_closed(caplog, before)

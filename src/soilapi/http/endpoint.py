@@ -252,6 +252,10 @@ class GraphQLEndpoint:
             return self._respond(refusal, media_type, params.operation_name, extra)
         if limiter is not None:
             limiter.settle(request, answer.cpu_seconds)
+        if answer.result is not None and await request.is_disconnected():
+            # The client left while its query ran: nobody to answer; the observability
+            # middleware counts it as 499, like a hang-up while sending the body.
+            raise ClientDisconnect
         if answer.body is not None:
             return self._cached(answer.body, media_type, params.operation_name, extra)
         assert answer.result is not None
