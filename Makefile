@@ -66,7 +66,7 @@ bench: install ## Benchmark soilapi against the raw-SQL floor and PostGraphile (
 bench-smoke: install ## Keep the benchmark working: scale 1, 1 s per operation, floor and soilapi only
 	$(BIN)/python -m bench --smoke $(ARGS)
 
-bench-soak: install ## Memory under a 60 s load: RSS of the first and last 10 s (options: ARGS="--op per_parent_pages")
+bench-soak: install ## Memory under a 60 s load: RSS of the first and last 10 s (options: ARGS="--op per_parent_pages" or "--unique-large")
 	$(BIN)/python -m bench.soak $(ARGS)
 
 clean: ## Stop the private PostgreSQL and remove generated folders
