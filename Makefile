@@ -11,10 +11,10 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak fuzz
+.PHONY: help install run test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak bench-neighbours fuzz
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 $(UV):
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), sys.version' 2>/dev/null \
@@ -66,8 +66,11 @@ bench: install ## Benchmark soilapi against the raw-SQL floor and PostGraphile (
 bench-smoke: install ## Keep the benchmark working: scale 1, 1 s per operation, floor and soilapi only
 	$(BIN)/python -m bench --smoke $(ARGS)
 
-bench-soak: install ## Memory under a 60 s load: RSS of the first and last 10 s (options: ARGS="--op per_parent_pages")
+bench-soak: install ## Memory under a 60 s load: RSS of the first and last 10 s (options: ARGS="--op per_parent_pages" or "--unique-large")
 	$(BIN)/python -m bench.soak $(ARGS)
+
+bench-neighbours: install ## One client's latency while another sends the heaviest documents its rate limit allows (options: ARGS="--attack-seconds 30")
+	$(BIN)/python -m bench.neighbours $(ARGS)
 
 clean: ## Stop the private PostgreSQL and remove generated folders
 	-$(BIN)/python -m soilapi.devdb stop --dir .pgdata

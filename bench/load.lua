@@ -2,25 +2,42 @@
 -- argument, then print the run's figures as one JSON line prefixed with BENCH_JSON.
 -- With "lines" as the second argument the file holds one body per line, and the requests go
 -- through them in turn (round-robin from the first, whatever connection sends them).
+-- With "unique" the lines are templates, gone through in turn likewise, and every "@N@" in a
+-- template is replaced by the request's serial number: no two requests send the same body
+-- (wrk runs with one thread, so one counter numbers them all).
 
 function init(args)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   local file = assert(io.open(args[1], "rb"))
-  if args[2] ~= "lines" then
+  if args[2] ~= "lines" and args[2] ~= "unique" then
     wrk.body = file:read("*a")
     file:close()
     return
   end
-  -- Each request is formatted once, here; request() only hands the next one out.
-  local requests = {}
+  local lines = {}
   for line in file:lines() do
     if #line > 0 then
-      requests[#requests + 1] = wrk.format(nil, nil, nil, line)
+      lines[#lines + 1] = line
     end
   end
   file:close()
-  assert(#requests > 0, "no request bodies in " .. args[1])
+  assert(#lines > 0, "no request bodies in " .. args[1])
+  if args[2] == "unique" then
+    -- Formatted per request (a global `request`, as below): each body is new.
+    local serial = 0
+    request = function()
+      serial = serial + 1
+      local template = lines[(serial - 1) % #lines + 1]
+      return wrk.format(nil, nil, nil, (template:gsub("@N@", tostring(serial))))
+    end
+    return
+  end
+  -- Each request is formatted once, here; request() only hands the next one out.
+  local requests = {}
+  for i, line in ipairs(lines) do
+    requests[i] = wrk.format(nil, nil, nil, line)
+  end
   local count, last = #requests, 0
   -- A global `request` makes wrk ask for every request instead of resending one.
   request = function()

@@ -2,8 +2,8 @@
 
 wrk (C, event loop) needs a few percent of a core at these rates, so on a 2-core machine it
 takes the least CPU away from the server being measured. A Lua script sends the operation's
-POST body, or goes round a list of bodies (one per line of a file), and prints the summary as
-one JSON line.
+POST body, or goes round a list of bodies (one per line of a file), or of templates it makes
+unique per request, and prints the summary as one JSON line.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bench.pg import say
 
 SCRIPT = Path(__file__).with_name("load.lua")
 MARK = "BENCH_JSON "
+UNIQUE = b"@N@"  # load.lua writes each request's serial number in its place
 
 
 @dataclass
@@ -57,21 +58,32 @@ def find_wrk() -> str:
     return found
 
 
-def run(url: str, bodies: bytes | Sequence[bytes], *, seconds: int, connections: int) -> Load:
+def run(
+    url: str,
+    bodies: bytes | Sequence[bytes],
+    *,
+    seconds: int,
+    connections: int,
+    unique: bool = False,
+) -> Load:
     """Send `bodies` to `url` from `connections` connections for `seconds`.
 
     One body is sent with every request; a list of several is gone through in turn (the
-    requests cycle through it from the first, across all connections).
+    requests cycle through it from the first, across all connections). With `unique` the
+    bodies are templates whose `UNIQUE` marks become each request's serial number, so that no
+    two requests are alike (caches keyed by the document never hit).
     """
     many = [bodies] if isinstance(bodies, bytes) else list(bodies)
     if not many:
         raise ValueError("no request body to send")
-    if len(many) > 1 and any(b"\n" in body for body in many):
+    if unique and not all(UNIQUE in body for body in many):
+        raise ValueError(f"every template of a unique run needs the mark {UNIQUE!r}")
+    if (unique or len(many) > 1) and any(b"\n" in body for body in many):
         raise ValueError("bodies sent in turn are one per line: they must not contain a newline")
     with tempfile.NamedTemporaryFile(suffix=".json") as handle:
         handle.write(b"\n".join(many) if len(many) > 1 else many[0])
         handle.flush()
-        mode = ["lines"] if len(many) > 1 else []
+        mode = ["unique"] if unique else ["lines"] if len(many) > 1 else []
         argv = [
             find_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
             "-s", str(SCRIPT), url, "--", handle.name, *mode,

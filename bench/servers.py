@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -137,9 +138,9 @@ def _spawn(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> subpro
     )
 
 
-def start(name: str, db_url: str, tag: str) -> Server:
-    """Start a server on a free port and wait until it answers."""
-    server = launch(name, db_url, tag)
+def start(name: str, db_url: str, tag: str, overrides: Mapping[str, str] | None = None) -> Server:
+    """Start a server on a free port and wait until it answers (`overrides`: see `launch`)."""
+    server = launch(name, db_url, tag, overrides)
     _wait_ready(server)
     return server
 
@@ -161,8 +162,12 @@ def start_all(names: list[str], db_url: str, tag: str) -> dict[str, Server]:
     return {name: launched[name] for name in names}
 
 
-def launch(name: str, db_url: str, tag: str) -> Server:
-    """Start a server on a free port, without waiting for it."""
+def launch(name: str, db_url: str, tag: str, overrides: Mapping[str, str] | None = None) -> Server:
+    """Start a server on a free port, without waiting for it.
+
+    `overrides` replace the bench's settings (soilapi's rate limiting is off for throughput;
+    bench.neighbours measures it, so it turns it on).
+    """
     port = free_port()
     log = LOGS / f"{name}-{tag}.log"
     if name in ("soilapi", "soilapi-cached"):
@@ -186,7 +191,7 @@ def launch(name: str, db_url: str, tag: str) -> Server:
                "GRAPHILE_ENV": "production"}  # fmt: skip
         argv = postgraphile.command()
         cwd = postgraphile.NODE_DIR
-    return Server(name, port, _spawn(argv, env, cwd, log), log)
+    return Server(name, port, _spawn(argv, {**env, **(overrides or {})}, cwd, log), log)
 
 
 def _ready(server: Server) -> bool:
