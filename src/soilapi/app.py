@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -33,7 +35,7 @@ from soilapi.http.metrics import record_operation, record_rejection
 from soilapi.http.observability import install_observability
 from soilapi.http.security import SecurityHeaders
 from soilapi.repositories.cache import version_probe
-from soilapi.services.ratelimit import CpuDebts, RateLimitUnavailable, charge, client_key
+from soilapi.services.ratelimit import CpuBudget, RateLimitUnavailable, charge, client_key
 from soilapi.services.ratelimit import headers as rate_headers
 from soilapi.settings import Settings, get_settings
 
@@ -104,8 +106,9 @@ def probe_for(engine: AsyncEngine, settings: Settings) -> SharedRead:
 
 
 class RateLimiter:
-    """Admission by rate limit: each request's estimated cost, plus the CPU time its client's
-    earlier requests took (`CpuDebts`), is charged to its client's bucket."""
+    """Admission by rate limit: each request's estimated cost is charged to its client's
+    bucket of points, and the CPU time its documents take is spent from the client's CPU
+    budget (`CpuBudget`); a client whose budget is spent waits before anything is parsed."""
 
     def __init__(
         self, schema: strawberry.Schema, settings: Settings, limits: OperationLimits
@@ -113,20 +116,28 @@ class RateLimiter:
         self.schema = schema
         self.settings = settings
         self.limits = limits
-        self.debts = CpuDebts(settings.rate_limit_points_per_cpu_second)
+        self.cpu = CpuBudget(
+            settings.rate_limit_cpu_seconds_per_minute, settings.rate_limit_cpu_burst_seconds
+        )
 
     def _key(self, request: Request) -> str:
         client = request.client.host if request.client else None
         return client_key(request.headers.get("x-api-key"), client, self.settings)
 
     async def admit(self, request: Request, params: Params) -> Mapping[str, str]:
-        """Charge the request's cost to its client's bucket; refuse with 429 when empty."""
+        """Refuse with 429 a client whose CPU budget or bucket cannot pay; else charge it."""
+        key = self._key(request)
+        wait = self.cpu.wait(key)
+        if wait > 0:
+            raise self._cpu_spent(wait)
+        started = time.thread_time()
         p = params
         cost = estimate(self.schema, p.query, p.variables, p.operation_name, self.limits)
-        key = self._key(request)
-        points = cost.requested_query_cost + self.debts.take(key)
+        self.cpu.spend(key, time.thread_time() - started)  # pricing parses: it counts too
         try:
-            decision = await charge(request.app.state.engine, key, points, self.settings)
+            decision = await charge(
+                request.app.state.engine, key, cost.requested_query_cost, self.settings
+            )
         except RateLimitUnavailable:
             # Fail open: a query that needs the database fails on its own with a coded 503;
             # one that does not (`{ __typename }`) should not be refused for the limiter's sake.
@@ -137,8 +148,17 @@ class RateLimiter:
         return rate_headers(decision)
 
     def settle(self, request: Request, cpu_seconds: float) -> None:
-        """Owe the CPU time the request took; its client's next request pays for it."""
-        self.debts.add(self._key(request), cpu_seconds)
+        """Spend the CPU time the request took to parse and validate from its client's budget."""
+        self.cpu.spend(self._key(request), cpu_seconds)
+
+    def _cpu_spent(self, wait: float) -> Problem:
+        retry = max(1, math.ceil(wait))
+        message = (
+            "Rate limit exceeded: this client's documents took more CPU time to parse and "
+            f"validate than its {self.settings.rate_limit_cpu_seconds_per_minute:g} s a minute. "
+            f"Retry in {retry} s, or send shorter documents (fewer fields, no repeats)."
+        )
+        return Problem(429, ErrorCode.RATE_LIMITED, message, {"retry-after": str(retry)})
 
 
 def context_opener(

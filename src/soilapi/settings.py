@@ -79,11 +79,16 @@ class Settings(BaseSettings):
     rate_limit_refill_per_minute: int = Field(
         default=5000, gt=0, description="Points added back to a bucket per minute."
     )
-    rate_limit_points_per_cpu_second: int = Field(
-        default=500,
-        ge=0,
-        description="Points a client is charged per second of CPU its documents took to "
-        "parse and validate, with its next request (500: a full bucket buys 10 s of CPU).",
+    rate_limit_cpu_seconds_per_minute: float = Field(
+        default=6.0,
+        gt=0,
+        description="CPU seconds a client's documents may take to parse and validate per "
+        "minute, per server process (GitHub's secondary limit); past it, 429 until it refills.",
+    )
+    rate_limit_cpu_burst_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="CPU seconds a client may spend at once before its per-minute rate applies.",
     )
     rate_limit_api_keys: str = Field(
         default="",

@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from soilapi.app import create_app
+from soilapi.lru import caches
 from soilapi.settings import Settings
 
 QUERY = '{ organization(slug: "gsp") { name } }'
@@ -20,7 +21,6 @@ async def test_requests_past_the_bucket_get_429_with_retry_after(engine: AsyncEn
         rate_limit_capacity=3,
         rate_limit_refill_per_minute=1,
         rate_limit_api_keys=api_key,
-        rate_limit_points_per_cpu_second=0,  # only the requested cost: 1 point each
     )
     app = create_app(settings, engine=engine)
     transport = httpx.ASGITransport(app=app)
@@ -52,44 +52,44 @@ async def test_rate_limiting_can_be_turned_off(engine: AsyncEngine) -> None:
     assert "ratelimit-limit" not in answer.headers
 
 
-async def test_the_cpu_a_document_took_is_charged_with_the_next_request(
-    engine: AsyncEngine,
-) -> None:
-    """A 5 KB document repeating one field costs ~0.1 s of CPU to validate but fetches one
-    row: its client pays for that time (500 points per CPU second) with its next request,
-    and again each time a changed character defeats the caches."""
-    api_key = f"test-{uuid.uuid4().hex}"
+async def test_a_client_whose_documents_took_its_cpu_budget_waits(engine: AsyncEngine) -> None:
+    """A 5 KB document repeating one field takes ~0.1 s of CPU to validate but fetches one
+    row. Its client's CPU budget pays for that time; once the budget is spent the client is
+    refused with 429 before its next document is parsed, and other clients are not."""
+    attacker, neighbour = f"test-{uuid.uuid4().hex}", f"test-{uuid.uuid4().hex}"
     settings = Settings(
         database_url="postgresql://unused",
-        rate_limit_capacity=5000,
-        rate_limit_refill_per_minute=1,  # no refill to speak of during the test
-        rate_limit_api_keys=api_key,
+        rate_limit_api_keys=f"{attacker},{neighbour}",
+        rate_limit_cpu_seconds_per_minute=0.6,  # 10 ms a second
+        rate_limit_cpu_burst_seconds=0.02,
         response_cache_enabled=False,
     )
     app = create_app(settings, engine=engine)
     transport = httpx.ASGITransport(app=app)
-    headers = {"x-api-key": api_key}
-
-    def heavy(i: int) -> str:
-        return f"{{ organizations(first: 1) {{ nodes {{ n{i}: name {'name ' * 1000} }} }} }}"
-
+    heavy = "{ organizations(first: 1) { nodes { " + "name " * 1000 + "} } }"
+    light = '{ organization(slug: "gsp") { name } }'
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
 
-        async def remaining(query: str) -> int:
-            answer = await http.post("/graphql", json={"query": query}, headers=headers)
-            assert answer.status_code == 200
-            return int(answer.headers["ratelimit-remaining"])
+        async def ask(query: str, key: str) -> httpx.Response:
+            return await http.post("/graphql", json={"query": query}, headers={"x-api-key": key})
 
-        light = '{ organization(slug: "gsp") { name } }'
-        before = await remaining(light)
-        after_light = await remaining(light)
-        assert before - after_light <= 2  # its own point, and a millisecond or two of CPU
-        charged = [await remaining(heavy(i)) for i in range(3)]
-        after = await remaining(light)
+        assert (await ask(light, attacker)).status_code == 200
+        assert (await ask(heavy, attacker)).status_code == 200  # within the burst, then spent
+        refused = await ask(light, attacker)
+        assert (await ask(light, neighbour)).status_code == 200
+        parsed_before = _documents_parsed()
+        again = await ask(heavy + " ", attacker)  # a changed character: no cache can help
+        assert _documents_parsed() == parsed_before  # refused before it was parsed
     await app.state.version_probe.close()
-    # Each heavy document asks for 11 points (10 for its 1,002 selections) before it runs;
-    # the next request pays for the CPU it took, at least 0.05 s each here (25 points).
-    assert after_light - charged[0] >= 11
-    assert charged[0] - charged[1] >= 11 + 25
-    assert charged[1] - charged[2] >= 11 + 25
-    assert charged[2] - after >= 1 + 25
+    assert refused.status_code == 429
+    error = refused.json()["errors"][0]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert "CPU time" in error["message"]
+    # At least 0.05 s over a budget that refills 10 ms a second.
+    assert int(refused.headers["retry-after"]) >= 5
+    assert again.status_code == 429
+
+
+def _documents_parsed() -> int:
+    (figures,) = [f for f in caches() if f.name == "documents"]
+    return figures.misses

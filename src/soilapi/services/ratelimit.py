@@ -6,11 +6,11 @@ its GraphQL cost (`soilapi.graphql.limits.estimate`) before it runs; when the bu
 less, the request is refused with 429 and told when to retry. The bucket lives in the
 database so that every server process and replica sees the same one.
 
-The CPU time a request actually took to parse and validate is known only once it ran, so it
-is kept as the client's debt in the process (`CpuDebts`) and charged with its next request,
-at `rate_limit_points_per_cpu_second`: a document that is cheap to fetch but costly to
-check pays for its checking, and one that changes a character per request to defeat the
-caches pays each time.
+CPU time has a limit of its own, in seconds (`CpuBudget`), as GitHub adds a secondary limit
+on CPU time per minute: a document cheap to fetch can be costly to parse and validate, and
+changing one character per request defeats every cache. The time is known once the work is
+done, so it is spent from the client's budget then; a client whose budget is spent is refused
+before its next document is even parsed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import ipaddress
 import itertools
 import logging
 import math
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,36 +39,46 @@ PRUNE_EVERY = 1000
 _charges = itertools.count(1)
 
 
-class CpuDebts:
-    """Each client's CPU time not charged yet, in this process: bounded, least recent out.
+class CpuBudget:
+    """Each client's CPU seconds on this process: a bucket of `burst` seconds refilled at
+    `per_minute` seconds a minute, which may go below zero by the last request's cost.
 
-    Forgetting a debt (a client unseen among the last `max_clients`) only forgives some
-    milliseconds; keeping a map per address without bound would be the next attack.
+    It lives in the process, not the database: the event loop whose time it guards is the
+    process's own, and checking it must cost nothing. Forgetting a client (one unseen among
+    the last `max_clients`) only forgives it some milliseconds; a map per address without
+    bound would be the next attack.
     """
 
-    def __init__(self, points_per_second: float, max_clients: int = 10_000) -> None:
-        self.points_per_second = points_per_second
-        self._owed: Lru[str, float] = Lru(
-            "cpu_debts", max_entries=max_clients, max_bytes=max_clients * 128, weigh=_debt_bytes
+    def __init__(self, per_minute: float, burst: float, max_clients: int = 10_000) -> None:
+        self.per_second = per_minute / 60
+        self.burst = burst
+        self._balances: Lru[str, tuple[float, float]] = Lru(
+            "cpu_budgets", max_entries=max_clients, max_bytes=max_clients * 160, weigh=_bytes
         )
 
-    def add(self, key: str, seconds: float) -> None:
-        """Record CPU time a request of `key` took."""
+    def _balance(self, key: str, now: float) -> float:
+        found = self._balances.get(key, count_miss=False)
+        if found is None:
+            return self.burst
+        balance, at = found
+        return min(self.burst, balance + (now - at) * self.per_second)
+
+    def wait(self, key: str) -> float:
+        """Seconds before `key` may run again: 0 while its budget is above zero."""
+        balance = self._balance(key, time.monotonic())
+        if balance > 0:
+            return 0.0
+        return -balance / self.per_second if self.per_second > 0 else math.inf
+
+    def spend(self, key: str, seconds: float) -> None:
+        """Take the CPU time a request of `key` took from its budget."""
         if seconds > 0:
-            self._owed.put(key, (self._owed.get(key, count_miss=False) or 0.0) + seconds)
-
-    def take(self, key: str) -> int:
-        """The whole points `key` owes, now charged; the fraction stays owed."""
-        owed = self._owed.get(key, count_miss=False)
-        if owed is None or self.points_per_second <= 0:
-            return 0
-        points = math.floor(owed * self.points_per_second)
-        self._owed.put(key, owed - points / self.points_per_second)
-        return points
+            now = time.monotonic()
+            self._balances.put(key, (self._balance(key, now) - seconds, now))
 
 
-def _debt_bytes(key: str, _seconds: float) -> int:
-    return len(key) + 64
+def _bytes(key: str, _balance: tuple[float, float]) -> int:
+    return len(key) + 96
 
 
 class RateLimitUnavailable(Exception):
