@@ -148,6 +148,30 @@ class Settings(BaseSettings):
         "X-Forwarded-Proto are trusted (`*`: any). Empty: the client is the TCP peer.",
     )
 
+    # Hostile traffic: what one request's head may hold and how long it may take
+    # (soilapi.http.server).
+    max_request_head_bytes: int = Field(
+        default=65536,
+        ge=1024,
+        description="Largest request line and headers together, in bytes: the server stops "
+        "reading there and answers 431 (HEADERS_TOO_LARGE).",
+    )
+    max_header_bytes: int = Field(
+        default=16384,
+        ge=256,
+        description="Largest single header, name and value, in bytes (else 431).",
+    )
+    max_headers: int = Field(
+        default=100, ge=1, description="Most headers in one request (else 431)."
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A connection whose request headers are not complete this long after it "
+        "opened, or after the request's first byte, is closed (with 408 REQUEST_TIMEOUT when "
+        "part of them came), however they trickle in.",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:
