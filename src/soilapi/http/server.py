@@ -69,6 +69,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0  # its bytes in reads it filled entirely
         self._message_ended = False  # a message ended in the read being parsed
         self._refusal: str | None = None
+        self._keep_alive_held = False  # a body is still to come: a response now closes
         self._head_began = self.loop.time()
         self._head_timer: asyncio.TimerHandle | None = self.loop.call_at(
             self._head_began + self.limits.header_timeout, self._head_timed_out
@@ -126,15 +127,34 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        """The head is complete in time: stop its clock before the app starts."""
+        """The head is complete in time: stop its clock before the app starts.
+
+        Until the body has come too, a response closes the connection: else a client could
+        hold it by trickling a body nobody reads. A body that has come, read or not (a 503
+        refuses a request without reading it), keeps the connection, so refused clients do
+        not have to reconnect.
+        """
         self._in_head = False
         self._stop_head_timer()
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle.keep_alive:
+            self.cycle.keep_alive = False
+            self._keep_alive_held = True
 
     def on_message_complete(self) -> None:
-        """Note that this read ended a message, so it is not counted against the next head."""
+        """The body has come: the connection may be kept after all. This read is not
+        counted against the next head."""
         self._message_ended = True
         super().on_message_complete()
+        if self._keep_alive_held:
+            self._keep_alive_held = False
+            # A response already begun has said `connection: close`: keep its word.
+            self.cycle.keep_alive = not self.cycle.response_started
+
+    def shutdown(self) -> None:
+        """Shutting down closes every connection after its response, body or not."""
+        self._keep_alive_held = False
+        super().shutdown()
 
     def send_400_response(self, msg: str) -> None:
         """A head refused by `on_header` gets 431; other malformed requests, uvicorn's 400."""
