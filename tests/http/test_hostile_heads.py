@@ -97,6 +97,7 @@ async def test_an_endless_header_is_refused_once_the_head_passes_its_limit(
     assert status(answer) == 431
     assert error_code(answer) == "HEADERS_TOO_LARGE"
     assert header(answer, "connection") == "close"
+    assert header(answer, "x-content-type-options") == "nosniff"  # like every response
 
 
 async def test_one_header_over_its_limit_is_refused(server: Server) -> None:

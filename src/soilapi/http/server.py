@@ -28,6 +28,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from soilapi.errors import ErrorCode
 from soilapi.http.refusals import problem_body
+from soilapi.http.security import SECURITY_HEADERS
 from soilapi.settings import Settings
 
 log = logging.getLogger("soilapi.http")
@@ -183,13 +184,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._head_timer = None
 
     def _answer(self, status: int, code: ErrorCode, message: str) -> None:
-        """Answer with a GraphQL-shaped error and close; only close while an earlier
-        (pipelined) response is still being written, which an answer would corrupt."""
+        """Answer with a GraphQL-shaped error (and the headers every response carries) and
+        close; only close while an earlier (pipelined) response is still being written, which
+        an answer would corrupt."""
         self._stop_head_timer()
         if self.cycle is None or self.cycle.response_complete:
             body = problem_body(message, code)
             lines = [f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}".encode()]
-            lines += [name + b": " + value for name, value in self.server_state.default_headers]
+            headers = [*self.server_state.default_headers, *SECURITY_HEADERS]
+            lines += [name + b": " + value for name, value in headers]
             lines += [
                 b"content-type: application/json",
                 b"content-length: %d" % len(body),
