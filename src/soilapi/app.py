@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
 
 from soilapi.db.probe import SharedRead
-from soilapi.db.session import connect_args, create_engine, read_only, reading
+from soilapi.db.session import POOL_OVERFLOW, connect_args, create_engine, read_only, reading
 from soilapi.errors import ErrorCode
 from soilapi.graphql.answers import Answers, responses
 from soilapi.graphql.context import Context
@@ -29,6 +29,7 @@ from soilapi.graphql.explorer import (
 from soilapi.graphql.limits import Limits as OperationLimits
 from soilapi.graphql.limits import estimate
 from soilapi.graphql.schema import build_schema
+from soilapi.http.admission import Admission
 from soilapi.http.endpoint import GraphQLEndpoint
 from soilapi.http.endpoint_params import Limits, Params, Problem
 from soilapi.http.metrics import record_operation, record_rejection
@@ -238,6 +239,12 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    app.add_middleware(
+        Admission,
+        max_in_flight=settings.max_requests_in_flight or settings.db_pool_size + POOL_OVERFLOW,
+        retry_after_seconds=settings.overload_retry_after_seconds,
+        body_timeout=settings.body_timeout_seconds,
+    )
     install_observability(app, settings)  # its middleware wraps everything above
     app.add_middleware(SecurityHeaders)  # outermost: its headers reach even a masked 500
     return app

@@ -75,6 +75,7 @@ def serve() -> None:
     import uvicorn
 
     from soilapi.http.logs import logging_config
+    from soilapi.http.server import HeadLimits, http_protocol
 
     settings = get_settings()
     _require_url()
@@ -91,6 +92,8 @@ def serve() -> None:
         log_level=settings.log_level.lower(),
         access_log=False,  # the observability middleware writes richer JSON access lines
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        # httptools' parser with a bounded head and a header deadline (soilapi.http.server).
+        http=http_protocol(HeadLimits.from_settings(settings)),
     )
 
 

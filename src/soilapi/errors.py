@@ -10,6 +10,17 @@ class ErrorCode(StrEnum):
     of error codes lists exactly these members (tests/test_error_codes.py keeps them in step).
     """
 
+    # Refused by the server before any endpoint sees the request (soilapi.http.server, .admission).
+    HEADERS_TOO_LARGE = "HEADERS_TOO_LARGE"
+    """The request's headers pass `max_request_head_bytes`, one header `max_header_bytes`, or
+    there are more than `max_headers` (431; the connection is closed)."""
+    REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
+    """The headers did not arrive within `header_timeout_seconds`, or the body within
+    `body_timeout_seconds` of them (408; the connection is closed)."""
+    OVERLOADED = "OVERLOADED"
+    """The process is handling `max_requests_in_flight` requests already (503, with
+    `Retry-After`): retry then, or on another replica."""
+
     # Refused by the HTTP endpoint before GraphQL sees the document (soilapi.http).
     BAD_REQUEST = "BAD_REQUEST"
     """The request's parameters are malformed: no `query`, invalid JSON, a wrong type (400)."""

@@ -153,6 +153,48 @@ class Settings(BaseSettings):
         "X-Forwarded-Proto are trusted (`*`: any). Empty: the client is the TCP peer.",
     )
 
+    # Hostile traffic: what one request may send, how long it may take, how many run at once
+    # (soilapi.http.server for the head, soilapi.http.admission for the rest).
+    max_request_head_bytes: int = Field(
+        default=65536,
+        ge=1024,
+        description="Largest request line and headers together, in bytes: the server stops "
+        "reading there and answers 431 (HEADERS_TOO_LARGE).",
+    )
+    max_header_bytes: int = Field(
+        default=16384,
+        ge=256,
+        description="Largest single header, name and value, in bytes (else 431).",
+    )
+    max_headers: int = Field(
+        default=100, ge=1, description="Most headers in one request (else 431)."
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A connection whose request headers are not complete this long after it "
+        "opened, or after the request's first byte, is closed (with 408 REQUEST_TIMEOUT when "
+        "part of them came), however they trickle in.",
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A request body not complete this long after its headers gets 408 "
+        "(REQUEST_TIMEOUT) and its connection is closed.",
+    )
+    max_requests_in_flight: int | None = Field(
+        default=None,
+        ge=1,
+        description="Requests one process handles at once; past that, requests are refused at "
+        "once with 503 (OVERLOADED) and Retry-After instead of queueing (/healthz, /readyz "
+        "and /metrics never are). Unset: the database connections a process may open "
+        "(DB_POOL_SIZE + 10), since requests beyond them only wait for one, some far longer "
+        "than others.",
+    )
+    overload_retry_after_seconds: int = Field(
+        default=1, ge=0, description="Retry-After of the 503 sent past MAX_REQUESTS_IN_FLIGHT."
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

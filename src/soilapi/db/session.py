@@ -49,6 +49,11 @@ def connect_args(settings: Settings) -> dict[str, Any]:
     }
 
 
+# Connections the pool opens beyond `db_pool_size` when all of those are busy (SQLAlchemy's
+# default, spelled out: the app bounds the requests in flight by the pool's reach).
+POOL_OVERFLOW = 10
+
+
 def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     """Build the async engine; API connections get a statement timeout so no query hangs."""
     target = url or settings.database_url
@@ -57,6 +62,7 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     engine = create_async_engine(
         normalise_url(target),
         pool_size=settings.db_pool_size,
+        max_overflow=POOL_OVERFLOW,
         echo=settings.log_sql,
         # asyncpg decodes json/jsonb columns (an entity's detail row) with this: orjson is
         # several times faster than the standard library's decoder.
