@@ -76,7 +76,9 @@ class Asked(Protocol):
 class Answer:
     """A request's answer: a result to encode, or (remembered) the body to send as it is.
 
-    `keep` says where the encoded result may be remembered (see `Answers.remember`).
+    `keep` says where the encoded result may be remembered (see `Answers.remember`); `tag`
+    is the digest of what the answer depends on (the request and the data version it was
+    computed at, or the schema), from which HTTP derives its ETag; None when unknown.
     """
 
     how: How
@@ -84,6 +86,7 @@ class Answer:
     body: bytes | None = None
     keep: tuple[Lru[str, bytes], str] | None = None
     cpu_seconds: float = 0.0  # spent parsing and validating: the rate limiter charges it
+    tag: str | None = None
 
 
 def digest(
@@ -174,19 +177,22 @@ class Answers:
         schema_only = _may_be_schema_only(asked, self.limits.tokens)
         schema_key = _key("schema", asked) if schema_only else None
         if schema_key is not None and (body := self.schema_answers.get(schema_key)) is not None:
-            return Answer(How.SCHEMA, body=body)
-        if (body := await self._remembered(asked)) is not None:
-            return Answer(How.REMEMBERED, body=body)
+            return Answer(How.SCHEMA, body=body, tag=schema_key)
+        key, body = await self._remembered(asked)
+        if body is not None:
+            return Answer(How.REMEMBERED, body=body, tag=key)
         async with open_context() as context:
             key, body = await self._lookup(context, asked)
             if body is not None:
-                return Answer(How.REMEMBERED, body=body)
+                return Answer(How.REMEMBERED, body=body, tag=key)
             result, how = await self._run(context, asked, allowed)
         spent = context.cpu_seconds
         if schema_key is not None and context.schema_only:
-            return Answer(how, result, keep=(self.schema_answers, schema_key), cpu_seconds=spent)
+            keep = (self.schema_answers, schema_key)
+            return Answer(how, result, keep=keep, cpu_seconds=spent, tag=schema_key)
         if key is not None and self.responses is not None:
-            return Answer(how, result, keep=(self.responses, key), cpu_seconds=spent)
+            keep = (self.responses, key)
+            return Answer(how, result, keep=keep, cpu_seconds=spent, tag=key)
         return Answer(how, result, cpu_seconds=spent)
 
     def remember(self, answer: Answer, body: bytes) -> None:
@@ -279,15 +285,15 @@ class Answers:
             self.compiled.put(key, (compiled, extensions))
         return found
 
-    async def _remembered(self, asked: Asked) -> bytes | None:
-        """A remembered response for the current data version, before opening any context.
+    async def _remembered(self, asked: Asked) -> tuple[str | None, bytes | None]:
+        """A remembered response for the current data version, before opening any context,
+        with its key.
 
         Only hits are counted here: a miss is looked up again (and counted) in the snapshot.
         """
         if self.responses is None or self.current_version is None:
-            return None
-        _, body = await self._find(self.current_version(), asked, count_miss=False)
-        return body
+            return None, None
+        return await self._find(self.current_version(), asked, count_miss=False)
 
     async def _lookup(self, context: Context, asked: Asked) -> tuple[str | None, bytes | None]:
         """The response cache key for this request in its snapshot, and the body if any.

@@ -27,8 +27,9 @@ from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from soilapi.errors import ErrorCode
-from soilapi.graphql.answers import Answers
+from soilapi.graphql.answers import Answer, Answers
 from soilapi.graphql.errors import classify
+from soilapi.http.conditional import entity_tag, fresh
 from soilapi.http.endpoint_media import GRAPHQL_RESPONSE_JSON, JSON, accepts_html, negotiate
 from soilapi.http.endpoint_params import Limits, Params, Problem, read_params
 
@@ -87,6 +88,13 @@ def _finish(error: GraphQLError) -> GraphQLError:
     return classify(error)
 
 
+def _succeeded(response: Response) -> bool:
+    """Whether a response built by `_respond` is a complete success: status 200 and no
+    `errors`, which `_respond` writes before `data` (so a refusal in place of an answer too
+    large to send, a 200 under application/json, does not pass for one)."""
+    return response.status_code == 200 and bytes(response.body).startswith(b'{"data"')
+
+
 def _request_error(message: str, code: ErrorCode) -> ExecutionResult:
     """A GraphQL request error the endpoint raises itself (nothing executed)."""
     return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
@@ -125,7 +133,8 @@ def encode(
     media_type: str,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """A JSON response in UTF-8; `Vary: Accept` because the media type follows that header.
+    """A JSON response in UTF-8; `Vary: Accept` because the media type follows that header;
+    `no-store` unless the caller says otherwise, since only a GET answer has a validator.
 
     orjson writes the same compact UTF-8 as `json.dumps(ensure_ascii=False)`, 5-10x faster.
     """
@@ -136,6 +145,7 @@ def encode(
         headers={
             "content-type": f"{media_type}; charset=utf-8",
             "vary": "Accept",
+            "cache-control": "no-store",
             **(headers or {}),
         },
     )
@@ -155,6 +165,7 @@ class GraphQLEndpoint:
         on_operation: OnOperation | None = None,
         on_rejection: OnRejection | None = None,
         rate_limiter: RateLimiter | None = None,
+        cache_control: str = "no-cache",
     ) -> None:
         """`answers` answers each request (from memory, by replay or by running it) in the
         context `context` opens for it; `ide` answers with GraphiQL's page (None: off).
@@ -162,7 +173,8 @@ class GraphQLEndpoint:
         `on_operation` and `on_rejection` let metrics see each request's operation name and
         outcome, and the reason a request was refused (an error code in lower case).
         `rate_limiter` decides, before execution, whether a well-formed request may run, and
-        is told afterwards the CPU time it took.
+        is told afterwards the CPU time it took. `cache_control` is the Cache-Control of
+        successful GET answers, which carry an ETag.
         """
         self.answers = answers
         self.context = context
@@ -172,6 +184,7 @@ class GraphQLEndpoint:
         self.on_operation = on_operation
         self.on_rejection = on_rejection
         self.rate_limiter = rate_limiter
+        self.cache_control = cache_control
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry: mounted as an app, the route lets every method through to `handle`."""
@@ -256,12 +269,38 @@ class GraphQLEndpoint:
             # The client left while its query ran: nobody to answer; the observability
             # middleware counts it as 499, like a hang-up while sending the body.
             raise ClientDisconnect
+        return self._send(request, answer, params, media_type, extra)
+
+    def _send(
+        self,
+        request: Request,
+        answer: Answer,
+        params: Params,
+        media_type: str,
+        extra: Mapping[str, str],
+    ) -> Response:
+        """The answer's response; a complete success is remembered, and over GET validated."""
         if answer.body is not None:
-            return self._cached(answer.body, media_type, params.operation_name, extra)
-        assert answer.result is not None
-        response = self._respond(answer.result, media_type, params.operation_name, extra)
-        if response.status_code == 200:
+            response = self._cached(answer.body, media_type, params.operation_name, extra)
+        else:
+            assert answer.result is not None
+            response = self._respond(answer.result, media_type, params.operation_name, extra)
+            if not _succeeded(response):
+                return response
             self.answers.remember(answer, bytes(response.body))
+        if request.method != "GET" or answer.tag is None:
+            return response
+        return self._validated(request, response, entity_tag(answer.tag, media_type), extra)
+
+    def _validated(
+        self, request: Request, response: Response, etag: str, extra: Mapping[str, str]
+    ) -> Response:
+        """A successful GET answer with its ETag and Cache-Control, or a 304 with no body
+        when the client already holds it (`If-None-Match`)."""
+        headers = {"etag": etag, "cache-control": self.cache_control, "vary": "Accept"}
+        if fresh(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers={**extra, **headers})
+        response.headers.update(headers)
         return response
 
     def _cached(
@@ -273,6 +312,7 @@ class GraphQLEndpoint:
             "content-type": f"{media_type}; charset=utf-8",
             "vary": "Accept",
             "x-cache": "hit",
+            "cache-control": "no-store",
             **extra,
         }
         return Response(body, 200, headers=headers)
