@@ -8,12 +8,17 @@ hands the page to browsers.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import os
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from starlette.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.staticfiles import PathLike, StaticFiles
+from starlette.types import Scope
 
 if TYPE_CHECKING:
     import fastapi
@@ -21,7 +26,9 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTENT_SECURITY_POLICY",
     "DEFAULT_STATIC_PREFIX",
+    "IMMUTABLE",
     "STATIC_DIR",
+    "asset_version",
     "explorer_html",
     "mount_explorer_static",
 ]
@@ -112,12 +119,13 @@ def explorer_html(*, endpoint: str, static_prefix: str, default_query: str) -> s
     browsers never run, so the page has no inline script for its CSP to allow.
     """
     prefix = html.escape(static_prefix.rstrip("/"))
+    version = f"?v={asset_version()}"
     stylesheets = "\n".join(
-        f'<link rel="stylesheet" href="{prefix}/{name}">'
+        f'<link rel="stylesheet" href="{prefix}/{name}{version}">'
         for name in (*_STYLESHEETS, _OWN_STYLESHEET)
     )
     scripts = "\n".join(
-        f'<script src="{prefix}/{name}"></script>' for name in (*_SCRIPTS, _BOOTSTRAP)
+        f'<script src="{prefix}/{name}{version}"></script>' for name in (*_SCRIPTS, _BOOTSTRAP)
     )
     config = _script_json({"endpoint": endpoint, "defaultQuery": default_query})
     return _PAGE.format(
@@ -133,4 +141,39 @@ def mount_explorer_static(app: fastapi.FastAPI, path: str = "/graphql/static") -
     matches a whole prefix (an ASGI app mounted at ``/graphql``), it would otherwise swallow
     ``/graphql/static/...`` and the page would load without its scripts.
     """
-    app.mount(path, StaticFiles(directory=STATIC_DIR), name="graphiql-static")
+    app.mount(path, VersionedStaticFiles(directory=STATIC_DIR), name="graphiql-static")
+
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+"""Cache-Control of an asset fetched by its versioned URL: its bytes never change."""
+
+
+@cache
+def asset_version() -> str:
+    """A digest of every file under STATIC_DIR, names and bytes: it changes with any of them.
+
+    The page asks for each asset with `?v=<this>`, so a browser may keep the file for a year:
+    a new release (a GraphiQL upgrade, an edit of soilapi's own script) changes the URLs.
+    """
+    digest = hashlib.sha256()
+    for file in sorted(p for p in STATIC_DIR.rglob("*") if p.is_file()):
+        digest.update(file.relative_to(STATIC_DIR).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class VersionedStaticFiles(StaticFiles):
+    """The vendored files, cached for a year when asked for by their versioned URL.
+
+    Any other URL (no `?v=`, or an older release's) gets `no-cache`: the file behind it may
+    differ after an upgrade, so the browser revalidates with the ETag Starlette sends.
+    """
+
+    def file_response(
+        self, full_path: PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        """Starlette's response (200, or 304 on a matching validator) with its Cache-Control."""
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        versioned = scope.get("query_string") == f"v={asset_version()}".encode()
+        response.headers["cache-control"] = IMMUTABLE if versioned else "no-cache"
+        return response
