@@ -1,4 +1,5 @@
-"""The HTTP application: /graphql (API and offline GraphiQL) and /healthz."""
+"""The HTTP application: /graphql (API and offline GraphiQL), its schema file, a landing
+page at /, and /healthz."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ from soilapi.graphql.schema import build_schema
 from soilapi.http.admission import Admission
 from soilapi.http.endpoint import GraphQLEndpoint
 from soilapi.http.endpoint_params import Limits, Params, Problem
+from soilapi.http.frontends import install_compression, install_cors
+from soilapi.http.landing import SCHEMA_PATH, landing, schema_file
 from soilapi.http.metrics import record_operation, record_rejection
 from soilapi.http.observability import install_observability
 from soilapi.http.security import SecurityHeaders
@@ -230,10 +233,13 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         rate_limiter=RateLimiter(schema, settings, operation_limits)
         if settings.rate_limit_enabled
         else None,
+        cache_control=settings.http_cache_control,
     )
     # An ASGI app as the route's endpoint takes every method, so the endpoint itself answers
     # PUT, DELETE ... with a GraphQL-shaped 405 and an Allow header.
     app.router.routes.append(Route("/graphql", endpoint, include_in_schema=False))
+    app.router.routes.append(Route(SCHEMA_PATH, schema_file(schema.as_str() + "\n")))
+    app.router.routes.append(Route("/", landing))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -245,6 +251,10 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         retry_after_seconds=settings.overload_retry_after_seconds,
         body_timeout=settings.body_timeout_seconds,
     )
+    install_compression(app, settings)  # inside observability: its time counts
     install_observability(app, settings)  # its middleware wraps everything above
+    # Outside observability and admission, so a browser may read their refusals (503, the
+    # masked 500), and a preflight is answered without taking a request slot.
+    install_cors(app, settings)
     app.add_middleware(SecurityHeaders)  # outermost: its headers reach even a masked 500
     return app

@@ -195,6 +195,27 @@ class Settings(BaseSettings):
         default=1, ge=0, description="Retry-After of the 503 sent past MAX_REQUESTS_IN_FLIGHT."
     )
 
+    # Front-ends: what browsers and HTTP caches need (soilapi.http.frontends, endpoint).
+    cors_allow_origins: str = Field(
+        default="",
+        description="Comma-separated origins (`https://app.example.org`) whose pages may call "
+        "the API from a browser, or `*` for any (the API is public and read-only over GET). "
+        "Empty: no CORS headers, so browsers let no other origin read an answer.",
+    )
+    gzip_minimum_bytes: int = Field(
+        default=1000,
+        ge=0,
+        description="Responses of at least this many bytes are gzip-compressed for clients "
+        "that accept it; smaller ones gain less than the work costs. `0`: never (a proxy in "
+        "front compresses).",
+    )
+    http_cache_control: str = Field(
+        default="no-cache",
+        description="Cache-Control of successful GET query answers, which carry an ETag; "
+        "`no-cache` makes clients revalidate (a 304 when nothing changed), so none shows an "
+        "answer older than the last write. POST answers and errors are always `no-store`.",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:
