@@ -470,7 +470,8 @@ class Statements:
     keys: tuple[str, ...]  # every response key, in order (`__typename` ones answer root_name)
     roots: tuple[tuple[str, Any, q.Statement], ...]
     # An estimate of the bytes it holds: its plans as text, times what Python's objects take
-    # per character of that text (4-6, measured on the tests' queries).
+    # per character of that text (4-6, measured on the tests' queries), and the syntax tree
+    # of its document, which its plans keep alive.
     weight: int = field(compare=False)
 
 
@@ -523,7 +524,7 @@ def _template_bytes(key: _TemplateKey, found: tuple[_Owner, tuple[_Site, ...], i
 
 
 def _plan_bytes(key: _PlanKey, found: tuple[_Owner, Statements]) -> int:
-    return syntax_tree_bytes(found[0][1]) + found[1].weight
+    return found[1].weight  # the syntax tree it keeps alive included
 
 
 # Where each operation's variables enter its plans, by operation and Boolean variables (which
@@ -625,7 +626,9 @@ async def compile_operation(
         root_values.append(values)
         planner.root_index += 1
     roots = tuple(planned)
-    statements = Statements(root_type.name, tuple(grouped), roots, 6 * len(repr(roots)))
+    # Its plans point into the document's syntax tree, which they keep alive: counted whole.
+    weight = 6 * len(repr(roots)) + syntax_tree_bytes(operation)
+    statements = Statements(root_type.name, tuple(grouped), roots, weight)
     template_key = (id(schema), id(operation), _switches(execution))
     _TEMPLATES.put(template_key, ((schema, operation), tuple(planner.sites), len(roots)))
     _PLANS.put((*template_key, tuple(planner.signature)), ((schema, operation), statements))
