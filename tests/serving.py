@@ -9,6 +9,8 @@ import select
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -68,6 +70,17 @@ class Server:
 
 # ---------------------------------------------------------------- raw HTTP over a socket
 # Attacks need what no HTTP client sends: heads that never end, bytes that trickle.
+
+
+@asynccontextmanager
+async def served(database_url: str, log: Path, **env: str) -> AsyncIterator[Server]:
+    """`soilapi serve` with `env` settings, ready for requests, killed on leaving."""
+    server = Server(database_url, log, **env)
+    try:
+        await server.wait_ready()
+        yield server
+    finally:
+        server.kill()
 
 
 def connect(port: int, timeout: float = 10.0) -> socket.socket:

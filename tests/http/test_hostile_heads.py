@@ -25,6 +25,7 @@ from serving import (
     error_code,
     header,
     read_all,
+    served,
     status,
 )
 
@@ -42,7 +43,7 @@ async def server(
     """`soilapi serve` with the default head limits and a 1 s header timeout (the engine
     fixture has seeded the database the GraphQL requests read)."""
     log = tmp_path_factory.mktemp("heads") / "serve.log"
-    server = Server(
+    async with served(
         database_url,
         log,
         MAX_REQUEST_HEAD_BYTES=str(HEAD_LIMIT),
@@ -50,12 +51,8 @@ async def server(
         MAX_HEADERS="100",
         HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT),
         LOG_LEVEL="WARNING",
-    )
-    try:
-        await server.wait_ready()
+    ) as server:
         yield server
-    finally:
-        server.kill()
 
 
 def ask(port: int, head: bytes) -> bytes:

@@ -26,6 +26,7 @@ from serving import (
     error_code,
     header,
     read_all,
+    served,
     status,
 )
 
@@ -41,19 +42,15 @@ async def server(
     """`soilapi serve` taking 2 requests at once, with a 3 s body timeout (the engine fixture
     has seeded the database the queries read)."""
     log = tmp_path_factory.mktemp("overload") / "serve.log"
-    server = Server(
+    async with served(
         database_url,
         log,
         MAX_REQUESTS_IN_FLIGHT="2",
         OVERLOAD_RETRY_AFTER_SECONDS="2",
         BODY_TIMEOUT_SECONDS=str(BODY_TIMEOUT),
         LOG_LEVEL="WARNING",
-    )
-    try:
-        await server.wait_ready()
+    ) as server:
         yield server
-    finally:
-        server.kill()
 
 
 def post_head(length: int) -> bytes:
