@@ -59,6 +59,21 @@ def scope(request_id: str) -> dict[str, Any]:
     }
 
 
+async def drive(app: FastAPI, request_id: str, incoming: list[Message]) -> list[Message]:
+    """Run one request as a server would: `receive` hands out `incoming`, then says the
+    client is gone; returns what the app sent."""
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app(scope(request_id), receive, send)
+    return sent
+
+
 def graphql_requests(status: int) -> float:
     labels = {"route": "/graphql", "status": str(status)}
     return REGISTRY.get_sample_value("soilapi_http_requests_total", labels) or 0.0
@@ -84,15 +99,7 @@ async def test_hanging_up_while_sending_the_body_is_a_499(
         {"type": "http.request", "body": BODY[:10], "more_body": True},
         {"type": "http.disconnect"},
     ]
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await app(scope("gone-1"), receive, send)
+    sent = await drive(app, "gone-1", incoming)
     assert [m for m in sent if m["type"] == "http.response.start"] == []  # nobody to answer
     assert_client_closed(caplog, before)
 
@@ -107,14 +114,6 @@ async def test_hanging_up_while_the_query_runs_is_a_499(
     caplog.set_level(logging.DEBUG)
     before = {status: graphql_requests(status) for status in (499, 500)}
     incoming: list[Message] = [{"type": "http.request", "body": BODY, "more_body": False}]
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await app(scope("gone-2"), receive, send)
+    sent = await drive(app, "gone-2", incoming)
     assert [m for m in sent if m["type"] == "http.response.start"] == []
     assert_client_closed(caplog, before)

@@ -101,6 +101,12 @@ def classify(error: GraphQLError) -> GraphQLError:
     )
 
 
+def code_of(error: GraphQLError) -> str | None:
+    """The `extensions.code` an error carries, if any."""
+    code = (error.extensions or {}).get("code")
+    return code if isinstance(code, str) else None
+
+
 def client_code(error: GraphQLError) -> str | None:
     """The code a client's mistake is reported with (as `classify` gives it); None for a
     server fault, which `classify` or the HTTP endpoint masks and logs."""

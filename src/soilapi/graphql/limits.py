@@ -58,6 +58,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from soilapi.errors import ErrorCode
+from soilapi.graphql.errors import code_of
 from soilapi.graphql.inputs import TextColumnsCanHold
 from soilapi.graphql.pagination import DEFAULT_PAGE_SIZE, default_size
 from soilapi.lru import Lru
@@ -333,10 +334,6 @@ def _most_items(field: GraphQLField, page_size: int) -> int:
     declared = getattr(definition, "metadata", None) or {}
     most = declared.get(MOST_ITEMS)
     return most if isinstance(most, int) else default_size(page_size)
-
-
-def _code(error: GraphQLError) -> object:
-    return (error.extensions or {}).get("code")
 
 
 def _response_key(node: FieldNode) -> str:
@@ -737,7 +734,7 @@ class QueryLimits(SchemaExtension):
                 context.operation_name,
                 self.limits,
             )
-            if all(_code(e) == ErrorCode.QUERY_TOO_COMPLEX for e in errors):
+            if all(code_of(e) == ErrorCode.QUERY_TOO_COMPLEX for e in errors):
                 rules = tuple(
                     IntrospectionDepth if rule is MaxIntrospectionDepthRule else rule
                     for rule in context.validation_rules

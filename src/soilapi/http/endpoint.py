@@ -29,7 +29,7 @@ from strawberry.types.graphql import OperationType
 
 from soilapi.errors import ErrorCode
 from soilapi.graphql.answers import Answer, Answers
-from soilapi.graphql.errors import classify
+from soilapi.graphql.errors import classify, code_of
 from soilapi.http.conditional import entity_tag, fresh
 from soilapi.http.endpoint_media import GRAPHQL_RESPONSE_JSON, JSON, accepts_html, negotiate
 from soilapi.http.endpoint_params import Limits, Params, Problem, read_params
@@ -70,18 +70,13 @@ _POST_ONLY = frozenset({OperationType.QUERY, OperationType.MUTATION})
 _OPERATION_KEYWORD = re.compile(r"\b(?:query|mutation|subscription)\b")
 
 
-def _code(error: GraphQLError) -> str | None:
-    code = (error.extensions or {}).get("code")
-    return code if isinstance(code, str) else None
-
-
 def _finish(error: GraphQLError) -> GraphQLError:
     """Give an error the schema's ErrorCodes extension did not see its client-facing form.
 
     Strawberry turns an exception raised around execution into a pathless error carrying the
     exception's own text; that is a server fault, so it is masked like any internal error.
     """
-    if _code(error) is not None:
+    if code_of(error) is not None:
         return error
     original = error.original_error
     if original is not None and not isinstance(original, GraphQLError) and error.path is None:
@@ -341,7 +336,7 @@ class GraphQLEndpoint:
     ) -> Response:
         """Status and body for a GraphQL result, per the media type the client accepted."""
         errors = [_finish(e) for e in result.errors or []]
-        codes = {_code(e) for e in errors}
+        codes = {code_of(e) for e in errors}
         executed = result.data is not None or any(e.path is not None for e in errors)
         status, with_data, headers = 200, True, dict(extra or {})
         if ErrorCode.DATABASE_UNAVAILABLE in codes:
@@ -387,4 +382,4 @@ class GraphQLEndpoint:
             outcome: Outcome = "rejected" if not executed else "error" if errors else "ok"
             self.on_operation(name, outcome)
         if not executed and self.on_rejection is not None:
-            self.on_rejection((_code(errors[0]) or "unknown").lower() if errors else "unknown")
+            self.on_rejection((code_of(errors[0]) or "unknown").lower() if errors else "unknown")

@@ -6,7 +6,6 @@ app in a second task and wrap every response in a stream; this costs a few looku
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -27,6 +26,7 @@ from soilapi.http.logs import (
     bind_request_id,
     unbind_request_id,
 )
+from soilapi.http.refusals import refuse
 from soilapi.services import health
 from soilapi.settings import Settings
 
@@ -143,18 +143,8 @@ async def _internal_error(send: Send) -> None:
     """Answer a crash with a masked GraphQL-shaped error; the traceback goes to the log."""
     error_id = uuid.uuid4().hex[:12]
     log.exception("unhandled error [%s]", error_id)
-    body = {
-        "errors": [
-            {
-                "message": f"Internal error (error id {error_id})",
-                "extensions": {"code": ErrorCode.INTERNAL_ERROR, "errorId": error_id},
-            }
-        ]
-    }
-    content = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(content))]
-    await send({"type": "http.response.start", "status": 500, "headers": headers})
-    await send({"type": "http.response.body", "body": content})
+    message = f"Internal error (error id {error_id})"
+    await refuse(send, 500, ErrorCode.INTERNAL_ERROR, message, [], errorId=error_id)
 
 
 def _record(

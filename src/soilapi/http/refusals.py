@@ -8,9 +8,10 @@ from starlette.types import Send
 from soilapi.errors import ErrorCode
 
 
-def problem_body(message: str, code: ErrorCode) -> bytes:
+def problem_body(message: str, code: ErrorCode, **extensions: str) -> bytes:
     """A GraphQL-shaped error body: clients read every refusal the same way."""
-    return orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    error = {"message": message, "extensions": {"code": code, **extensions}}
+    return orjson.dumps({"errors": [error]})
 
 
 async def refuse(
@@ -19,9 +20,10 @@ async def refuse(
     code: ErrorCode,
     message: str,
     headers: list[tuple[bytes, bytes]],
+    **extensions: str,
 ) -> None:
-    """Send a GraphQL-shaped error response with `headers` added."""
-    body = problem_body(message, code)
+    """Send a GraphQL-shaped error response with `headers` and `extensions` added."""
+    body = problem_body(message, code, **extensions)
     start = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": status, "headers": start + headers})
     await send({"type": "http.response.body", "body": body})
