@@ -90,7 +90,7 @@ def error_keys(errors: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     for error in errors:
         code = (error.get("extensions") or {}).get("code")
         code = None if code is None else str(code)  # an ErrorCode before it is JSON
-        message = None if code == "INTERNAL_ERROR" else error["message"]
+        message = None if code == "INTERNAL_SERVER_ERROR" else error["message"]
         keys.append((tuple(error.get("path") or ()), code, message))
     return sorted(keys, key=repr)
 

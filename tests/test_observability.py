@@ -179,7 +179,7 @@ async def test_a_crash_is_masked_and_logged_with_ids(
     assert response.headers["x-request-id"] == "crash-1"
     assert "secret" not in response.text
     error = response.json()["errors"][0]
-    assert error["extensions"]["code"] == "INTERNAL_ERROR"
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     error_id = error["extensions"]["errorId"]
     logged = [e for e in lines(json_log) if error_id in e["message"]]
     assert len(logged) == 1

@@ -43,9 +43,12 @@ class ErrorCode(StrEnum):
     OPERATION_NOT_SUPPORTED = "OPERATION_NOT_SUPPORTED"
     """The operation's type cannot run over HTTP (a subscription)."""
 
-    # Refused after parsing, before any resolver runs (soilapi.graphql.limits, .errors).
+    # Refused after parsing, before any resolver runs (soilapi.graphql.limits, .errors). The
+    # first three are the codes Apollo's clients and servers use for the same failures.
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    """The document is not valid GraphQL syntax (`locations` gives the line and column)."""
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-    """A syntax, validation or variable error that graphql-core worded for the client."""
+    """The document does not fit the schema: an unknown field, a missing argument..."""
     QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
     """The query nests fields deeper than `max_query_depth`."""
     TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
@@ -63,7 +66,8 @@ class ErrorCode(StrEnum):
 
     # Raised while executing: the error has a `path` and the other fields still answer.
     BAD_USER_INPUT = "BAD_USER_INPUT"
-    """An argument is malformed or out of range (`field` names it)."""
+    """An argument or a variable is malformed or out of range (`field` names the argument;
+    a variable's error has no `path`, and `data` is absent)."""
     INVALID_ID = "INVALID_ID"
     """A global ID could not be decoded."""
     INVALID_CURSOR = "INVALID_CURSOR"
@@ -75,7 +79,7 @@ class ErrorCode(StrEnum):
     past `statement_timeout_ms` (its field is null, the others answer)."""
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
     """PostgreSQL could not be reached (503, with `Retry-After`)."""
-    INTERNAL_ERROR = "INTERNAL_ERROR"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
     """A bug: the message is masked and carries an `errorId`; the server log has the rest."""
 
 

@@ -189,7 +189,7 @@ async def assert_same(db: Database, query: str) -> None:
     compiled = await _answer(COMPILED, db, query)
     resolvers = await _answer(REFERENCE, db, query)
     codes = {(e.get("extensions") or {}).get("code") for e in resolvers["errors"]}
-    assert "INTERNAL_ERROR" not in codes, (query, resolvers["errors"])
+    assert "INTERNAL_SERVER_ERROR" not in codes, (query, resolvers["errors"])
     difference = first_difference(compiled["data"], resolvers["data"])
     assert difference is None, f"engines differ at {difference} on {db.name}:\n{query}"
     assert error_keys(compiled["errors"]) == error_keys(resolvers["errors"]), query

@@ -2,7 +2,7 @@
 
 The GSP's `implements` relations include its 2020 campaign, which is an output: it used to
 come back inside an `InitiativeConnection` as an `Initiative` of kind OUTPUT, as a null in a
-non-null list once `category` was selected, or as a null `organization` with INTERNAL_ERROR
+non-null list once `category` was selected, or as a null `organization` with INTERNAL_SERVER_ERROR
 when anything else in the document sent the query to the resolvers. The `api` client compares
 each answer with graphql-core's executor with the SQL compiler off.
 """

@@ -21,12 +21,12 @@ from soilapi.http.logs import JsonFormatter
 # One request of each kind of mistake a client makes, with the code it must get back
 # (None: the answer is a plain null, no error).
 MISTAKES: list[tuple[str, dict[str, Any] | None, str | None]] = [
-    ('{ organization(slug: "gsp") { name ', None, "GRAPHQL_VALIDATION_FAILED"),
+    ('{ organization(slug: "gsp") { name ', None, "GRAPHQL_PARSE_FAILED"),
     ('{ organization(slug: "gsp") { foundingMotto } }', None, "GRAPHQL_VALIDATION_FAILED"),
     (
         "query($first: Int) { organizations(first: $first) { totalCount } }",
         {"first": "ten"},
-        "GRAPHQL_VALIDATION_FAILED",
+        "BAD_USER_INPUT",
     ),
     ("{ organizations(first: 500) { totalCount } }", None, "PAGE_SIZE_EXCEEDED"),
     ("{ " + " ".join(f"a{i}: __typename" for i in range(40)) + " }", None, "TOO_MANY_ALIASES"),
@@ -107,7 +107,7 @@ async def test_a_server_fault_logs_one_error_with_the_id_the_client_got(
     caplog.set_level(logging.INFO)
     body = await ask(http, '{ entity(slug: "gsp") { slug } }')
     [error] = body["errors"]
-    assert error["extensions"]["code"] == "INTERNAL_ERROR"
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert "secret" not in error["message"]
     error_id = error["extensions"]["errorId"]
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]

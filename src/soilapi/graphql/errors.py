@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from soilapi.errors import DomainError, ErrorCode
@@ -36,7 +36,7 @@ QUERY_CANCELED = "57014"
 # Codes of errors the server is to blame for: each is logged where it is made (here, the
 # HTTP endpoint, the execution time limit), with its error id where it has one.
 SERVER_CODES = frozenset(
-    {ErrorCode.INTERNAL_ERROR, ErrorCode.DATABASE_UNAVAILABLE, ErrorCode.TIMEOUT}
+    {ErrorCode.INTERNAL_SERVER_ERROR, ErrorCode.DATABASE_UNAVAILABLE, ErrorCode.TIMEOUT}
 )
 _QUOTED_CHARS = 200  # of the first error's message, in the line that sums up a result's errors
 
@@ -66,9 +66,13 @@ def classify(error: GraphQLError) -> GraphQLError:
     extensions: dict[str, Any] = dict(error.extensions or {})
     if original is None or error.path is None:
         # Syntax, validation and variable-coercion errors: graphql-core words them for
-        # clients ("Variable '$first' got invalid value 'ten'"), and no resolver ran.
-        extensions.setdefault("code", ErrorCode.GRAPHQL_VALIDATION_FAILED)
-        return GraphQLError(error.message, error.nodes, extensions=extensions)
+        # clients ("Variable '$first' got invalid value 'ten'"), and no resolver ran. Their
+        # source and positions are kept: a syntax error has no node, only a position, and
+        # its line and column are what an editor shows.
+        extensions.setdefault("code", _pathless_code(error))
+        return GraphQLError(
+            error.message, error.nodes, error.source, error.positions, extensions=extensions
+        )
     if isinstance(original, DomainError):
         extensions["code"] = original.code
         if original.field:
@@ -97,8 +101,16 @@ def classify(error: GraphQLError) -> GraphQLError:
         f"Internal error (error id {error_id})",
         error.nodes,
         path=error.path,
-        extensions={"code": ErrorCode.INTERNAL_ERROR, "errorId": error_id},
+        extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR, "errorId": error_id},
     )
+
+
+def _pathless_code(error: GraphQLError) -> ErrorCode:
+    """The code of an error found before execution that no step of soilapi coded itself:
+    variables' errors are coded where graphql-core coerces them (soilapi.graphql.execution)."""
+    if isinstance(error, GraphQLSyntaxError):
+        return ErrorCode.GRAPHQL_PARSE_FAILED
+    return ErrorCode.GRAPHQL_VALIDATION_FAILED
 
 
 def code_of(error: GraphQLError) -> str | None:
@@ -120,7 +132,7 @@ def client_code(error: GraphQLError) -> str | None:
         # A pathless error with an exception behind it is a variable the client sent that a
         # scalar refused, or (rarely) a crash before execution: the endpoint masks the
         # latter and logs it at ERROR too, so the INFO line here hides nothing.
-        return ErrorCode.GRAPHQL_VALIDATION_FAILED
+        return _pathless_code(error)
     return None
 
 

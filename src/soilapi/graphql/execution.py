@@ -14,10 +14,11 @@ import logging
 from collections import Counter
 from typing import Any
 
-from graphql import GraphQLObjectType
+from graphql import GraphQLError, GraphQLObjectType, get_operation_ast
 from graphql.execution.collect_fields import GroupedFieldSet
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from soilapi.errors import ErrorCode
 from soilapi.graphql import compiler
 from soilapi.graphql.limits import INTROSPECTION_ROOTS, SCHEMA_ONLY_ROOTS
 
@@ -31,6 +32,19 @@ class CompilerFirst(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's execution context, trying the SQL compiler first for a whole query."""
 
     compile = True
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        """graphql-core's set-up, with the errors of variables the client sent coded
+        BAD_USER_INPUT, as Apollo's clients expect: coercing the variables is the only step
+        of it that can fail once the operation to run is known."""
+        built = super().build(*args, **kwargs)
+        if isinstance(built, list):
+            document = kwargs.get("document", args[1] if len(args) > 1 else None)
+            name = kwargs.get("operation_name")
+            if document is not None and get_operation_ast(document, name) is not None:
+                return [_bad_input(error) for error in built]
+        return built
 
     def execute_root_grouped_field_set(
         self,
@@ -84,6 +98,19 @@ class CompilerFirst(StrawberryGraphQLCoreExecutionContext):
             return data
         answer = self._resolvers(root_type, root_value, grouped_field_set, False, None)
         return await answer if self.is_awaitable(answer) else answer
+
+
+def _bad_input(error: GraphQLError) -> GraphQLError:
+    extensions = {**(error.extensions or {}), "code": ErrorCode.BAD_USER_INPUT}
+    return GraphQLError(
+        error.message,
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        error.original_error,
+        extensions,
+    )
 
 
 class ResolversOnly(CompilerFirst):

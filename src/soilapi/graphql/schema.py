@@ -8,6 +8,7 @@ from soilapi.graphql.errors import ErrorCodes, log_client_errors
 from soilapi.graphql.execution import CompilerFirst, ResolversOnly
 from soilapi.graphql.limits import ExecutionTimeout, HideSuggestions, QueryLimits
 from soilapi.graphql.query import Query
+from soilapi.graphql.scalars import SCALAR_OVERRIDES
 from soilapi.graphql.types import registry  # noqa: F401 - declares every record type
 from soilapi.graphql.types.node import ENTITY_TYPES
 from soilapi.graphql.types.values import SourceDocument
@@ -33,6 +34,7 @@ def build_schema(*, compiler: bool = True) -> strawberry.Schema:
         query=Query,
         types=[*ENTITY_TYPES, SourceDocument],
         execution_context_class=CompilerFirst if compiler else ResolversOnly,
+        scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             ErrorCodes,
             QueryLimits,  # parses and validates through bounded caches, then applies the limits

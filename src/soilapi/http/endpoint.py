@@ -57,7 +57,7 @@ ContextFactory = Callable[[Request], AbstractAsyncContextManager[Any]]
 # application/graphql-response+json (application/json answers 200). Anything else is a 400:
 # parse, validation, variable and query-limit errors. TIMEOUT is the code of the
 # ExecutionTimeout extension (soilapi.graphql.limits): the server gave up, so a 5xx.
-UNEXECUTED_STATUS: dict[str, int] = {ErrorCode.INTERNAL_ERROR: 500, ErrorCode.TIMEOUT: 504}
+UNEXECUTED_STATUS: dict[str, int] = {ErrorCode.INTERNAL_SERVER_ERROR: 500, ErrorCode.TIMEOUT: 504}
 
 # Asking the server whether the client is still there costs ~150 us (a cancelled receive), as
 # much as a whole cheap query: it is asked only after answers that took this long, the ones a
@@ -82,7 +82,7 @@ def _finish(error: GraphQLError) -> GraphQLError:
     if original is not None and not isinstance(original, GraphQLError) and error.path is None:
         error_id = uuid.uuid4().hex[:12]
         log.error("internal error [%s] before execution", error_id, exc_info=original)
-        code = ErrorCode.INTERNAL_ERROR
+        code = ErrorCode.INTERNAL_SERVER_ERROR
         return GraphQLError(
             f"Internal error (error id {error_id})", extensions={"code": code, "errorId": error_id}
         )
@@ -207,7 +207,7 @@ class GraphQLEndpoint:
             log.exception("internal error [%s] in the GraphQL endpoint", error_id)
             error = {
                 "message": f"Internal error (error id {error_id})",
-                "extensions": {"code": ErrorCode.INTERNAL_ERROR, "errorId": error_id},
+                "extensions": {"code": ErrorCode.INTERNAL_SERVER_ERROR, "errorId": error_id},
             }
             return encode({"errors": [error]}, 500, JSON)
 

@@ -144,7 +144,7 @@ async def _internal_error(send: Send) -> None:
     error_id = uuid.uuid4().hex[:12]
     log.exception("unhandled error [%s]", error_id)
     message = f"Internal error (error id {error_id})"
-    await refuse(send, 500, ErrorCode.INTERNAL_ERROR, message, [], errorId=error_id)
+    await refuse(send, 500, ErrorCode.INTERNAL_SERVER_ERROR, message, [], errorId=error_id)
 
 
 def _record(
