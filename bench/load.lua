@@ -4,7 +4,8 @@
 -- through them in turn (round-robin from the first, whatever connection sends them).
 -- With "unique" the lines are templates, gone through in turn likewise, and every "@N@" in a
 -- template is replaced by the request's serial number: no two requests send the same body
--- (wrk runs with one thread, so one counter numbers them all).
+-- (wrk runs with one thread, so one counter numbers them all). A third argument, a number,
+-- is where the numbering starts, so that runs one after the other send new bodies too.
 
 function init(args)
   wrk.method = "POST"
@@ -25,7 +26,7 @@ function init(args)
   assert(#lines > 0, "no request bodies in " .. args[1])
   if args[2] == "unique" then
     -- Formatted per request (a global `request`, as below): each body is new.
-    local serial = 0
+    local serial = tonumber(args[3] or "0")
     request = function()
       serial = serial + 1
       local template = lines[(serial - 1) % #lines + 1]

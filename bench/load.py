@@ -65,13 +65,15 @@ def run(
     seconds: int,
     connections: int,
     unique: bool = False,
+    first_serial: int = 0,
 ) -> Load:
     """Send `bodies` to `url` from `connections` connections for `seconds`.
 
     One body is sent with every request; a list of several is gone through in turn (the
     requests cycle through it from the first, across all connections). With `unique` the
     bodies are templates whose `UNIQUE` marks become each request's serial number, so that no
-    two requests are alike (caches keyed by the document never hit).
+    two requests are alike (caches keyed by the document never hit); the numbers start after
+    `first_serial`, so a later run does not repeat an earlier one's bodies.
     """
     many = [bodies] if isinstance(bodies, bytes) else list(bodies)
     if not many:
@@ -83,7 +85,7 @@ def run(
     with tempfile.NamedTemporaryFile(suffix=".json") as handle:
         handle.write(b"\n".join(many) if len(many) > 1 else many[0])
         handle.flush()
-        mode = ["unique"] if unique else ["lines"] if len(many) > 1 else []
+        mode = ["unique", str(first_serial)] if unique else ["lines"] if len(many) > 1 else []
         argv = [
             find_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
             "-s", str(SCRIPT), url, "--", handle.name, *mode,

@@ -9,7 +9,10 @@ Exit status 1 when the last 10 s average more than `--tolerance` MiB above the f
 `--unique-large` sends, instead of one operation, documents of 11 to 19 KB that are all
 different (each request numbered by wrk), with the response cache on: every cache keyed by
 the document (parsed documents, validations, costs, compiled statements, responses) sees
-only new keys, which is what a client defeating the caches on purpose does.
+only new keys, which is what a client defeating the caches on purpose does. Memory must then
+grow until those caches are full, and not after: the run first loads the server in 30 s
+rounds until each of them has evicted an entry (at most `--warmup-limit` seconds), and only
+then measures `--seconds` of load as above.
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ LARGE_FIELDS = (
 LARGE_EXTRA = ("id", "description", "kind", "orgClass", "category", "isInternationalOrg",
                "jurisdictionLabel", "end { precision }")  # fmt: skip
 LARGE_TEMPLATES = (0, 3, 5, 8)  # extra fields per template
+# The caches every unique document adds to, by their /metrics names: full once each evicts.
+DOCUMENT_CACHES = ("documents", "validations", "costs", "plan_templates", "plans",
+                   "compiled_requests", "responses")  # fmt: skip
+WARMUP_ROUND = 30  # seconds of load between two looks at the caches
+SERIALS_PER_ROUND = 1_000_000  # request numbers each round may use (keeps needles <= 100 chars)
 
 
 def rss_mib(pid: int) -> float | None:
@@ -113,6 +121,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="send unique 11-19 KB documents (response cache on) instead of --op",
     )
+    p.add_argument(
+        "--warmup-limit",
+        type=int,
+        default=1200,
+        help="--unique-large: most seconds of load to fill the caches first (default 1200)",
+    )
     args = p.parse_args(argv)
     if args.seconds < 30:
         raise SystemExit("--seconds must be at least 30: two 10 s windows and a gap between")
@@ -126,6 +140,41 @@ class Soaked:
     result: load.Load
     samples: list[tuple[float, float]]
     caches: dict[str, dict[str, float]]
+    warmup: Warmup | None = None
+
+
+@dataclass
+class Warmup:
+    """How long the caches took to fill, and the memory then."""
+
+    seconds: float
+    requests: int
+    rss_mib: float
+
+
+def _fill_caches(args: argparse.Namespace, server: servers.Server, bodies: list[bytes]) -> Warmup:
+    """Load the server in rounds until every cache keyed by documents has evicted."""
+    started, requests, rounds = time.monotonic(), 0, 0
+    while True:
+        caches = cache_figures(server.port)
+        empty = [n for n in DOCUMENT_CACHES if not caches.get(n, {}).get("evictions_total")]
+        if not empty:
+            break
+        if time.monotonic() - started > args.warmup_limit:
+            raise SystemExit(f"caches not full after {args.warmup_limit} s: {', '.join(empty)}")
+        rounds += 1
+        done = load.run(
+            server.url("graphql"),
+            bodies,
+            seconds=WARMUP_ROUND,
+            connections=args.concurrency,
+            unique=True,
+            first_serial=rounds * SERIALS_PER_ROUND,
+        )
+        requests += done.requests
+        print(f"  warm-up: {requests:,} requests, still filling: {', '.join(empty)}", flush=True)
+    rss = rss_mib(server.process.pid) or 0.0
+    return Warmup(time.monotonic() - started, requests, rss)
 
 
 def _bodies(args: argparse.Namespace, url: str, server: servers.Server) -> list[bytes]:
@@ -150,6 +199,7 @@ def _soak(args: argparse.Namespace) -> Soaked:
         server = servers.start(name, url, f"soak-s{args.scale}")
         try:
             bodies = _bodies(args, url, server)
+            warmup = _fill_caches(args, server, bodies) if args.unique_large else None
             samples: list[tuple[float, float]] = []
             done = threading.Event()
 
@@ -168,10 +218,11 @@ def _soak(args: argparse.Namespace) -> Soaked:
                 seconds=args.seconds,
                 connections=args.concurrency,
                 unique=args.unique_large,
+                first_serial=0,  # the warm-up's rounds start at 1 x SERIALS_PER_ROUND
             )
             done.set()
             sampler.join()
-            return Soaked(result, samples, cache_figures(server.port))
+            return Soaked(result, samples, cache_figures(server.port), warmup)
         finally:
             server.stop()
     finally:
@@ -191,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     growth = statistics.mean(last) - statistics.mean(first)
     what = "unique 11-19 KB documents, response cache on" if args.unique_large else args.op
     print(f"soak: {what}, scale {args.scale}, {args.seconds} s, {args.concurrency} connections")
+    if soaked.warmup is not None:
+        w = soaked.warmup
+        print(
+            f"  caches full after {w.seconds:.0f} s of warm-up ({w.requests:,} requests), "
+            f"RSS then {w.rss_mib:.1f} MiB; measured from there:"
+        )
     print(f"  {result.requests:,} requests, {result.rps:,.0f} req/s, {result.errors} errors")
     print(f"  RSS first 10 s: {statistics.mean(first):.1f} MiB (max {max(first):.1f})")
     print(f"  RSS last 10 s:  {statistics.mean(last):.1f} MiB (max {max(last):.1f})")
