@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
 
+from soilapi import VERSION
 from soilapi.db.probe import SharedRead
 from soilapi.db.session import POOL_OVERFLOW, connect_args, create_engine, read_only, reading
 from soilapi.errors import ErrorCode
@@ -243,7 +244,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "version": VERSION})
 
     app.add_middleware(
         Admission,
