@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak bench-neighbours fuzz
+.PHONY: help install run stop test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak bench-neighbours fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ install: $(VENV)/.installed ## Install the locked dependencies into .venv
 
 run: install ## Serve the API with GraphiQL at http://127.0.0.1:8000/graphql (private PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/soilapi run
+
+stop: ## Stop what `make run` started: the server and its private PostgreSQL
+	$(BIN)/soilapi stop
 
 test: install lint typecheck ## Run every check: ruff, the import contracts, mypy, the pytest suite on a real PostgreSQL, the benchmark's smoke run
 	$(BIN)/python -m pytest

@@ -1,11 +1,16 @@
-"""`soilapi serve | migrate | seed | check-seed | export-schema`: the project's commands."""
+"""`soilapi run | stop | serve | migrate | seed | check-seed | export-schema`: the commands."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
 import os
+import signal
+import socket
 import sys
+import time
 from pathlib import Path
 
 from soilapi.settings import get_settings
@@ -97,24 +102,97 @@ def serve() -> None:
     )
 
 
+def _pid_file(data_dir: Path) -> Path:
+    """Where `soilapi run` writes its process id, for `soilapi stop`."""
+    return data_dir.parent / f"{data_dir.name}.run.pid"
+
+
+def _ensure_http_port_free(host: str, port: int) -> None:
+    """Exit with one line when the API's port is taken, before a database is started that
+    would then be left running."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            busy = exc.errno == errno.EADDRINUSE
+            sys.exit(
+                f"Port {port} on {host} is "
+                + ("already in use" if busy else f"unavailable ({exc.strerror})")
+                + ": stop what uses it (`make stop` stops soilapi's), or set PORT to another."
+            )
+
+
 def run(data_dir: Path, port: int) -> None:
-    """Everything `make run` needs: a database, its schema, the seed data, the server."""
+    """Everything `make run` needs: a database, its schema, the seed data, the server.
+
+    A private PostgreSQL this command started is stopped when the server stops (or fails to
+    start), so nothing is left running; one that was already up is left as it was.
+    """
     from soilapi import devdb
 
-    url = get_settings().database_url
+    settings = get_settings()
+    _ensure_http_port_free(settings.host, settings.port)
+    url = settings.database_url
+    started = False
     if not url:
         print(f"DATABASE_URL is not set: starting a private PostgreSQL in {data_dir}",
               file=sys.stderr)  # fmt: skip
         try:
+            started = not devdb.is_running(data_dir)
             url = devdb.start(data_dir, port)
         except devdb.DevDBError as exc:
             sys.exit(f"Could not start PostgreSQL: {exc}")
         os.environ["DATABASE_URL"] = url
         get_settings.cache_clear()
-    migrate(url)
-    if asyncio.run(seed(url)) != 0:
-        sys.exit(1)
-    serve()
+    pid_file = _pid_file(data_dir)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: by default that
+    # ends the process on the spot, and the clean-up below would never run.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        pid_file.write_text(f"{os.getpid()}\n", encoding="utf-8")
+        migrate(url)
+        if asyncio.run(seed(url)) != 0:
+            sys.exit(1)
+        serve()
+    finally:
+        if started:
+            print("Stopping the private PostgreSQL", file=sys.stderr)
+            devdb.stop(data_dir)
+        with contextlib.suppress(OSError):  # last: `soilapi stop` waits for it to go
+            pid_file.unlink()
+
+
+def _run_pid(data_dir: Path) -> int | None:
+    """The process of a `soilapi run` on data_dir, if one is alive (a stale file's number may
+    belong to another program by now: its command line must name soilapi)."""
+    try:
+        pid = int(_pid_file(data_dir).read_text(encoding="utf-8"))
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if b"soilapi" in command else None
+
+
+def stop(data_dir: Path) -> int:
+    """Stop what `soilapi run` started: its server (given its shutdown grace), its database."""
+    from soilapi import devdb
+
+    pid = _run_pid(data_dir)
+    if pid is not None:
+        print(f"Stopping soilapi (process {pid})", file=sys.stderr)
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + get_settings().shutdown_grace_seconds + 30
+        while _run_pid(data_dir) == pid:
+            if time.monotonic() > deadline:
+                sys.exit(f"soilapi (process {pid}) did not stop in time")
+            time.sleep(0.1)
+    try:
+        devdb.stop(data_dir)  # already stopped by the server's exit, unless it crashed
+    except devdb.DevDBError as exc:
+        sys.exit(f"Could not stop PostgreSQL: {exc}")
+    print("Stopped.", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -127,6 +205,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     dev.add_argument("--pgdata", type=Path, default=ROOT / ".pgdata")
     dev.add_argument("--pg-port", type=int, default=int(os.environ.get("SOILAPI_PG_PORT", "54329")))
+    halt = sub.add_parser("stop", help="stop what `soilapi run` started (server and PostgreSQL)")
+    halt.add_argument("--pgdata", type=Path, default=ROOT / ".pgdata")
     sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
     sub.add_parser("seed", help="load the seed dataset (idempotent)")
     sub.add_parser("check-seed", help="validate the seed data files (no database)")
@@ -137,6 +217,8 @@ def main(argv: list[str] | None = None) -> None:
         serve()
     elif args.command == "run":
         run(args.pgdata, args.pg_port)
+    elif args.command == "stop":
+        sys.exit(stop(args.pgdata))
     elif args.command == "migrate":
         migrate(_require_url())
     elif args.command == "seed":

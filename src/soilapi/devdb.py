@@ -493,6 +493,13 @@ def start(data_dir: Path, port: int, *, database: str = "soilapi") -> str:
     return _url(running, database)
 
 
+def is_running(data_dir: Path) -> bool:
+    """Whether the private server for data_dir is up (so a caller knows if it started it)."""
+    requested = Path(data_dir).resolve()
+    sites = [s for s in _existing_sites(requested) if (s.data_dir / "postmaster.pid").is_file()]
+    return bool(sites) and any(_running_port(site, find_bindir()) is not None for site in sites)
+
+
 def stop(data_dir: Path) -> None:
     """Shut the private server down fast; a no-op when it is not running."""
     requested = Path(data_dir).resolve()
