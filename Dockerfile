@@ -12,13 +12,14 @@ ENV UV_COMPILE_BYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /app
-# Dependencies first: this layer is rebuilt only when the lock file changes.
+# Dependencies first: this layer is rebuilt only when the lock file changes. Runtime ones
+# only: no dev tools, and no embedded PostgreSQL (the image connects to a real server).
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project --python /usr/local/bin/python3
+RUN uv sync --frozen --no-default-groups --no-install-project --python /usr/local/bin/python3
 COPY src ./src
 # The project is installed in place (editable), so /app stays the project root: that is where
 # `soilapi migrate` and /readyz find alembic.ini and migrations/.
-RUN uv sync --frozen --no-dev --python /usr/local/bin/python3 \
+RUN uv sync --frozen --no-default-groups --python /usr/local/bin/python3 \
     && python -m compileall -q src
 
 # ---- runtime: the venv, the code, the migrations; no compiler, no uv, no pip cache

