@@ -13,10 +13,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import strawberry
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
 
-from soilapi import VERSION
+from soilapi import VERSION, tracing
 from soilapi.db.probe import SharedRead
 from soilapi.db.session import POOL_OVERFLOW, connect_args, create_engine, read_only, reading
 from soilapi.errors import ErrorCode
@@ -181,10 +183,16 @@ def context_opener(
     return open_context
 
 
-def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
-    """Build the app; the engine is created at startup unless a test passes one in."""
+def create_app(
+    settings: Settings | None = None,
+    engine: AsyncEngine | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
+    """Build the app; the engine is created at startup unless a test passes one in, and
+    traces go to `tracer_provider`, else where the OTEL_* variables say (else nowhere)."""
     settings = settings or get_settings()
-    schema = build_schema(compiler=settings.query_compiler)
+    tracer_provider = tracer_provider or tracing.from_environment()
+    schema = build_schema(compiler=settings.query_compiler, tracer_provider=tracer_provider)
     # The limits of this app's settings travel with each request, in its context.
     operation_limits = OperationLimits.from_settings(settings)
 
@@ -257,5 +265,9 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     # Outside observability and admission, so a browser may read their refusals (503, the
     # masked 500), and a preflight is answered without taking a request slot.
     install_cors(app, settings)
-    app.add_middleware(SecurityHeaders)  # outermost: its headers reach even a masked 500
+    app.add_middleware(SecurityHeaders)  # its headers reach even a masked 500
+    if tracer_provider is not None:
+        tracing.trace_sql(tracer_provider)
+        # Outermost: the HTTP span is the parent of the others and times all of the request.
+        app.add_middleware(OpenTelemetryMiddleware, tracer_provider=tracer_provider)
     return app

@@ -1,7 +1,12 @@
 """The schema object: the root Query (soilapi.graphql.query), every record type, extensions."""
 
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
+from opentelemetry.trace import TracerProvider
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.types import ExecutionContext
 
 from soilapi.graphql.errors import ErrorCodes, log_client_errors
@@ -28,8 +33,31 @@ class Schema(strawberry.Schema):
         log_client_errors(errors)
 
 
-def build_schema(*, compiler: bool = True) -> strawberry.Schema:
-    """The schema; `compiler=False` answers every query through the resolvers alone."""
+class OperationSpans(OpenTelemetryExtension):
+    """Strawberry's spans for an operation, its parsing and its validation, without its span
+    per resolved field: that one comes as a resolve hook, which sends every field through
+    graphql-core's middleware (so the SQL compiler steps aside, soilapi.graphql.execution)
+    and costs a span per field of every answer."""
+
+    resolve = SchemaExtension.resolve  # type: ignore[assignment]
+
+
+def _spans(provider: TracerProvider) -> type[SchemaExtension]:
+    """OperationSpans sending to `provider` (strawberry builds an extension per request)."""
+
+    class Spans(OperationSpans):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs, tracer_provider=provider)
+
+    return Spans
+
+
+def build_schema(
+    *, compiler: bool = True, tracer_provider: TracerProvider | None = None
+) -> strawberry.Schema:
+    """The schema; `compiler=False` answers every query through the resolvers alone, and a
+    `tracer_provider` receives a span per operation (soilapi.tracing)."""
+    tracing = [] if tracer_provider is None else [_spans(tracer_provider)]
     return Schema(
         query=Query,
         types=[*ENTITY_TYPES, SourceDocument],
@@ -40,6 +68,7 @@ def build_schema(*, compiler: bool = True) -> strawberry.Schema:
             QueryLimits,  # parses and validates through bounded caches, then applies the limits
             HideSuggestions,
             ExecutionTimeout,
+            *tracing,
         ],
     )
 
