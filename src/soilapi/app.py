@@ -9,12 +9,11 @@ import math
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING
 
 import strawberry
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
-from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
 
@@ -45,6 +44,9 @@ from soilapi.repositories.cache import version_probe
 from soilapi.services.ratelimit import CpuBudget, RateLimitUnavailable, charge, client_key
 from soilapi.services.ratelimit import headers as rate_headers
 from soilapi.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 log = logging.getLogger("soilapi.app")
 
@@ -267,6 +269,8 @@ def create_app(
     install_cors(app, settings)
     app.add_middleware(SecurityHeaders)  # its headers reach even a masked 500
     if tracer_provider is not None:
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware  # noqa: PLC0415
+
         tracing.trace_sql(tracer_provider)
         # Outermost: the HTTP span is the parent of the others and times all of the request.
         app.add_middleware(OpenTelemetryMiddleware, tracer_provider=tracer_provider)

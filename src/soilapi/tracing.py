@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 SERVICE = "soilapi"  # the service name unless OTEL_SERVICE_NAME gives another
 
@@ -41,6 +39,15 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> TracerProvider 
     """The provider exporting to the configured OTLP endpoint, or None when tracing is off."""
     if not configured(environ):
         return None
+    # Imported here: the SDK and the exporter (protobuf, requests) weigh ~20 MB and a second
+    # of start-up, for nothing when tracing is off.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415
+        OTLPSpanExporter,
+    )
+    from opentelemetry.sdk.resources import Resource  # noqa: PLC0415
+    from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
+
     service = environ.get("OTEL_SERVICE_NAME") or SERVICE
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
@@ -50,6 +57,8 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> TracerProvider 
 def trace_sql(provider: TracerProvider) -> None:
     """A span per SQL statement. asyncpg is patched for the whole process, once: the first
     app's provider is the one its spans go to."""
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor  # noqa: PLC0415
+
     instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
     if not instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.instrument(tracer_provider=provider)
@@ -57,6 +66,8 @@ def trace_sql(provider: TracerProvider) -> None:
 
 def untrace_sql() -> None:
     """Undo `trace_sql` (tests)."""
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor  # noqa: PLC0415
+
     instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
     if instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.uninstrument()
