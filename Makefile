@@ -45,8 +45,8 @@ fuzz: install ## Compare the SQL compiler with the resolvers on generated querie
 	done; echo "fuzz: $$batch batches of 500 queries per database agreed"
 
 lint: install ## ruff check, format check, and the import contracts (layers) in pyproject.toml
-	$(BIN)/ruff check src tests migrations bench
-	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/ruff check src tests migrations bench examples
+	$(BIN)/ruff format --check src tests migrations bench examples
 	$(BIN)/lint-imports --no-logo
 
 

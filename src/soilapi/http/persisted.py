@@ -172,9 +172,10 @@ class ManifestError(ValueError):
 def read_manifest(path: Path) -> dict[str, str]:
     """A trusted documents manifest: hash → document, each hash checked against its text.
 
-    Either a JSON object of SHA-256 hashes to documents (GraphQL Codegen's client preset
-    writes one with `persistedDocuments: {hashAlgorithm: "sha256"}`) or Apollo's persisted
-    query manifest (`{"format": "apollo-persisted-query-manifest", "operations": [...]}`).
+    Either a JSON object of SHA-256 hashes (bare, or `sha256:<hash>` as GraphQL Codegen's
+    client preset writes them with `persistedDocuments: {hashAlgorithm: "sha256"}`) to
+    documents, or Apollo's persisted query manifest (`{"format":
+    "apollo-persisted-query-manifest", "operations": [...]}`).
     """
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -191,10 +192,13 @@ def read_manifest(path: Path) -> dict[str, str]:
         raise ManifestError(
             f"TRUSTED_DOCUMENTS: {path} must be a JSON object of SHA-256 hashes to documents"
         )
+    documents: dict[str, str] = {}
     for key, document in manifest.items():
-        if not isinstance(document, str) or not isinstance(key, str) or sha256(document) != key:
+        digest = key.removeprefix("sha256:") if isinstance(key, str) else key
+        if not isinstance(document, str) or sha256(document) != digest:
             raise ManifestError(
                 f"TRUSTED_DOCUMENTS: in {path}, {key!r} is not the SHA-256 of its document "
                 "(generate the manifest with SHA-256 hashes; GraphQL Codegen's default is SHA-1)"
             )
-    return manifest
+        documents[digest] = document
+    return documents
