@@ -114,6 +114,7 @@ class PersistedDocuments:
         max_bytes: int = 16 * MIB,
     ) -> None:
         self.trusted = trusted
+        # Empty with trusted documents, which learn nothing (the metrics page shows it so).
         self.learned: Lru[str, str] = Lru(
             "persisted_queries",
             max_entries=0 if trusted is not None else max_entries,
@@ -129,7 +130,7 @@ class PersistedDocuments:
             return check(raw, limits)  # refuses the wrong type as it would any request
         text = query or None
         if self.trusted is not None:
-            return check(self._trusted(raw, named, text), limits)
+            return check(_listed(self.trusted, raw, named, text), limits)
         if named is None:
             return check(raw, limits)
         if text is None:
@@ -144,21 +145,25 @@ class PersistedDocuments:
         self.learned.put(named, text)
         return params
 
-    def _trusted(self, raw: dict[str, Any], named: str | None, text: str | None) -> dict[str, Any]:
-        assert self.trusted is not None
-        if text is not None:
-            named = _verified(named, text)
-        if named is None:
-            return raw  # no document and no hash: check() says what to send
-        found = self.trusted.get(named)
-        if found is None:
-            what = "This document" if text is not None else f"The document {named}"
-            message = (
-                f"{what} is not among this server's trusted documents: it runs only the "
-                "operations its clients were built with."
-            )
-            raise Problem(400, ErrorCode.PERSISTED_QUERY_NOT_ALLOWED, message, legacy_status=200)
-        return {**raw, "query": found}
+
+def _listed(
+    trusted: Mapping[str, str], raw: dict[str, Any], named: str | None, text: str | None
+) -> dict[str, Any]:
+    """The parameters with the trusted document the request names or sends; refused when
+    the manifest does not list it."""
+    if text is not None:
+        named = _verified(named, text)
+    if named is None:
+        return raw  # no document and no hash: check() says what to send
+    found = trusted.get(named)
+    if found is None:
+        what = "This document" if text is not None else f"The document {named}"
+        message = (
+            f"{what} is not among this server's trusted documents: it runs only the "
+            "operations its clients were built with."
+        )
+        raise Problem(400, ErrorCode.PERSISTED_QUERY_NOT_ALLOWED, message, legacy_status=200)
+    return {**raw, "query": found}
 
 
 def _text_bytes(key: str, text: str) -> int:
