@@ -5,8 +5,13 @@
 -- With "unique" the lines are templates, gone through in turn likewise, and every "@N@" in a
 -- template is replaced by the request's serial number: no two requests send the same body
 -- (wrk runs with one thread, so one counter numbers them all).
+-- With "get" as the only argument, the URL is asked with GET as it is.
 
 function init(args)
+  -- "get": wrk's own GET of the URL on its command line (headers from -H).
+  if args[1] == "get" then
+    return
+  end
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   local file = assert(io.open(args[1], "rb"))
