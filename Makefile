@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run stop test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak bench-neighbours fuzz
+.PHONY: help install run stop test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak bench-neighbours bench-persisted fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -54,8 +54,8 @@ fuzz: install ## Compare the SQL compiler with the resolvers on generated querie
 	done; echo "fuzz: $$batch batches of 500 queries per database agreed"
 
 lint: install ## ruff check, format check, and the import contracts (layers) in pyproject.toml
-	$(BIN)/ruff check src tests migrations bench
-	$(BIN)/ruff format --check src tests migrations bench
+	$(BIN)/ruff check src tests migrations bench examples
+	$(BIN)/ruff format --check src tests migrations bench examples
 	$(BIN)/lint-imports --no-logo
 
 
@@ -77,6 +77,9 @@ bench-smoke: install ## Keep the benchmark working: scale 1, 1 s per operation, 
 
 bench-soak: install ## Memory under a 60 s load: RSS of the first and last 10 s (options: ARGS="--op per_parent_pages" or "--unique-large")
 	$(BIN)/python -m bench.soak $(ARGS)
+
+bench-persisted: install ## One query sent in full, by hash (automatic persisted queries) and revalidated (304): req/s, latency, bytes (options: ARGS="--op dashboard")
+	$(BIN)/python -m bench.persisted $(ARGS)
 
 bench-neighbours: install ## One client's latency while another sends the heaviest documents its rate limit allows (options: ARGS="--attack-seconds 30")
 	$(BIN)/python -m bench.neighbours $(ARGS)

@@ -6,8 +6,13 @@
 -- template is replaced by the request's serial number: no two requests send the same body
 -- (wrk runs with one thread, so one counter numbers them all). A third argument, a number,
 -- is where the numbering starts, so that runs one after the other send new bodies too.
+-- With "get" as the only argument, the URL is asked with GET as it is.
 
 function init(args)
+  -- "get": wrk's own GET of the URL on its command line (headers from -H).
+  if args[1] == "get" then
+    return
+  end
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   local file = assert(io.open(args[1], "rb"))

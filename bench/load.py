@@ -3,7 +3,7 @@
 wrk (C, event loop) needs a few percent of a core at these rates, so on a 2-core machine it
 takes the least CPU away from the server being measured. A Lua script sends the operation's
 POST body, or goes round a list of bodies (one per line of a file), or of templates it makes
-unique per request, and prints the summary as one JSON line.
+unique per request, or GETs a URL, and prints the summary as one JSON line.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,12 +60,13 @@ def find_wrk() -> str:
 
 def run(
     url: str,
-    bodies: bytes | Sequence[bytes],
+    bodies: bytes | Sequence[bytes] | None,
     *,
     seconds: int,
     connections: int,
     unique: bool = False,
     first_serial: int = 0,
+    headers: Mapping[str, str] | None = None,
 ) -> Load:
     """Send `bodies` to `url` from `connections` connections for `seconds`.
 
@@ -73,8 +74,12 @@ def run(
     requests cycle through it from the first, across all connections). With `unique` the
     bodies are templates whose `UNIQUE` marks become each request's serial number, so that no
     two requests are alike (caches keyed by the document never hit); the numbers start after
-    `first_serial`, so a later run does not repeat an earlier one's bodies.
+    `first_serial`, so a later run does not repeat an earlier one's bodies. With no body,
+    `url` itself is asked with GET. `headers` go with every request.
     """
+    extra = [f"-H{name}: {value}" for name, value in (headers or {}).items()]
+    if bodies is None:
+        return _wrk([*extra, url, "--", "get"], seconds, connections)
     many = [bodies] if isinstance(bodies, bytes) else list(bodies)
     if not many:
         raise ValueError("no request body to send")
@@ -86,13 +91,16 @@ def run(
         handle.write(b"\n".join(many) if len(many) > 1 else many[0])
         handle.flush()
         mode = ["unique", str(first_serial)] if unique else ["lines"] if len(many) > 1 else []
-        argv = [
-            find_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-            "-s", str(SCRIPT), url, "--", handle.name, *mode,
-        ]  # fmt: skip
-        done = subprocess.run(  # noqa: S603 - wrk from PATH, our own arguments
-            argv, capture_output=True, text=True, check=False, timeout=seconds + 60
-        )
+        return _wrk([*extra, url, "--", handle.name, *mode], seconds, connections)
+
+
+def _wrk(args: list[str], seconds: int, connections: int) -> Load:
+    """Run wrk with load.lua and `args` (URL, then the script's arguments after `--`)."""
+    argv = [find_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+            "-s", str(SCRIPT), *args]  # fmt: skip
+    done = subprocess.run(  # noqa: S603 - wrk from PATH, our own arguments
+        argv, capture_output=True, text=True, check=False, timeout=seconds + 60
+    )
     line = next((x for x in done.stdout.splitlines() if x.startswith(MARK)), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout}")

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from tests.serving import serving
 
 from soilapi import devdb
 from soilapi.app import create_app
@@ -77,6 +78,18 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         await load(conn, load_dataset())
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    database_url: str, engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """`soilapi serve` with the documented defaults on the seeded database, on a free
+    loopback port; yields its /graphql URL. One for the run: the tests that drive it from
+    other programs (the HTTP audit, Node clients, the examples) share its start-up."""
+    log = tmp_path_factory.mktemp("live") / "server.log"
+    with serving(database_url, log, LOG_LEVEL="WARNING") as server:
+        yield f"{server.base}/graphql"
 
 
 # The resolvers alone (the SQL compiler off): every answer of the `api` client is compared

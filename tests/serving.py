@@ -9,8 +9,9 @@ import select
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -59,6 +60,25 @@ class Server:
                 await asyncio.sleep(0.1)
         pytest.fail(f"soilapi serve did not start:\n{self.log.read_text()}")
 
+    def wait_ready_blocking(self) -> None:
+        """As `wait_ready`, for tests that are not coroutines (they drive other programs)."""
+        with httpx.Client(base_url=self.base) as http:
+            for _ in range(300):
+                if self.proc.poll() is not None:
+                    pytest.fail(f"soilapi serve exited:\n{self.log.read_text()}")
+                try:
+                    if http.get("/healthz").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
+        pytest.fail(f"soilapi serve did not start:\n{self.log.read_text()}")
+
+    @property
+    def base(self) -> str:
+        """The server's URL, without a path."""
+        return f"http://127.0.0.1:{self.port}"
+
     async def wait_exit(self, seconds: float) -> int:
         return int(await asyncio.to_thread(self.proc.wait, seconds))
 
@@ -78,6 +98,17 @@ async def served(database_url: str, log: Path, **env: str) -> AsyncIterator[Serv
     server = Server(database_url, log, **env)
     try:
         await server.wait_ready()
+        yield server
+    finally:
+        server.kill()
+
+
+@contextmanager
+def serving(database_url: str, log: Path, **env: str) -> Iterator[Server]:
+    """`served`, for tests that are not coroutines."""
+    server = Server(database_url, log, **env)
+    try:
+        server.wait_ready_blocking()
         yield server
     finally:
         server.kill()

@@ -416,6 +416,7 @@ CACHES = {
     "documents",
     "validations",
     "costs",
+    "persisted_queries",
 }
 
 

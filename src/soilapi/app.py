@@ -9,6 +9,7 @@ import math
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import strawberry
@@ -39,6 +40,7 @@ from soilapi.http.frontends import install_compression, install_cors
 from soilapi.http.landing import SCHEMA_PATH, landing, schema_file
 from soilapi.http.metrics import record_operation, record_rejection
 from soilapi.http.observability import install_observability
+from soilapi.http.persisted import PersistedDocuments, read_manifest
 from soilapi.http.security import SecurityHeaders
 from soilapi.repositories.cache import version_probe
 from soilapi.services.ratelimit import CpuBudget, RateLimitUnavailable, charge, client_key
@@ -170,6 +172,15 @@ class RateLimiter:
         return Problem(429, ErrorCode.RATE_LIMITED, message, {"retry-after": str(retry)})
 
 
+def persisted_documents(settings: Settings) -> PersistedDocuments:
+    """Documents requests may name by hash: the trusted manifest's alone, when one is set;
+    else those clients send (automatic persisted queries). A manifest that cannot be read
+    stops the start with a ManifestError that says why."""
+    if settings.trusted_documents is None:
+        return PersistedDocuments()
+    return PersistedDocuments(read_manifest(Path(settings.trusted_documents)))
+
+
 def context_opener(
     limits: OperationLimits,
 ) -> Callable[[Request], AbstractAsyncContextManager[Context]]:
@@ -245,6 +256,7 @@ def create_app(
         if settings.rate_limit_enabled
         else None,
         cache_control=settings.http_cache_control,
+        documents=persisted_documents(settings),
     )
     # An ASGI app as the route's endpoint takes every method, so the endpoint itself answers
     # PUT, DELETE ... with a GraphQL-shaped 405 and an Allow header.

@@ -43,8 +43,17 @@ class ErrorCode(StrEnum):
     OPERATION_NOT_SUPPORTED = "OPERATION_NOT_SUPPORTED"
     """The operation's type cannot run over HTTP (a subscription)."""
 
+    # A document named by its hash (soilapi.http.persisted: automatic persisted queries,
+    # trusted documents). Apollo Client and urql switch on PERSISTED_QUERY_NOT_FOUND.
+    PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+    """No document is known by this hash here: send the query with its hash (404, or 200
+    under application/json), and later requests may send the hash alone."""
+    PERSISTED_QUERY_NOT_ALLOWED = "PERSISTED_QUERY_NOT_ALLOWED"
+    """The server runs only its trusted documents and this one is not among them (400, or
+    200 under application/json)."""
+
     # Refused after parsing, before any resolver runs (soilapi.graphql.limits, .errors). The
-    # first three are the codes Apollo's clients and servers use for the same failures.
+    # first two are the codes Apollo's clients and servers use for the same failures.
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     """The document is not valid GraphQL syntax (`locations` gives the line and column)."""
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"

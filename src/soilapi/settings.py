@@ -215,6 +215,15 @@ class Settings(BaseSettings):
         "`no-cache` makes clients revalidate (a 304 when nothing changed), so none shows an "
         "answer older than the last write. POST answers and errors are always `no-store`.",
     )
+    trusted_documents: str | None = Field(
+        default=None,
+        description="Path to a JSON manifest of SHA-256 hashes to GraphQL documents: the "
+        "server then runs those documents only, named by hash (`documentId` or "
+        "`extensions.persistedQuery`) or sent in full, and refuses any other "
+        "(PERSISTED_QUERY_NOT_ALLOWED), introspection included. Unset: any query runs, and "
+        "clients may send a hash in place of a query they sent before (automatic persisted "
+        "queries).",
+    )
 
 
 @lru_cache

@@ -1,9 +1,10 @@
 """/graphql per the GraphQL-over-HTTP specification: one handler for GET and POST.
 
 Order of work: method (405) → GraphiQL for browsers → `Accept` (406) → request parameters
-(415, 413, 400) → admission (rate limit: 429) → the answer (soilapi.graphql.answers: from
-memory, a compiled replay or strawberry's execution; GET runs queries only: 405) → status from
-the result, `X-Cache: hit` for a remembered answer. With `application/graphql-response+json`
+(415, 413, 400; a document named by hash is looked up: 404, 400) → admission (rate limit:
+429) → the answer (soilapi.graphql.answers: from memory, a compiled replay or strawberry's
+execution; GET runs queries only: 405) → status from the result, `X-Cache: hit` for a
+remembered answer. With `application/graphql-response+json`
 a request that never executed (parse, validation or variable errors) gets 400 and no `data`;
 with `application/json` it gets the legacy 200. A database outage is 503 with `Retry-After`.
 """
@@ -32,7 +33,7 @@ from soilapi.graphql.answers import Answer, Answers
 from soilapi.graphql.errors import classify, code_of
 from soilapi.http.conditional import entity_tag, fresh
 from soilapi.http.endpoint_media import GRAPHQL_RESPONSE_JSON, JSON, accepts_html, negotiate
-from soilapi.http.endpoint_params import Limits, Params, Problem, read_params
+from soilapi.http.endpoint_params import Documents, Limits, Params, Problem, read_params
 
 log = logging.getLogger("soilapi.http")
 
@@ -68,6 +69,8 @@ _GET_ONLY = frozenset({OperationType.QUERY})
 _POST_ONLY = frozenset({OperationType.QUERY, OperationType.MUTATION})
 # A document whose operation strawberry would pick wrongly has two operation keywords.
 _OPERATION_KEYWORD = re.compile(r"\b(?:query|mutation|subscription)\b")
+# A GET with none of these is a browser asking for the page (when it accepts HTML).
+_DOCUMENT_PARAMS = ("query", "extensions", "documentId")
 
 
 def _finish(error: GraphQLError) -> GraphQLError:
@@ -167,6 +170,7 @@ class GraphQLEndpoint:
         on_rejection: OnRejection | None = None,
         rate_limiter: RateLimiter | None = None,
         cache_control: str = "no-cache",
+        documents: Documents | None = None,
     ) -> None:
         """`answers` answers each request (from memory, by replay or by running it) in the
         context `context` opens for it; `ide` answers with GraphiQL's page (None: off).
@@ -175,7 +179,8 @@ class GraphQLEndpoint:
         outcome, and the reason a request was refused (an error code in lower case).
         `rate_limiter` decides, before execution, whether a well-formed request may run, and
         is told afterwards the CPU time it took. `cache_control` is the Cache-Control of
-        successful GET answers, which carry an ETag.
+        successful GET answers, which carry an ETag. `documents` reads requests that name
+        their document by hash (soilapi.http.persisted); None: every request sends `query`.
         """
         self.answers = answers
         self.context = context
@@ -186,6 +191,7 @@ class GraphQLEndpoint:
         self.on_rejection = on_rejection
         self.rate_limiter = rate_limiter
         self.cache_control = cache_control
+        self.documents = documents
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry: mounted as an app, the route lets every method through to `handle`."""
@@ -217,7 +223,8 @@ class GraphQLEndpoint:
             problem = Problem(405, ErrorCode.METHOD_NOT_ALLOWED, message, {"allow": "GET, POST"})
             return self._refuse(problem, JSON)
         accept = request.headers.get("accept")
-        wants_page = request.method == "GET" and "query" not in request.query_params
+        asks = request.query_params
+        wants_page = request.method == "GET" and not any(p in asks for p in _DOCUMENT_PARAMS)
         if self.ide is not None and wants_page and accepts_html(accept):
             page = self.ide(request)
             page.headers["vary"] = "Accept"
@@ -229,7 +236,7 @@ class GraphQLEndpoint:
             )
             return self._refuse(Problem(406, ErrorCode.NOT_ACCEPTABLE, message), JSON)
         try:
-            params = await read_params(request, self.limits)
+            params = await read_params(request, self.limits, self.documents)
         except Problem as problem:
             return self._refuse(problem, media_type)
         refusal = several_operations(params, self.limits.max_tokens)
@@ -321,11 +328,15 @@ class GraphQLEndpoint:
         return Response(body, 200, headers=headers)
 
     def _refuse(self, problem: Problem, media_type: str) -> Response:
-        """A request refused before GraphQL ran: no `data`, the problem's status and headers."""
+        """A request refused before GraphQL ran: no `data`, the problem's status (its legacy
+        one for `application/json` clients, where it has one) and headers."""
         if self.on_rejection is not None:
             self.on_rejection(problem.code.lower())
         error = {"message": problem.message, "extensions": {"code": problem.code}}
-        return encode({"errors": [error]}, problem.status, media_type, problem.headers)
+        status = problem.status
+        if media_type == JSON and problem.legacy_status is not None:
+            status = problem.legacy_status
+        return encode({"errors": [error]}, status, media_type, problem.headers)
 
     def _respond(
         self,

@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 
 from soilapi.errors import ErrorCode
 
 _FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
-_PARAMS = ("query", "variables", "operationName", "extensions")
+# `documentId` names a persisted document (soilapi.http.persisted), as GraphQL Codegen's
+# client preset and the GraphQL-over-HTTP persisted documents proposal send it.
+_PARAMS = ("query", "variables", "operationName", "extensions", "documentId")
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,18 @@ class Params:
 
 @dataclass
 class Problem(Exception):
-    """A request refused before GraphQL ran: HTTP status, error code and a message to show."""
+    """A request refused before GraphQL ran: HTTP status, error code and a message to show.
+
+    `legacy_status` is the status for `application/json` clients when it differs: the
+    GraphQL-over-HTTP specification asks for 200 to a well-formed request there, and a hash
+    the server does not know is well-formed (Apollo Server answers it 200 too).
+    """
 
     status: int
     code: ErrorCode
     message: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    legacy_status: int | None = None
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -58,7 +66,7 @@ def bad(message: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> Problem:
     return Problem(400, code, message)
 
 
-def _kind(value: object) -> str:
+def json_kind(value: object) -> str:
     """How a JSON value reads in an error message ("an array", "a number" ...)."""
     if value is None:
         return "null"
@@ -163,7 +171,7 @@ async def from_body(request: Request, limits: Limits) -> dict[str, Any]:
             ErrorCode.BATCHING_NOT_SUPPORTED,
         )
     if not isinstance(raw, dict):
-        raise bad(f"The request body must be a JSON object with `query`, not {_kind(raw)}.")
+        raise bad(f"The request body must be a JSON object with `query`, not {json_kind(raw)}.")
     return raw
 
 
@@ -173,7 +181,7 @@ def check(raw: Mapping[str, Any], limits: Limits) -> Params:
     if query is None or query == "":
         raise bad("The request has no `query`: send the GraphQL document as a string in `query`.")
     if not isinstance(query, str):
-        raise bad(f"`query` must be a string holding a GraphQL document, not {_kind(query)}.")
+        raise bad(f"`query` must be a string holding a GraphQL document, not {json_kind(query)}.")
     if len(query) > limits.max_query_chars:
         raise bad(
             f"The GraphQL document is {len(query):,} characters long; this server accepts "
@@ -182,15 +190,25 @@ def check(raw: Mapping[str, Any], limits: Limits) -> Params:
         )
     operation_name = raw.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
-        raise bad(f"`operationName` must be a string or null, not {_kind(operation_name)}.")
+        raise bad(f"`operationName` must be a string or null, not {json_kind(operation_name)}.")
     for name in ("variables", "extensions"):
         value = raw.get(name)
         if value is not None and not isinstance(value, dict):
-            raise bad(f"`{name}` must be a JSON object or null, not {_kind(value)}.")
+            raise bad(f"`{name}` must be a JSON object or null, not {json_kind(value)}.")
     return Params(query, raw.get("variables"), operation_name, raw.get("extensions"))
 
 
-async def read_params(request: Request, limits: Limits) -> Params:
-    """The request's GraphQL parameters, from the URL for GET and the JSON body for POST."""
+class Documents(Protocol):
+    """Reads requests that may name their document by a hash (soilapi.http.persisted)."""
+
+    def read(self, raw: dict[str, Any], limits: Limits) -> Params:
+        """The parameters, with the document a hash names; Problem when none may run."""
+
+
+async def read_params(
+    request: Request, limits: Limits, documents: Documents | None = None
+) -> Params:
+    """The request's GraphQL parameters, from the URL for GET and the JSON body for POST;
+    `documents` looks up the documents requests name by hash."""
     raw = from_url(request) if request.method == "GET" else await from_body(request, limits)
-    return check(raw, limits)
+    return check(raw, limits) if documents is None else documents.read(raw, limits)

@@ -33,8 +33,9 @@ with the source of every fact.</p>
 GET or POST.</li>
 <li><a href="{SCHEMA_PATH}">schema.graphql</a>: the schema this server runs, as SDL, for
 code generators and editors.</li>
-<li>For front-end developers (CORS, compression, ETags and 304, rate-limit headers): the
-section &ldquo;For front-end developers&rdquo; of the README in soilapi's source
+<li>For front-end developers (CORS, compression, ETags and 304, persisted queries,
+rate-limit headers) and example clients (curl, Python, TypeScript): the sections &ldquo;For
+front-end developers&rdquo; and &ldquo;Clients&rdquo; of the README in soilapi's source
 repository.</li>
 </ul>
 </body>
