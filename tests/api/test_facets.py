@@ -359,8 +359,8 @@ async def test_type_names_alone(engine_api: Api) -> None:
         (
             "{ organizations { facets(first: 101) { value } } }",
             "PAGE_SIZE_EXCEEDED",
-            "`first` is 101, more than the limit of 100 items per page: ask for fewer values; "
-            "`count`s beyond them add up to `totalCount` less theirs",
+            "`first` is 101, more than the limit of 100 items per page: ask for fewer values "
+            "per field (the most frequent come first)",
         ),
         (
             "{ organizations { facets(first: -1) { value } } }",

@@ -67,7 +67,7 @@ def facet_args(
     for both engines (the compiler leaves a refused request to the resolvers, which report it).
     """
     chosen = None if fields is None else [FacetName(field.value) for field in fields]
-    advice = "ask for fewer values; `count`s beyond them add up to `totalCount` less theirs"
+    advice = "ask for fewer values per field (the most frequent come first)"
     return checked_fields(kind, chosen), checked_size("first", first, limit, advice)
 
 
