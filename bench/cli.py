@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         pg.stop(cluster)
     print(f"\nresults: {path} (and latest.json)" + (f", plot: {png}" if png else ""))
     failed = [(s, o, t) for s, e in done.items() for o, r in e["rows"].items()
-              for t, c in r.items() if c.rps is None]  # fmt: skip
+              for t, c in r.items() if c.rps is None and not c.skipped]  # fmt: skip
     for scale, op, target in failed:
         print(f"FAILED: scale {scale} {op} on {target}: {done[scale]['rows'][op][target].note}")
     return 1 if failed else 0

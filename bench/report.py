@@ -48,6 +48,8 @@ COLUMNS = (
 
 
 def _line(name: str, target: str, cell: Cell) -> str:
+    if cell.skipped:
+        return f"{name:24} {target:15} {cell.note}"
     if cell.rps is None:
         return f"{name:24} {target:15} failed: {cell.note}"
     errors = f"  ({cell.errors} errors)" if cell.errors else ""

@@ -68,6 +68,7 @@ class Cell:
     distinct_bodies: int = 1
     note: str | None = None
     runs: list[dict[str, Any]] = field(default_factory=list)
+    skipped: bool = False  # the server cannot answer the operation (Operation.targets)
 
     def as_json(self) -> dict[str, Any]:
         """The cell for the results file."""
@@ -243,6 +244,11 @@ def _prepare(
     return cell, bodies, answers
 
 
+def _skipped(op: Operation) -> Cell:
+    """The cell of a server the operation is not for."""
+    return Cell(note=f"not run: {op.name} is for {', '.join(op.targets)} only", skipped=True)
+
+
 def _fill(server: servers.Server, op: Operation, bodies: list[bytes]) -> None:
     """Send every body once, so that the cache's runs are of a warm cache from the first.
 
@@ -275,6 +281,9 @@ def run_scale(
             answers: dict[str, Any] = {}
             ready: dict[str, list[bytes]] = {}
             for target, server in running.items():
+                if target not in op.targets:
+                    row[target], answers[target] = _skipped(op), None
+                    continue
                 row[target], bodies, answers[target] = _prepare(server, op, variables)
                 if bodies is not None:
                     ready[target] = bodies

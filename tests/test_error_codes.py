@@ -6,8 +6,9 @@ import ast
 import re
 from pathlib import Path
 
+from graphql import GraphQLEnumType, build_schema
+
 from soilapi.errors import ErrorCode
-from soilapi.vocab import Order
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -28,13 +29,24 @@ def test_the_readme_table_lists_exactly_the_members() -> None:
     assert set(ErrorCode) - set(rows) == set(), "members missing from the README's table"
 
 
+def _enum_values() -> set[str]:
+    """Every value of the schema's enums (`orderBy: SIGNED`, `fields: [COUNTRY]`): the README
+    names them too, and they are no error codes."""
+    schema = build_schema((ROOT / "schema.graphql").read_text(encoding="utf-8"))
+    return {
+        value
+        for gql_type in schema.type_map.values()
+        if isinstance(gql_type, GraphQLEnumType)
+        for value in gql_type.values
+    }
+
+
 def test_every_code_the_readme_names_is_a_member() -> None:
     """The prose names codes too (the limits, the conventions): each must exist."""
     settings = _section("## Settings")
     variables = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", settings, re.M))
     named = set(re.findall(r"`([A-Z][A-Z0-9_]{2,})`", README.replace(settings, "")))
-    orders = {order.name for order in Order}  # the lists' sort keys (`orderBy: SIGNED`)
-    not_codes = variables | orders | {"HEALTHCHECK"}  # and a Dockerfile instruction
+    not_codes = variables | _enum_values() | {"HEALTHCHECK"}  # and a Dockerfile instruction
     not_codes |= {name for name in named if name.startswith("OTEL_")}  # OpenTelemetry's own
     assert named - not_codes - set(ErrorCode) == set()
 

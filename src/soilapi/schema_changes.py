@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from graphql import build_schema, find_breaking_changes, find_dangerous_changes
 
 UNRELEASED = "## Unreleased"
-# What a breaking change's line must also say: since when its replacement was offered.
-DEPRECATION = re.compile(r"\bdeprecated since\b", re.IGNORECASE)
+# What a breaking change's line must also say: since when its replacement was offered, or why
+# GraphQL offers no way to deprecate it first (a field's type renamed: no directive marks that).
+DEPRECATION = re.compile(r"\b(?:deprecated since|cannot be deprecated)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

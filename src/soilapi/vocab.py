@@ -324,3 +324,14 @@ class Order(StrEnum):
     # soilapi.services.listing.sort_key).
     START_UNDATED_FIRST = "start_undated_first"
     SIGNED_UNDATED_FIRST = "signed_undated_first"
+
+
+class Facet(StrEnum):
+    """Fields a root list can count its records by (soilapi.services.facets says which list
+    offers which)."""
+
+    KIND = "kind"
+    COUNTRY = "country"
+    CATEGORY = "category"
+    INSTRUMENT_TYPE = "instrument_type"
+    YEAR = "year"

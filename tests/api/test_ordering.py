@@ -105,7 +105,8 @@ async def test_each_root_list_offers_the_orders_listing_declares(api: Any) -> No
     seen = set()
     for field in fields:
         returned = (field["type"]["ofType"] or {}).get("name") or ""
-        kind = KINDS_BY_TYPE.get(returned.removesuffix("Connection"))
+        # Root lists answer `<Type>FacetedConnection` (soilapi.graphql.facets).
+        kind = KINDS_BY_TYPE.get(returned.removesuffix("FacetedConnection"))
         if not returned.endswith("Connection") or kind is None:
             continue
         seen.add(kind)

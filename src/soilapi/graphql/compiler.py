@@ -47,6 +47,7 @@ from soilapi.errors import InvalidId
 from soilapi.graphql import ids as global_ids
 from soilapi.graphql import resolve
 from soilapi.graphql import sqlmark as mk
+from soilapi.graphql.facets import facet_args
 from soilapi.graphql.limits import syntax_tree_bytes
 from soilapi.graphql.pagination import PageArgs, window
 from soilapi.graphql.roots import Lookup, Read, RootRead
@@ -55,7 +56,7 @@ from soilapi.lru import Lru
 from soilapi.repositories import Reader
 from soilapi.repositories import entities as repo
 from soilapi.repositories import json_query as q
-from soilapi.vocab import EntityKind
+from soilapi.vocab import EntityKind, Facet
 
 # Root fields the planner reads itself; the others are planned from their declaration
 # (soilapi.graphql.roots), and one without it (`entity`, source documents) runs as before.
@@ -74,7 +75,7 @@ class Planner:
         self.values: dict[str, Any] = {}
         self.lists = itertools.count()
         # Where the operation's variables enter its plans, in planning order (see `bind`).
-        self.sites: list[_RootSite | _PageSite] = []
+        self.sites: list[_Site] = []
         self.signature: list[Any] = []  # what of each site's values shapes the SQL
         self.root_index = 0
 
@@ -107,7 +108,7 @@ class Planner:
             return q.BySlug(read.kind, read.column, self.entities(named, details)), self.values
         assert isinstance(named, GraphQLObjectType)
         planned, tag, form, shape = read
-        parts = self.connection(named, details, "entities", "")
+        parts = self.connection(named, details, "entities", "", planned.filter.kind)
         f = planned.filter
         return q.TopList(f.kind, shape, planned.order, tag, form, parts, f), self.values
 
@@ -116,7 +117,7 @@ class Planner:
     # from the new arguments and say what of them shapes the SQL (its "signature"). Equal
     # signatures mean equal plans (see compile_operation).
 
-    def bind(self, sites: tuple[_RootSite | _PageSite, ...], roots: int) -> tuple[Any, ...]:
+    def bind(self, sites: tuple[_Site, ...], roots: int) -> tuple[Any, ...]:
         """The bind values of each root field from this execution's variables, and the
         signature of the sites (NotPlanned where planning would stop)."""
         values: list[dict[str, Any]] = [{} for _ in range(roots)]
@@ -125,6 +126,8 @@ class Planner:
             self.values = values[site.root]
             if isinstance(site, _RootSite):
                 signature.append(self._bind_root(site)[0])
+            elif isinstance(site, _FacetSite):
+                signature.append(self._bind_facets(site))
             else:
                 signature.append(self._bind_page(site))
         return tuple(signature), tuple(values)
@@ -159,25 +162,41 @@ class Planner:
         )
         return self._window(page_args, site.tag, False, site.bind)
 
+    def _bind_facets(self, site: _FacetSite) -> tuple[Facet, ...]:
+        """Fill a list's facets' bind (values per field); the facets counted are its
+        signature, since they shape the SQL."""
+        kwargs = self._converted(site.field, self._arguments(site.field, site.details))
+        try:
+            limit = self.x.context_value.limits.page_size
+            fields, size = facet_args(site.kind, kwargs.get("fields"), kwargs.get("first"), limit)
+        except Exception as exc:  # the resolvers report it, with its path
+            raise NotPlanned("facet arguments") from exc
+        self.values[f"{site.bind}first"] = size
+        return fields
+
     def _read(self, field: GraphQLField, args: dict[str, Any]) -> Read:
         """What a root field reads, from the function that declares it (soilapi.graphql.roots):
         the same function, with the same argument checks, as its resolver calls."""
-        definition = field.extensions.get("strawberry-definition")
-        resolver = definition.base_resolver if definition is not None else None
-        mark = mk.mark_of(resolver.wrapped_func) if resolver is not None else None
-        if definition is None or not isinstance(mark, RootRead):
+        mark = _declared_mark(field)
+        if not isinstance(mark, RootRead):
             raise NotPlanned(f"{field.ast_node} is not declared by what it reads")
+        kwargs = self._converted(field, args)
+        try:
+            return mark.read(**kwargs)
+        except Exception as exc:  # the resolvers report it, with its path
+            raise NotPlanned("arguments the resolvers refuse") from exc
+
+    def _converted(self, field: GraphQLField, args: dict[str, Any]) -> dict[str, Any]:
+        """A field's arguments as its resolver receives them (enum members, inputs...)."""
+        definition = field.extensions["strawberry-definition"]
         strawberry_schema = self.x.schema._strawberry_schema
-        kwargs = convert_arguments(
+        converted: dict[str, Any] = convert_arguments(
             args,
             definition.arguments,
             scalar_registry=strawberry_schema.schema_converter.scalar_registry,
             config=strawberry_schema.config,
         )
-        try:
-            return mark.read(**kwargs)
-        except Exception as exc:  # the resolvers report it, with its path
-            raise NotPlanned("arguments the resolvers refuse") from exc
+        return converted
 
     def _ids(self, given: Any, single: bool) -> None:
         """The binds of `node(id:)` / `nodes(ids:)`: ids and kinds decoded from global IDs."""
@@ -389,9 +408,15 @@ class Planner:
         return q.Page(key, source, site.bind, tag, form, parts)
 
     def connection(
-        self, connection: GraphQLObjectType, details: FieldDetailsList, rows: str, spec: Any
+        self,
+        connection: GraphQLObjectType,
+        details: FieldDetailsList,
+        rows: str,
+        spec: Any,
+        kind: EntityKind | None = None,
     ) -> tuple[Any, ...]:
-        """The parts of a connection the client asked for."""
+        """The parts of a connection the client asked for; `kind` is a root list's, whose
+        connection also tells of the whole list (facets, totals)."""
         parts: list[Any] = []
         for key, name, group in self._selected(connection, details):
             if name == "__typename":
@@ -407,8 +432,44 @@ class Planner:
                 )
             elif name == "totalCount":
                 parts.append(q.TotalCount(key))
+            elif kind is not None:
+                parts.append(self._whole_list(connection.fields[name], key, group, kind))
             else:
                 raise NotPlanned(f"{connection.name}.{name}")
+        return tuple(parts)
+
+    def _whole_list(
+        self, field: GraphQLField, key: str, details: FieldDetailsList, kind: EntityKind
+    ) -> q.FacetsPlan | q.TotalsPlan:
+        """The plan of what a root list's connection tells of all its records, as the
+        field's mark says (soilapi.graphql.facets)."""
+        mark = _declared_mark(field)
+        if isinstance(mark, mk.Totals):
+            return q.TotalsPlan(key, self._totals(field, details))
+        if not isinstance(mark, mk.Facets):
+            raise NotPlanned(f"{field.ast_node} of a root list")
+        site = _FacetSite(self.root_index, field, details, kind, f"l{next(self.lists)}_")
+        self.sites.append(site)
+        fields = self._bind_facets(site)
+        self.signature.append(fields)
+        parts = self._parts(field, details, {"field", "value", "count"})
+        return q.FacetsPlan(key, site.bind, fields, parts)
+
+    def _totals(self, field: GraphQLField, details: FieldDetailsList) -> tuple[Any, ...]:
+        """(key, fte | instruments | =TypeName | the parts of each type's count) of a list's
+        totals (AgreementAggregates)."""
+        named = self._object(field)
+        parts: list[tuple[str, Any]] = []
+        for key, name, group in self._selected(named, details):
+            if name == "__typename":
+                parts.append((key, f"={named.name}"))
+            elif name in ("fte", "instruments"):
+                parts.append((key, name))
+            elif name == "byInstrumentType":
+                by_type = named.fields[name]
+                parts.append((key, self._parts(by_type, group, {"instrumentType", "count"})))
+            else:
+                raise NotPlanned(f"{named.name}.{name}")
         return tuple(parts)
 
     def _edge(
@@ -431,6 +492,13 @@ class Planner:
             return self.entities(named, details)
         assert isinstance(named, GraphQLObjectType)
         return self.row_fields(named, details, spec)
+
+
+def _declared_mark(field: GraphQLField) -> Any:
+    """The mark of a field's resolver (what it reads), if it has one."""
+    definition = field.extensions.get("strawberry-definition")
+    resolver = definition.base_resolver if definition is not None else None
+    return mk.mark_of(resolver.wrapped_func) if resolver is not None else None
 
 
 def _unwrapped(kind: GraphQLOutputType) -> GraphQLOutputType:
@@ -513,7 +581,19 @@ class Compiled:
         return self.statements.weight + 6 * len(repr(self.values))
 
 
-_Site = _RootSite | _PageSite
+@dataclass(frozen=True)
+class _FacetSite:
+    """A root list's facets: their arguments fill the bind `<bind>first` and choose the
+    facets counted."""
+
+    root: int
+    field: GraphQLField
+    details: FieldDetailsList
+    kind: EntityKind
+    bind: str
+
+
+_Site = _RootSite | _PageSite | _FacetSite
 _TemplateKey = tuple[int, int, tuple[Any, ...]]  # (schema, operation, its Boolean variables)
 _PlanKey = tuple[int, int, tuple[Any, ...], tuple[Any, ...]]  # ... and a signature
 _Owner = tuple[GraphQLSchema, OperationDefinitionNode]

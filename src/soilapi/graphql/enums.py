@@ -171,6 +171,21 @@ StatementProperty = _described(
     },
 )
 EntityKind = _described(vocab.EntityKind, "EntityKind", "The type of a record: its kind.", {})
+FacetField = _described(
+    vocab.Facet,
+    "FacetField",
+    "What a root list's `facets` count its records by.",
+    {
+        "kind": "The record's kind, as an EntityKind name (one value: a list holds one kind).",
+        "country": "The record's country, an ISO 3166-1 alpha-2 code (DE).",
+        "category": "The record's category, as a name of the list's category enum (NETWORK).",
+        "instrument_type": "A partner agreement's instruments' types, as InstrumentType names: "
+        "an agreement counts once under each type it has, and under none when it has none.",
+        "year": "The year of the date the list's START order sorts by: founding "
+        "(organisations), publication (outputs), start (events, initiatives), creation "
+        "(programmes), the earliest instrument's start or signature (partner agreements).",
+    },
+)
 
 _PREDICATES = {
     "sub_organization_of": "Subject is a sub-organisation of the object (ESP of GSP).",

@@ -77,6 +77,13 @@ CEILING = 2**53 - 1
 # parent (`lines`: 200). A list without it counts as a connection asked for no page size
 # does: a default page.
 MOST_ITEMS = "most_items"
+# Field metadata of a root list's `facets`: `first` values (a default page when not given) for
+# each of its `fields`, or for this many when `fields` is not given. Priced as one page request
+# (its own statement on the resolvers) of that many items.
+PER_FIELD = "per_field"
+# Field metadata of an object read by a statement of its own (a list's totals): one page
+# request of one item, plus what it holds.
+OWN_READ = "own_read"
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
 # The documented defaults, read without the environment: the limits of a request whose context
 # does not carry an app's own (the tests' reference executor, scripts).
@@ -164,6 +171,11 @@ class Shape:
     aliases: int = 0
     nodes: int = 0
     requests: int = 0
+    # What the selection costs once per connection around it rather than once per item of
+    # the connection's page (a root list's facets and totals): the connection adds it to its
+    # own cost without multiplying it by its page size.
+    once_nodes: int = 0
+    once_requests: int = 0
 
     def __add__(self, other: Shape) -> Shape:
         return Shape(
@@ -171,6 +183,17 @@ class Shape:
             aliases=self.aliases + other.aliases,
             nodes=min(CEILING, self.nodes + other.nodes),
             requests=min(CEILING, self.requests + other.requests),
+            once_nodes=min(CEILING, self.once_nodes + other.once_nodes),
+            once_requests=min(CEILING, self.once_requests + other.once_requests),
+        )
+
+    def settled(self) -> Shape:
+        """The shape with what it costs once counted in (at a list, or at the operation)."""
+        return Shape(
+            depth=self.depth,
+            aliases=self.aliases,
+            nodes=min(CEILING, self.nodes + self.once_nodes),
+            requests=min(CEILING, self.requests + self.once_requests),
         )
 
 
@@ -207,7 +230,9 @@ class Analyser:
     def operation(self, operation: OperationDefinitionNode) -> Shape:
         """Measure one operation."""
         root = self.schema.get_root_type(operation.operation)
-        return Shape() if root is None else self.selections((operation.selection_set,), root)
+        if root is None:
+            return Shape()
+        return self.selections((operation.selection_set,), root).settled()
 
     def selections(self, sets: tuple[SelectionSetNode, ...], parent: GraphQLNamedType) -> Shape:
         """Measure merged selection sets on one object of type `parent`."""
@@ -266,24 +291,33 @@ class Analyser:
         # fan-out, and the standard introspection query nests it 9 deep.
         free_level = parent.name == "__Type" and group[0][0].name.value == "ofType"
         size = self._fan_out(group, parent, named, field)
-        return Shape(
-            depth=child.depth + (0 if free_level else 1),
-            aliases=child.aliases + int(any(node.alias for node, _ in group)),
-            nodes=child.nodes if size is None else min(CEILING, size + size * child.nodes),
-            requests=child.requests if size is None else min(CEILING, 1 + size * child.requests),
-        )
+        depth = child.depth + (0 if free_level else 1)
+        aliases = child.aliases + int(any(node.alias for node, _ in group))
+        if size is None:  # one object per parent: what it costs once stays for the list around
+            return Shape(
+                depth, aliases, child.nodes, child.requests, child.once_nodes, child.once_requests
+            )
+        nodes = min(CEILING, size + size * child.nodes + child.once_nodes)
+        requests = min(CEILING, 1 + size * child.requests + child.once_requests)
+        if _once(field):
+            return Shape(depth, aliases, once_nodes=nodes, once_requests=requests)
+        return Shape(depth, aliases, nodes, requests)
 
     def _fan_out(
         self, group: Group, parent: GraphQLNamedType, named: GraphQLNamedType, field: GraphQLField
     ) -> int | None:
         """Items one parent gets from this field when it is a connection or a list.
 
-        A connection returns its page; `nodes(ids:)` as many as it is given; another list
-        what its field declares (`MOST_ITEMS`), else a default page. Introspection's lists are
-        left to the introspection depth rule: the standard query must pass.
+        A connection returns its page; a root list's `facets` a page per field counted
+        (`PER_FIELD`); an object read by a statement of its own one item (`OWN_READ`);
+        `nodes(ids:)` as many as it is given; another list what its field declares
+        (`MOST_ITEMS`), else a default page. Introspection's lists are left to the
+        introspection depth rule: the standard query must pass.
         """
         if named.name.endswith("Connection"):
             return max(self._page_size(node) for node, _ in group)
+        if _once(field):
+            return self._once_items(group, _metadata(field))
         if not _is_list(field) or parent.name.endswith("Connection"):
             return None  # a connection's `nodes` and `edges` are its page, counted above
         if named.name.startswith("__"):
@@ -303,6 +337,17 @@ class Analyser:
         if not given:
             return default_size(self.page_size)
         return min(max(*given, 0), self.page_size)
+
+    def _once_items(self, group: Group, declared: Mapping[str, Any]) -> int:
+        """Items of a field read once per connection: for `facets(fields:, first:)`, `first`
+        per field asked (every field, `PER_FIELD`, when none is); else one object."""
+        if PER_FIELD not in declared:
+            return 1
+        every: int = declared[PER_FIELD]
+        return max(
+            min(CEILING, (self._length(_argument(node, "fields")) or every) * self._page_size(node))
+            for node, _ in group
+        )
 
     def _value(self, value: ValueNode | None) -> Any:
         if value is None or isinstance(value, NullValueNode):
@@ -328,11 +373,22 @@ class Analyser:
 _UNKNOWN_FIELD = GraphQLField(GraphQLString)
 
 
+def _once(field: GraphQLField) -> bool:
+    """Whether a field costs once per connection around it, not per item (`PER_FIELD`,
+    `OWN_READ`)."""
+    declared = _metadata(field)
+    return PER_FIELD in declared or OWN_READ in declared
+
+
+def _metadata(field: GraphQLField) -> Mapping[str, Any]:
+    """The metadata a field's declaration gives (`strawberry.field(metadata=...)`)."""
+    definition = (field.extensions or {}).get("strawberry-definition")
+    return getattr(definition, "metadata", None) or {}
+
+
 def _most_items(field: GraphQLField, page_size: int) -> int:
     """The most items a list field declares it returns per parent, else a default page."""
-    definition = (field.extensions or {}).get("strawberry-definition")
-    declared = getattr(definition, "metadata", None) or {}
-    most = declared.get(MOST_ITEMS)
+    most = _metadata(field).get(MOST_ITEMS)
     return most if isinstance(most, int) else default_size(page_size)
 
 

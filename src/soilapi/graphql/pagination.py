@@ -171,22 +171,28 @@ def default_size(limit: int) -> int:
     return min(DEFAULT_PAGE_SIZE, limit)
 
 
+def checked_size(name: str, size: int | None, limit: int, advice: str) -> int:
+    """A page size (`first`/`last`, given as `name`) checked against the page-size `limit`;
+    the default when not given. `advice` says what to do past the limit."""
+    if size is None:
+        return default_size(limit)
+    if size < 0:
+        raise InvalidInput(f"`{name}` must be zero or more, got {size}", field=name)
+    if size > limit:
+        raise PageSizeExceeded(
+            f"`{name}` is {size}, more than the limit of {limit} items per page: {advice}",
+            field=name,
+        )
+    return size
+
+
 def window(args: PageArgs, tag: str, limit: int, *, descending: bool = False) -> Window:
     """Validate the Relay arguments against the page-size `limit`; turn them into a SQL window."""
     if args.first is not None and args.last is not None:
         raise InvalidInput("pass either `first` or `last`, not both", field="first")
     size = args.last if args.last is not None else args.first
     name = "last" if args.last is not None else "first"
-    if size is None:
-        size = default_size(limit)
-    if size < 0:
-        raise InvalidInput(f"`{name}` must be zero or more, got {size}", field=name)
-    if size > limit:
-        raise PageSizeExceeded(
-            f"`{name}` is {size}, more than the limit of {limit} items per page: "
-            "ask for fewer and follow `pageInfo.endCursor`",
-            field=name,
-        )
+    size = checked_size(name, size, limit, "ask for fewer and follow `pageInfo.endCursor`")
     # Only null means "no cursor": "" is a cursor no list made, refused like any other (a
     # client's empty placeholder must not quietly restart the walk at page one).
     return Window(
@@ -199,11 +205,17 @@ def window(args: PageArgs, tag: str, limit: int, *, descending: bool = False) ->
 
 
 def connection(
-    tag: str, page: Slice, nodes: Sequence[NodeT], count: Callable[[], Awaitable[int]]
+    tag: str,
+    page: Slice,
+    nodes: Sequence[NodeT],
+    count: Callable[[], Awaitable[int]],
+    cls: Callable[..., Connection[NodeT]] = Connection,
+    **extra: Any,
 ) -> Connection[NodeT]:
-    """Build a connection from a fetched slice and the objects for its rows."""
+    """Build a connection from a fetched slice and the objects for its rows; `cls` and
+    `extra` make a connection with more fields (a root list's, soilapi.graphql.facets)."""
     keys = page.keys
-    return Connection(
+    return cls(
         tag=tag,
         keys=keys,
         items=nodes,
@@ -215,4 +227,5 @@ def connection(
             last_key=keys[-1] if keys else None,
         ),
         count=count,
+        **extra,
     )

@@ -13,9 +13,10 @@ from strawberry.dataloader import DataLoader
 from soilapi.graphql.context import Context, Loaders
 from soilapi.graphql.pagination import Connection, PageArgs, connection, window
 from soilapi.repositories import entities as repo
+from soilapi.repositories import facets as facet_repo
 from soilapi.repositories.entities import ChildList, EntityFilter, RelationList
 from soilapi.repositories.paging import Slice
-from soilapi.vocab import EntityKind, Order
+from soilapi.vocab import EntityKind, Facet, Order
 
 AnyInfo = Info[Context, None]
 
@@ -139,9 +140,15 @@ async def tree(info: AnyInfo, root: uuid.UUID, upward: bool, args: PageArgs) -> 
 
 
 async def top_level(
-    info: AnyInfo, f: EntityFilter, order: Order, descending: bool, args: PageArgs
+    info: AnyInfo,
+    f: EntityFilter,
+    order: Order,
+    descending: bool,
+    args: PageArgs,
+    make: Callable[..., Connection[Any]],
 ) -> Connection[Any]:
-    """A root list with filters and order."""
+    """A root list with filters and order, as a connection of class `make`, which keeps the
+    filter for what it tells of the whole list (facets: soilapi.graphql.facets)."""
     tag = top_level_tag(f, order)
     reader = info.context.reader
     at = window(args, tag, page_limit(info), descending=descending)
@@ -150,7 +157,18 @@ async def top_level(
     async def count() -> int:
         return await repo.count_entities(reader, f)
 
-    return connection(tag, page, page.rows, count)
+    return connection(tag, page, page.rows, count, make, filter=f)
+
+
+async def facets(info: AnyInfo, f: EntityFilter, fields: tuple[Facet, ...], first: int) -> Any:
+    """The facet counts of a root list's filter: rows (field, value, count, ...)."""
+    return await facet_repo.facet_counts(info.context.reader, f, fields, first)
+
+
+async def agreement_totals(info: AnyInfo, f: EntityFilter) -> Any:
+    """The totals over the instruments of a list of partner agreements: rows (instrument_type,
+    count, fte, total, position)."""
+    return await facet_repo.agreement_totals(info.context.reader, f)
 
 
 async def by_column(info: AnyInfo, kind: EntityKind, column: str, value: Any) -> Any:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import strawberry
 
 from soilapi.graphql import enums, resolve
+from soilapi.graphql.facets import faceted
 from soilapi.graphql.pagination import After, Before, First, Last, PageArgs
 from soilapi.graphql.resolve import AnyInfo
 from soilapi.graphql.sqlmark import reads
@@ -44,6 +45,8 @@ class ListRead:
     order: Order
     descending: bool
     page: PageArgs
+    # The class of the connection the resolvers answer (soilapi.graphql.facets).
+    make: Any = field(default=None, compare=False)
 
 
 Read = Lookup | ListRead
@@ -60,7 +63,9 @@ async def perform(info: AnyInfo, read: Read) -> Any:
     """Read what a root field asked for, through the request's loaders and repositories."""
     if isinstance(read, Lookup):
         return await resolve.by_column(info, read.kind, read.column, read.value)
-    return await resolve.top_level(info, read.filter, read.order, read.descending, read.page)
+    return await resolve.top_level(
+        info, read.filter, read.order, read.descending, read.page, read.make
+    )
 
 
 def root_field(returns: Any, description: str) -> Callable[[Any], Any]:
@@ -142,7 +147,14 @@ def _camel(name: str) -> str:
 def root_list(kind: EntityKind, returns: Any, description: str, /, **filters: Filter) -> Any:
     """A root list of records of `kind`: its filters (in argument order), then `orderBy` (the
     kind's own sort enum), `descending` and the four Relay arguments, declared once for the
-    resolvers and the SQL compiler alike (see `root_field`)."""
+    resolvers and the SQL compiler alike (see `root_field`).
+
+    `returns` is `Connection[Item]`; the list answers its `FacetedConnection`, which counts
+    the whole list's records as its filters keep them (soilapi.graphql.facets), or a class
+    built on that one.
+    """
+    returns = faceted(returns)
+    make = typing.get_origin(returns) or returns
     default = listing.default_order(kind).name
     sort_enum = enums.ORDER_ENUMS[kind]
     # The kind's own enum, made at run time from soilapi.services.listing.ORDERS.
@@ -163,7 +175,7 @@ def root_list(kind: EntityKind, returns: Any, description: str, /, **filters: Fi
         order = Order(chosen.value) if chosen is not None else listing.default_order(kind)
         page = PageArgs(**{name: arguments[name] for name in _PAGE})
         found = listing.build(kind, **built)
-        return ListRead(found, listing.sort_key(order, descending), descending, page)
+        return ListRead(found, listing.sort_key(order, descending), descending, page, make)
 
     annotations = {name: spec.annotation for name, spec in filters.items()}
     annotations |= {"order_by": order_by, "descending": Descending, **_PAGE}

@@ -93,6 +93,16 @@ class Ref:
     column: str
 
 
+@dataclass(frozen=True)
+class Facets:
+    """A root list's facet counts over every record its filter keeps (`facets`)."""
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A list of partner agreements' totals over their instruments (`aggregates`)."""
+
+
 Mark = (
     Column
     | DateOf

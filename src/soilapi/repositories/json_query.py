@@ -28,6 +28,7 @@ from soilapi.db import models as m
 from soilapi.db.session import Prepared, Reader
 from soilapi.lru import Lru
 from soilapi.repositories import entities as repo
+from soilapi.repositories import facets as facet_repo
 from soilapi.repositories.paging import (
     ColumnElement,
     Window,
@@ -164,6 +165,26 @@ class TotalCount:
     """A connection's `totalCount`: a COUNT of the whole list."""
 
     key: str
+
+
+@dataclass(frozen=True)
+class FacetsPlan:
+    """A root list's `facets`: the facets counted (they shape the SQL), the prefix of its
+    `first` bind, and (key, field | value | count | =TypeName) of each entry."""
+
+    key: str
+    bind: str
+    fields: tuple[vocab.Facet, ...]
+    parts: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class TotalsPlan:
+    """A list of partner agreements' `aggregates`: (key, fte | instruments | =TypeName, or
+    the (key, instrumentType | count | =TypeName) of each type's entry)."""
+
+    key: str
+    parts: tuple[tuple[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -612,8 +633,10 @@ def _connection(
     params: _Params,
     node_json: Callable[[Any], ColumnElement],
     count: Callable[[], ColumnElement],
+    whole: Callable[[FacetsPlan | TotalsPlan], ColumnElement] | None = None,
 ) -> ColumnElement:
-    """The JSON of a connection over `page` (rows numbered `rn` by `_page_rows`)."""
+    """The JSON of a connection over `page` (rows numbered `rn` by `_page_rows`); `whole`
+    writes what a root list tells of all its records (facets, totals)."""
     size = params(f"{bind}size", sa.Integer)
     shown = page.c.rn <= size
     display = page.c.rn.desc() if window.from_end else page.c.rn
@@ -652,6 +675,10 @@ def _connection(
             pairs.append((part.key, _page_info(part, window, sa.func.count() > size, cursor_at)))
         elif isinstance(part, TotalCount):
             pairs.append((part.key, count()))
+        elif isinstance(part, FacetsPlan | TotalsPlan):
+            if whole is None:
+                raise ValueError("only a root list tells of its whole list")
+            pairs.append((part.key, whole(part)))
         else:
             pairs.append((part.key, sa.literal(part.value, sa.Text)))
     # GROUP BY (): one row even when no part aggregates (only `totalCount` asked for).
@@ -752,6 +779,12 @@ def _top_list(plan: TopList, params: _Params) -> Any:
     def count() -> ColumnElement:
         return repo.count_query(plan.kind, where).scalar_subquery()
 
+    def whole(part: FacetsPlan | TotalsPlan) -> ColumnElement:
+        if isinstance(part, FacetsPlan):
+            first = params(f"{part.bind}first", sa.Integer)
+            return _facets(facet_repo.facets_query(plan.kind, where, part.fields, first), part)
+        return _totals(facet_repo.totals_query(where), part)
+
     return sa.select(
         _connection(
             rows,
@@ -763,8 +796,47 @@ def _top_list(plan: TopList, params: _Params) -> Any:
             params,
             lambda node: _node_json(rows, node, params),
             count,
+            whole,
         )
     )
+
+
+def _part(rows: Any, what: str, columns: Mapping[str, str]) -> ColumnElement:
+    """A planned value read from `rows`: a `=TypeName`, or the column `columns` names."""
+    return sa.literal(what[1:], sa.Text) if what.startswith("=") else rows.c[columns[what]]
+
+
+_EMPTY = sa.text("'[]'::json")
+_FACET_COLUMNS = {"field": "field", "value": "value", "count": "count"}
+_TYPE_COLUMNS = {"instrumentType": "instrument_type", "count": "count"}
+
+
+def _facets(query: sa.Select[Any], plan: FacetsPlan) -> ColumnElement:
+    """`facets` as JSON: the entries of soilapi.repositories.facets' statement, in its order."""
+    rows = query.subquery("facets")
+    entry = _obj([(key, _part(rows, what, _FACET_COLUMNS)) for key, what in plan.parts])
+    listed = sa.func.json_agg(aggregate_order_by(entry, rows.c.field_index, rows.c.rank))
+    return sa.select(sa.func.coalesce(listed, _EMPTY)).select_from(rows).scalar_subquery()
+
+
+def _totals(query: sa.Select[Any], plan: TotalsPlan) -> ColumnElement:
+    """`aggregates` as JSON, from the rows of soilapi.repositories.facets' statement: the
+    total's row, and one row per type in its order."""
+    rows = query.subquery("totals")
+    of_total = rows.c.total == 1
+    pairs: list[tuple[str, ColumnElement]] = []
+    for key, what in plan.parts:
+        if isinstance(what, tuple):
+            entry = _obj([(k, _part(rows, w, _TYPE_COLUMNS)) for k, w in what])
+            listed = sa.func.json_agg(aggregate_order_by(entry, rows.c.position))
+            pairs.append((key, sa.func.coalesce(listed.filter(sa.not_(of_total)), _EMPTY)))
+        elif what.startswith("="):
+            pairs.append((key, sa.literal(what[1:], sa.Text)))
+        else:
+            column = rows.c.fte if what == "fte" else rows.c["count"]
+            pairs.append((key, sa.func.max(column).filter(of_total)))
+    # GROUP BY (): one row even when no part aggregates (only `__typename` asked for).
+    return sa.select(_obj(pairs)).select_from(rows).group_by(sa.text("()")).scalar_subquery()
 
 
 def _by_slug(plan: BySlug, params: _Params) -> Any:

@@ -314,13 +314,24 @@ async def prepared_count(
     values: Mapping[str, Any],
 ) -> int:
     """The result of a `count(*)` statement that depends only on `shape`."""
-
-    def build() -> tuple[Any, int]:
-        return count(), 0
-
-    prepared, _ = _compiled(("count", shape), build)
-    rows = await reader.fetch(prepared, values)
+    rows = await prepared_rows(reader, ("count", shape), count, values)
     return int(rows[0][0])
+
+
+async def prepared_rows(
+    reader: Reader,
+    shape: Hashable,
+    build: Callable[[], sa.Select[Any]],
+    values: Mapping[str, Any],
+) -> list[Any]:
+    """The rows of a statement whose SQL depends only on `shape` (which names what it reads),
+    built and compiled at its first use; `values` fill its named binds."""
+
+    def statement() -> tuple[Any, int]:
+        return build(), 0
+
+    prepared, _ = _compiled(shape, statement)
+    return await reader.fetch(prepared, values)
 
 
 async def prepared_pages_per_parent(

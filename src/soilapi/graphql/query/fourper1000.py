@@ -11,6 +11,7 @@ from soilapi.graphql import enums
 from soilapi.graphql.pagination import Connection
 from soilapi.graphql.query.args import Countries, Slug, one_of
 from soilapi.graphql.roots import Filter, Lookup, Read, arg, enum_values, root_field, root_list
+from soilapi.graphql.types.fourper1000 import AgreementList
 from soilapi.graphql.types.registry import Facility, PartnerAgreement, StrategicObjective
 from soilapi.vocab import EntityKind as K
 
@@ -68,7 +69,7 @@ class FourPer1000Queries:
 
     partner_agreements = root_list(
         K.PARTNER_AGREEMENT,
-        Connection[PartnerAgreement],
+        AgreementList,
         'Partner agreements, e.g. the "4 per 1000" Initiative\'s partners in '
         'Germany: `partnerAgreements(countries: ["DE"])`.',
         countries=Filter(Countries, "country_codes"),

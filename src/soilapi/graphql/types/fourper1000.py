@@ -3,8 +3,12 @@ objectives, task forces, alliances, partner agreements and their instruments."""
 
 import strawberry
 
-from soilapi.graphql import enums
-from soilapi.graphql.sqlmark import column_field, date_field
+from soilapi import vocab
+from soilapi.graphql import enums, resolve
+from soilapi.graphql.facets import FacetedConnection
+from soilapi.graphql.limits import MOST_ITEMS, OWN_READ
+from soilapi.graphql.resolve import AnyInfo
+from soilapi.graphql.sqlmark import Totals, column_field, date_field, reads
 from soilapi.graphql.types.entity import Entity
 from soilapi.graphql.types.fields import fk_list, fk_one, incoming, rel_list
 from soilapi.graphql.types.node import entity_type
@@ -121,3 +125,56 @@ class AgreementInstrument(Entity):
 
     agreement = fk_one("agreement_id", "PartnerAgreement", "The agreement.", required=True)
     location = fk_one("location_id", "Place", "Where premises are (offices).")
+
+
+@strawberry.type(description="How many instruments of one type the agreements of a list have.")
+class InstrumentTypeCount:
+    instrument_type: enums.InstrumentType = strawberry.field(description="The type.")
+    count: int = strawberry.field(description="Instruments of this type.")
+
+
+@strawberry.type(
+    description="Totals over the instruments of every agreement a list holds: every filter "
+    "applied, all pages. An agreement kept for one instrument (`instrumentTypes`, `activeOn`) "
+    "brings all of its instruments."
+)
+class AgreementAggregates:
+    fte: float = strawberry.field(
+        description="Full-time equivalents seconded, summed over the instruments (secondments "
+        "state them); 0 when none is stated."
+    )
+    instruments: int = strawberry.field(description="How many instruments they have.")
+    by_instrument_type: list[InstrumentTypeCount] = strawberry.field(
+        description="Instruments per type, the most frequent first (ties by type); a type "
+        "none of them has is left out.",
+        metadata={MOST_ITEMS: len(vocab.InstrumentType)},
+    )
+
+
+@strawberry.type(
+    name="PartnerAgreementFacetedConnection",
+    description="A page of partner agreements, with `facets` and `aggregates` over the whole "
+    "list, all pages.",
+)
+class AgreementList(FacetedConnection[PartnerAgreement]):
+    @strawberry.field(
+        description="Totals over the instruments of the whole list's agreements (every filter "
+        "applied, all pages): FTE seconded and instruments per type. Read in one statement, "
+        "only when selected.",
+        metadata={OWN_READ: True},
+    )
+    @reads(Totals())
+    async def aggregates(self, info: AnyInfo) -> AgreementAggregates:
+        # The total first, then a row per type (soilapi.repositories.facets.totals_query).
+        total, *types = await resolve.agreement_totals(info, self.filter)
+        return AgreementAggregates(
+            fte=total["fte"],
+            instruments=total["count"],
+            by_instrument_type=[
+                InstrumentTypeCount(
+                    instrument_type=enums.InstrumentType[row["instrument_type"]],
+                    count=row["count"],
+                )
+                for row in types
+            ],
+        )
