@@ -48,7 +48,7 @@ WEIGHTS: dict[SearchField, str] = {
 
 def _weight_of_field() -> str:
     cases = " ".join(f"WHEN '{field}'::text THEN '{w}'::\"char\"" for field, w in WEIGHTS.items())
-    return f"CASE (field)::text {cases} ELSE NULL::\"char\" END"
+    return f'CASE (field)::text {cases} ELSE NULL::"char" END'
 
 
 def _is_name_field() -> str:
@@ -78,9 +78,7 @@ class SearchEntry(Base):
     )
     text: Mapped[str] = mapped_column(sa.Text)
     document: Mapped[Any] = mapped_column(TSVECTOR, sa.Computed(DOCUMENT_SQL, persisted=True))
-    folded: Mapped[str | None] = mapped_column(
-        sa.Text, sa.Computed(FOLDED_SQL, persisted=True)
-    )
+    folded: Mapped[str | None] = mapped_column(sa.Text, sa.Computed(FOLDED_SQL, persisted=True))
 
     __table_args__ = (
         sa.Index("ix_search_entries_document", "document", postgresql_using="gin"),

@@ -1,0 +1,373 @@
+"""Search and name matching over `search_entries` (soilapi.db.search): the SQL of both.
+
+A search is one statement: every entry whose tsvector matches the query's words or whose folded
+name is close to the folded query (trigrams), each scored, the best entry of each record kept,
+then a keyset page of records by score. The scoring is written once, here:
+
+- an entry of a name field (name, acronym, alias) that equals the query once both are
+  lower-cased and stripped of accents scores 1: an exact name or acronym hit comes first;
+- any other entry scores the larger, capped at 0.99, of
+  - `ts_rank` of its weighted tsvector when it has the query's words (names count 1,
+    descriptions 0.5, statements 0.4, source quotes 0.3: RANK_WEIGHTS; divided by 1 + the
+    log of its length, so shorter texts first), and
+  - for name fields, the mean of `word_similarity` (the query within the name: partial words,
+    typos) and `similarity` (the whole name: closer names first).
+
+Scores are kept to 6 decimals as integers, so the sort key of a cursor is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from soilapi.db import models as m
+from soilapi.db.search import FOLD_FUNCTION, TEXT_SEARCH_CONFIG, SearchEntry
+from soilapi.db.session import Reader
+from soilapi.repositories.paging import (
+    ColumnElement,
+    Slice,
+    Window,
+    compiled_once,
+    cursor_values,
+    keyset_condition,
+    order_by,
+    to_slice,
+)
+from soilapi.repositories.records import ENTITIES, Record
+from soilapi.vocab import NAME_FIELDS, EntityKind, SearchField, SearchLanguage
+
+# The text search configuration of each query language. Entries are indexed with English
+# today; a language added here gets its own configuration (and its names their own entries).
+LANGUAGES: dict[SearchLanguage, str] = {SearchLanguage.ENGLISH: TEXT_SEARCH_CONFIG}
+# ts_rank's factor for each tsvector weight, in its order {D, C, B, A}: source quotes, statements,
+# descriptions, names (soilapi.db.search.WEIGHTS says which field has which weight).
+RANK_WEIGHTS = (0.3, 0.4, 0.5, 1.0)
+SCORE_SCALE = 1_000_000
+# The best entry of a record when two score the same: names before descriptions ... quotes.
+FIELD_ORDER = tuple(SearchField)
+# ts_headline's options: matched words in <mark>...</mark>; a name whole, a longer text cut
+# to its two best fragments.
+_MARKS = "StartSel=<mark>, StopSel=</mark>"
+WHOLE = f"{_MARKS}, HighlightAll=true"
+FRAGMENTS = f'{_MARKS}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
+
+_ENTRIES = SearchEntry.__table__
+_ENTITIES = m.Entity.__table__
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """A checked search (soilapi.services.search): the query and its filters."""
+
+    text: str
+    language: SearchLanguage = SearchLanguage.ENGLISH
+    kinds: tuple[EntityKind, ...] | None = None
+    countries: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One record found, with the entry that scored best for it."""
+
+    record: Record
+    field: SearchField
+    text: str
+    score: float
+    snippet: str
+
+
+def _query() -> Any:
+    return sa.bindparam("query", type_=sa.Text)
+
+
+def config(language: SearchLanguage) -> ColumnElement:
+    """The text search configuration of a language, as a constant of the SQL."""
+    return sa.literal_column(f"'{LANGUAGES[language]}'::regconfig")
+
+
+def words(language: SearchLanguage) -> ColumnElement:
+    """The query's words as a tsquery: AND of stems, "quoted phrases", `or`, `-excluded`."""
+    return sa.func.websearch_to_tsquery(config(language), _query())
+
+
+def folded_query() -> ColumnElement:
+    """The query lower-cased, without accents: compared with the entries' `folded` names."""
+    return getattr(sa.func, FOLD_FUNCTION)(_query(), type_=sa.Text)
+
+
+def matching(entries: Any, language: SearchLanguage) -> ColumnElement:
+    """An entry matches on its words (GIN on `document`) or on trigrams of a name (GIN on
+    `folded`: pg_trgm's word similarity, 0.6 or more by default)."""
+    return sa.or_(
+        entries.c.document.op("@@")(words(language)),
+        folded_query().op("<%")(entries.c.folded),
+    )
+
+
+def _rank_weights() -> ColumnElement:
+    return sa.literal_column(f"'{{{','.join(map(str, RANK_WEIGHTS))}}}'::real[]")
+
+
+def score_key(entries: Any, language: SearchLanguage) -> ColumnElement:
+    """An entry's score (see the module) times SCORE_SCALE, as an integer."""
+    folded = folded_query()
+    closeness = (
+        sa.func.word_similarity(folded, entries.c.folded)
+        + sa.func.similarity(folded, entries.c.folded)
+    ) / 2
+    # ts_rank also scores words a document lacks: only a document that matches ranks. Divided
+    # by 1 + log(words in the text) (normalisation 1): of two names with the words, the
+    # shorter ranks first.
+    ranked = sa.func.ts_rank(_rank_weights(), entries.c.document, words(language), 1)
+    rank = sa.case((entries.c.document.op("@@")(words(language)), ranked), else_=0.0)
+    fuzzy = sa.func.coalesce(closeness, sa.literal(0.0, sa.Float))
+    best = sa.func.least(sa.literal(0.99, sa.Float), sa.func.greatest(rank, fuzzy))
+    score = sa.case((entries.c.folded == folded, sa.literal(1.0, sa.Float)), else_=best)
+    return sa.cast(sa.func.round(sa.cast(score, sa.Float) * SCORE_SCALE), sa.Integer)
+
+
+def _field_order(entries: Any) -> ColumnElement:
+    return sa.case({field.value: i for i, field in enumerate(FIELD_ORDER)}, value=entries.c.field)
+
+
+def _filters(f: SearchFilter, entities: Any) -> list[ColumnElement]:
+    where: list[ColumnElement] = []
+    if f.kinds:
+        kinds = sa.bindparam("kinds", type_=ARRAY(sa.String))
+        where.append(entities.c.kind == sa.any_(kinds))
+    if f.countries:
+        countries = sa.bindparam("countries", type_=ARRAY(sa.String))
+        where.append(entities.c.country_code == sa.any_(countries))
+    return where
+
+
+def _values(f: SearchFilter) -> dict[str, Any]:
+    values: dict[str, Any] = {"query": f.text}
+    if f.kinds:
+        values["kinds"] = [kind.value for kind in f.kinds]
+    if f.countries:
+        values["countries"] = list(f.countries)
+    return values
+
+
+def _shape(f: SearchFilter) -> tuple[Any, ...]:
+    return (f.language, bool(f.kinds), bool(f.countries))
+
+
+def _best_entries(language: SearchLanguage) -> Any:
+    """The best-scoring matching entry of each record."""
+    entries = _ENTRIES.alias("s")
+    key = score_key(entries, language)
+    return (
+        sa.select(entries.c.entity_id, entries.c.field, entries.c.text, key.label("score_key"))
+        .where(matching(entries, language))
+        .distinct(entries.c.entity_id)
+        .order_by(entries.c.entity_id, key.desc(), _field_order(entries), entries.c.origin_id)
+        .subquery("best")
+    )
+
+
+def _page_statement(f: SearchFilter, window: Window) -> tuple[Any, int]:
+    """The page's records in order, with their best entry, score and snippet.
+
+    The page is cut first (score, then name and id: `sort`), and only its rows are joined to
+    their records and given a headline: both cost far more per row than the ranking.
+    """
+    best = _best_entries(f.language)
+    found = _ENTITIES.alias("e")
+    sort = [-best.c.score_key, found.c.name, found.c.id]
+    page = (
+        sa.select(
+            best.c.entity_id,
+            best.c.field,
+            best.c.text,
+            best.c.score_key,
+            *(c.label(f"k{i}") for i, c in enumerate(sort)),
+        )
+        .select_from(best.join(found, found.c.id == best.c.entity_id))
+        .where(*_filters(f, found), *keyset_condition(sort, window, named=True))
+        .order_by(*order_by(sort, window))
+        .limit(sa.bindparam("limit"))
+        .subquery("page")
+    )
+    escaped: ColumnElement = page.c.text
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        escaped = sa.func.replace(escaped, char, entity)
+    names = [field.value for field in NAME_FIELDS]
+
+    def headline(options: str) -> ColumnElement:
+        return sa.func.ts_headline(config(f.language), escaped, words(f.language), options)
+
+    is_name = page.c.field == sa.any_(sa.literal(names, ARRAY(sa.String)))
+    snippet = sa.case((is_name, headline(WHOLE)), else_=headline(FRAGMENTS))
+    keys = [page.c[f"k{i}"] for i in range(len(sort))]
+    stmt = (
+        sa.select(
+            *ENTITIES.labelled(),
+            page.c.field.label("hit_field"),
+            page.c.text.label("hit_text"),
+            page.c.score_key.label("hit_score"),
+            snippet.label("hit_snippet"),
+            *keys,
+        )
+        .select_from(page.join(_ENTITIES, _ENTITIES.c.id == page.c.entity_id))
+        .order_by(*order_by(keys, window))
+    )
+    return stmt, len(sort)
+
+
+def _window_form(window: Window) -> tuple[Any, ...]:
+    return (
+        None if window.after is None else len(window.after),
+        None if window.before is None else len(window.before),
+        window.from_end,
+    )
+
+
+def _hit(row: Any, key_len: int) -> tuple[Hit, ...]:
+    cells = dict(row)
+    keys = tuple(cells.pop(f"k{i}") for i in range(key_len))
+    hit = Hit(
+        field=SearchField(cells.pop("hit_field")),
+        text=cells.pop("hit_text"),
+        score=cells.pop("hit_score") / SCORE_SCALE,
+        snippet=cells.pop("hit_snippet"),
+        record=ENTITIES.one(cells),
+    )
+    return (hit, *keys)
+
+
+async def search_page(reader: Reader, f: SearchFilter, window: Window) -> Slice:
+    """One page of hits, best first (ties by name, then id); rows are `Hit`s."""
+    form = ("search-page", *_shape(f), *_window_form(window))
+    prepared, key_len = compiled_once(form, lambda: _page_statement(f, window))
+    given = {"limit": window.limit + 1, **cursor_values(window), **_values(f)}
+    rows = await reader.fetch(prepared, given)
+    return to_slice([_hit(row, key_len) for row in rows], key_len, window)
+
+
+def _count_statement(f: SearchFilter) -> tuple[Any, int]:
+    entries = _ENTRIES.alias("s")
+    found = _ENTITIES.alias("e")
+    where = _filters(f, found)
+    from_: Any = entries.join(found, found.c.id == entries.c.entity_id) if where else entries
+    stmt = (
+        sa.select(sa.func.count(sa.distinct(entries.c.entity_id)))
+        .select_from(from_)
+        .where(matching(entries, f.language), *where)
+    )
+    return stmt, 0
+
+
+async def search_count(reader: Reader, f: SearchFilter) -> int:
+    """How many records the search finds, all pages."""
+    prepared, _ = compiled_once(("search-count", *_shape(f)), lambda: _count_statement(f))
+    rows = await reader.fetch(prepared, _values(f))
+    return int(rows[0][0])
+
+
+# --- name matching -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NameEntry:
+    """A name of a candidate record, and how close it came to the closest probe: trigram
+    `similarity` of the whole name, `word_similarity` of the probe within the name."""
+
+    field: SearchField
+    text: str
+    folded: str
+    similarity: float
+    within: float
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A record whose names came close to a name being matched."""
+
+    record: Record
+    names: tuple[NameEntry, ...]
+
+
+def _candidates_statement(with_kinds: bool) -> tuple[Any, int]:
+    """Records with a name close to any probe (equal, similar as a whole: `%`, trigram
+    similarity 0.3 or more; or holding the probe: `<%`), the `:limit` closest, each with its
+    close names as JSON. Both operators are served by the trigram index on `folded`."""
+    entries = _ENTRIES.alias("s")
+    probes = (
+        sa.func.unnest(sa.bindparam("probes", type_=ARRAY(sa.Text)))
+        .table_valued("probe")
+        .render_derived(name="p")
+    )
+    probe = probes.c.probe
+    similar = sa.func.max(sa.func.similarity(probe, entries.c.folded))
+    within = sa.func.max(sa.func.word_similarity(probe, entries.c.folded))
+    close = sa.or_(entries.c.folded.op("%")(probe), probe.op("<%")(entries.c.folded))
+    names = (
+        sa.select(
+            entries.c.entity_id,
+            entries.c.field,
+            entries.c.text,
+            entries.c.folded,
+            similar.label("similarity"),
+            within.label("within"),
+        )
+        .select_from(probes.join(entries, close))
+        .group_by(entries.c.entity_id, entries.c.origin_id, entries.c.field)
+        .subquery("names")
+    )
+    found = _ENTITIES.alias("e")
+    kinds = [found.c.kind == sa.any_(sa.bindparam("kinds", type_=ARRAY(sa.String)))]
+    closest = sa.func.max(sa.func.greatest(names.c.similarity, names.c.within))
+    best = (
+        sa.select(names.c.entity_id, closest.label("best"))
+        .select_from(names.join(found, found.c.id == names.c.entity_id))
+        .where(*(kinds if with_kinds else []))
+        .group_by(names.c.entity_id)
+        .order_by(sa.desc("best"), names.c.entity_id)
+        .limit(sa.bindparam("limit"))
+        .subquery("best")
+    )
+    row = sa.func.json_build_array(
+        names.c.field, names.c.text, names.c.folded, names.c.similarity, names.c.within
+    )
+    listed = (
+        sa.select(sa.func.json_agg(row)).where(names.c.entity_id == best.c.entity_id)
+    ).scalar_subquery()
+    stmt = (
+        sa.select(*ENTITIES.labelled(), sa.cast(listed, sa.Text).label("close_names"))
+        .select_from(best.join(_ENTITIES, _ENTITIES.c.id == best.c.entity_id))
+        .order_by(best.c.best.desc(), best.c.entity_id)
+    )
+    return stmt, 0
+
+
+async def name_candidates(
+    reader: Reader, probes: Sequence[str], kinds: Sequence[EntityKind] | None, limit: int
+) -> list[Candidate]:
+    """The `limit` records with names closest to any of the (folded) probes, closest first."""
+    form = ("match-candidates", bool(kinds))
+    prepared, _ = compiled_once(form, lambda: _candidates_statement(bool(kinds)))
+    values: dict[str, Any] = {"probes": list(dict.fromkeys(probes)), "limit": limit}
+    if kinds:
+        values["kinds"] = [kind.value for kind in kinds]
+    found = []
+    for row in await reader.fetch(prepared, values):
+        cells = dict(row)
+        listed = _json_list(cells.pop("close_names"))
+        names = tuple(
+            NameEntry(SearchField(field), text, folded, float(similar), float(within))
+            for field, text, folded, similar, within in listed
+        )
+        found.append(Candidate(ENTITIES.one(cells), names))
+    return found
+
+
+def _json_list(raw: str | None) -> list[Any]:
+    return list(orjson.loads(raw)) if raw else []
