@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 
 from soilapi.db import models as m
 from soilapi.db.search import FOLD_FUNCTION, TEXT_SEARCH_CONFIG, SearchEntry
@@ -167,7 +167,7 @@ def _best_entries(language: SearchLanguage) -> Any:
     return (
         sa.select(entries.c.entity_id, entries.c.field, entries.c.text, key.label("score_key"))
         .where(matching(entries, language))
-        .distinct(entries.c.entity_id)
+        .ext(distinct_on(entries.c.entity_id))
         .order_by(entries.c.entity_id, key.desc(), _field_order(entries), entries.c.origin_id)
         .subquery("best")
     )

@@ -143,10 +143,10 @@ def _classify(entry: NameEntry, asked: Probes) -> tuple[MatchType, float, str]: 
     said = f'its {_label(entry)} "{entry.text}"'
     if name == asked.whole:
         return MatchType.EXACT, 1.0, f"the name given is {said}"
-    if name in asked.parts:
-        return MatchType.PHRASE, 0.95, f"a part of the name given is {said}"
     if entry.field is SearchField.ACRONYM and name in asked.acronyms:
         return MatchType.ACRONYM, 0.85, f"an acronym in the name given is {said}"
+    if name in asked.parts:
+        return MatchType.PHRASE, 0.95, f"a part of the name given is {said}"
     given, own = _content(asked.whole), _content(name)
     shared = len(given & own) / len(given | own) if given | own else 0.0
     if shared == 1.0:
