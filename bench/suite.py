@@ -1,4 +1,4 @@
-"""The suite: eleven operations, each a `.graphql` file in operations/ (soilapi's) and, where
+"""The suite: thirteen operations, each a `.graphql` file in operations/ (soilapi's) and, where
 PostGraphile's schema differs, in operations/postgraphile/ (see bench/README.md for the mapping).
 
 Most send one fixed body; node_lookups and the `*_varied` ones take variables, gathered per
@@ -53,6 +53,8 @@ OPERATIONS = (
     Operation("node_lookups_varied", "1,000 sets of 20 records by global ID"),
     Operation("apollo_typename", "deep_traversal with __typename everywhere (Apollo Client)"),
     Operation("dashboard", "4 root lists with totalCount, newest first and partner agreements"),
+    Operation("search_varied", "1,000 searches, first 10 hits (soilapi only)"),
+    Operation("match_varied", "1,000 organisation names matched (soilapi only)"),
 )
 BY_NAME = {op.name: op for op in OPERATIONS}
 
