@@ -132,7 +132,7 @@ async def test_every_field_is_searched(api: Api) -> None:
         "Keep soil alive": ("global-symposium-soil-biodiversity-2021", "ALIAS"),
         "compaction": ("soil-monitoring-law", "STATEMENT"),
         "hybrid event in Rabat": ("inser-launch-rabat-2025", "SOURCE_QUOTE"),
-        "Joint Research Centre represented": ("european-commission", "DESCRIPTION"),
+        "Research Centre represented at the launch": ("european-commission", "DESCRIPTION"),
     }
     for query, (slug, field) in cases.items():
         found = ranked(await hits(api, query, first=1))
