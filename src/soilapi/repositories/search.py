@@ -1,19 +1,20 @@
 """Search and name matching over `search_entries` (soilapi.db.search): the SQL of both.
 
-A search is one statement: every entry whose tsvector matches the query's words or whose folded
-name is close to the folded query (trigrams), each scored, the best entry of each record kept,
-then a keyset page of records by score. The scoring is written once, here:
+A search is one statement: the entries whose tsvector has the query's words (GIN on
+`document`) or, when no name has them, the names close to the query by trigrams (GIN on
+`folded`: a typo, a part of a word), each scored, the best entry of each record kept, then a
+keyset page of records by score. The scoring is written once, here:
 
 - an entry of a name field (name, acronym, alias) that equals the query once both are
   lower-cased and stripped of accents scores 1: an exact name or acronym hit comes first;
-- any other entry scores the larger, capped at 0.99, of
-  - `ts_rank` of its weighted tsvector when it has the query's words (names count 1,
-    descriptions 0.5, statements 0.4, source quotes 0.3: RANK_WEIGHTS; divided by 1 + the
-    log of its length, so shorter texts first), and
-  - for name fields, the mean of `word_similarity` (the query within the name: partial words,
-    typos) and `similarity` (the whole name: closer names first).
+- an entry with the words scores `ts_rank` of its weighted tsvector (names count 1,
+  descriptions 0.5, statements 0.4, source quotes 0.3: RANK_WEIGHTS), divided by 1 + the log
+  of its length, so shorter texts first;
+- a name found by trigrams scores the mean of `word_similarity` (the query within the name)
+  and `similarity` (the whole name);
 
-Scores are kept to 6 decimals as integers, so the sort key of a cursor is exact.
+all but exact hits capped at 0.99. Scores are kept to 6 decimals as integers, so the sort key
+of a cursor (score, then the record's id) is exact.
 """
 
 from __future__ import annotations
@@ -101,39 +102,64 @@ def folded_query() -> ColumnElement:
     return getattr(sa.func, FOLD_FUNCTION)(_query(), type_=sa.Text)
 
 
-def matching(entries: Any, language: SearchLanguage) -> ColumnElement:
-    """An entry matches on its words (GIN on `document`) or on trigrams of a name (GIN on
-    `folded`: pg_trgm's word similarity, 0.6 or more by default)."""
-    return sa.or_(
-        entries.c.document.op("@@")(words(language)),
-        folded_query().op("<%")(entries.c.folded),
-    )
-
-
 def _rank_weights() -> ColumnElement:
     return sa.literal_column(f"'{{{','.join(map(str, RANK_WEIGHTS))}}}'::real[]")
 
 
-def score_key(entries: Any, language: SearchLanguage) -> ColumnElement:
-    """An entry's score (see the module) times SCORE_SCALE, as an integer."""
-    folded = folded_query()
-    closeness = (
-        sa.func.word_similarity(folded, entries.c.folded)
-        + sa.func.similarity(folded, entries.c.folded)
-    ) / 2
-    # ts_rank also scores words a document lacks: only a document that matches ranks. Divided
-    # by 1 + log(words in the text) (normalisation 1): of two names with the words, the
-    # shorter ranks first.
-    ranked = sa.func.ts_rank(_rank_weights(), entries.c.document, words(language), 1)
-    rank = sa.case((entries.c.document.op("@@")(words(language)), ranked), else_=0.0)
-    fuzzy = sa.func.coalesce(closeness, sa.literal(0.0, sa.Float))
-    best = sa.func.least(sa.literal(0.99, sa.Float), sa.func.greatest(rank, fuzzy))
-    score = sa.case((entries.c.folded == folded, sa.literal(1.0, sa.Float)), else_=best)
+def _key(score: ColumnElement) -> ColumnElement:
+    """A score times SCORE_SCALE, as an integer: an exact sort key for cursors."""
     return sa.cast(sa.func.round(sa.cast(score, sa.Float) * SCORE_SCALE), sa.Integer)
 
 
-def _field_order(entries: Any) -> ColumnElement:
-    return sa.case({field.value: i for i, field in enumerate(FIELD_ORDER)}, value=entries.c.field)
+def _exact_or(entries: Any, other: ColumnElement) -> ColumnElement:
+    """1 for a name equal to the query (case and accents aside), else `other` capped at 0.99."""
+    exact = entries.c.folded == folded_query()
+    best = sa.func.least(sa.literal(0.99, sa.Float), other)
+    return _key(sa.case((exact, sa.literal(1.0, sa.Float)), else_=best))
+
+
+def _columns(entries: Any, score: ColumnElement) -> list[ColumnElement]:
+    return [
+        entries.c.entity_id,
+        entries.c.field,
+        entries.c.text,
+        entries.c.origin_id,
+        score.label("score_key"),
+    ]
+
+
+def hits(language: SearchLanguage) -> Any:
+    """Every matching entry with its score (see the module).
+
+    Trigrams are the fallback of words: names are compared by trigrams only when no name has
+    the query's words (a typo, a part of a word no stem shares). Trigram candidates are many
+    where names share their words (the synthetic registry's 380,000 names come from sixty
+    words), and each costs a similarity computation, while the words' own matches are few and
+    cheap; the fallback runs (an InitPlan's one-time filter) only when it is needed.
+    """
+    w = _ENTRIES.alias("w")
+    # Divided by 1 + log(words in the text) (normalisation 1): shorter texts rank first.
+    rank = sa.func.ts_rank(_rank_weights(), w.c.document, words(language), 1)
+    worded = (
+        sa.select(*_columns(w, _exact_or(w, rank)), w.c.folded)
+        .where(w.c.document.op("@@")(words(language)))
+        .cte("worded")
+    )
+    named = sa.exists(sa.select(sa.literal(1)).where(worded.c.folded.is_not(None)))
+    f = _ENTRIES.alias("f")
+    folded = folded_query()
+    closeness = (
+        sa.func.word_similarity(folded, f.c.folded) + sa.func.similarity(folded, f.c.folded)
+    ) / 2
+    fuzzy = sa.select(*_columns(f, _exact_or(f, closeness))).where(
+        folded.op("<%")(f.c.folded), ~named
+    )
+    listed = [worded.c[name] for name in ("entity_id", "field", "text", "origin_id", "score_key")]
+    return sa.union_all(sa.select(*listed), fuzzy).subquery("hits")
+
+
+def _field_order(found: Any) -> ColumnElement:
+    return sa.case({field.value: i for i, field in enumerate(FIELD_ORDER)}, value=found.c.field)
 
 
 def _filters(f: SearchFilter, entities: Any) -> list[ColumnElement]:
@@ -162,13 +188,13 @@ def _shape(f: SearchFilter) -> tuple[Any, ...]:
 
 def _best_entries(language: SearchLanguage) -> Any:
     """The best-scoring matching entry of each record."""
-    entries = _ENTRIES.alias("s")
-    key = score_key(entries, language)
+    found = hits(language)
     return (
-        sa.select(entries.c.entity_id, entries.c.field, entries.c.text, key.label("score_key"))
-        .where(matching(entries, language))
-        .ext(distinct_on(entries.c.entity_id))
-        .order_by(entries.c.entity_id, key.desc(), _field_order(entries), entries.c.origin_id)
+        sa.select(found.c.entity_id, found.c.field, found.c.text, found.c.score_key)
+        .ext(distinct_on(found.c.entity_id))
+        .order_by(
+            found.c.entity_id, found.c.score_key.desc(), _field_order(found), found.c.origin_id
+        )
         .subquery("best")
     )
 
@@ -176,12 +202,15 @@ def _best_entries(language: SearchLanguage) -> Any:
 def _page_statement(f: SearchFilter, window: Window) -> tuple[Any, int]:
     """The page's records in order, with their best entry, score and snippet.
 
-    The page is cut first (score, then name and id: `sort`), and only its rows are joined to
-    their records and given a headline: both cost far more per row than the ranking.
+    The page is cut first (score, then id: `sort`), and only its rows are joined to their
+    records and given a headline: both cost far more per row than the ranking. Records are
+    joined before the cut only to filter them by kind or country.
     """
     best = _best_entries(f.language)
+    sort = [-best.c.score_key, best.c.entity_id]
     found = _ENTITIES.alias("e")
-    sort = [-best.c.score_key, found.c.name, found.c.id]
+    where = _filters(f, found)
+    from_: Any = best.join(found, found.c.id == best.c.entity_id) if where else best
     page = (
         sa.select(
             best.c.entity_id,
@@ -190,8 +219,8 @@ def _page_statement(f: SearchFilter, window: Window) -> tuple[Any, int]:
             best.c.score_key,
             *(c.label(f"k{i}") for i, c in enumerate(sort)),
         )
-        .select_from(best.join(found, found.c.id == best.c.entity_id))
-        .where(*_filters(f, found), *keyset_condition(sort, window, named=True))
+        .select_from(from_)
+        .where(*where, *keyset_condition(sort, window, named=True))
         .order_by(*order_by(sort, window))
         .limit(sa.bindparam("limit"))
         .subquery("page")
@@ -244,7 +273,7 @@ def _hit(row: Any, key_len: int) -> tuple[Hit, ...]:
 
 
 async def search_page(reader: Reader, f: SearchFilter, window: Window) -> Slice:
-    """One page of hits, best first (ties by name, then id); rows are `Hit`s."""
+    """One page of hits, best first (ties by id); rows are `Hit`s."""
     form = ("search-page", *_shape(f), *_window_form(window))
     prepared, key_len = compiled_once(form, lambda: _page_statement(f, window))
     given = {"limit": window.limit + 1, **cursor_values(window), **_values(f)}
@@ -253,16 +282,12 @@ async def search_page(reader: Reader, f: SearchFilter, window: Window) -> Slice:
 
 
 def _count_statement(f: SearchFilter) -> tuple[Any, int]:
-    entries = _ENTRIES.alias("s")
-    found = _ENTITIES.alias("e")
-    where = _filters(f, found)
-    from_: Any = entries.join(found, found.c.id == entries.c.entity_id) if where else entries
-    stmt = (
-        sa.select(sa.func.count(sa.distinct(entries.c.entity_id)))
-        .select_from(from_)
-        .where(matching(entries, f.language), *where)
-    )
-    return stmt, 0
+    found = hits(f.language)
+    records = _ENTITIES.alias("e")
+    where = _filters(f, records)
+    from_: Any = found.join(records, records.c.id == found.c.entity_id) if where else found
+    count = sa.func.count(sa.distinct(found.c.entity_id))
+    return sa.select(count).select_from(from_).where(*where), 0
 
 
 async def search_count(reader: Reader, f: SearchFilter) -> int:

@@ -49,11 +49,12 @@ def search_tag(found: repo.SearchFilter) -> str:
 class SearchQueries:
     @strawberry.field(
         description="Records of every kind whose names, acronyms, aliases, descriptions, "
-        "statements or source quotes match the words of `query`, best first: an exact name "
-        "or acronym scores 1; then names with the words (shorter ones first) or close to "
-        "them (typos, parts of words: trigram similarity), then descriptions, statements and "
-        "quotes. English stemming (eroded, eroding, erodes), accents ignored (Petursdóttir, "
-        'Petursdottir). `query` takes web-search syntax: "quoted phrase", `or`, `-word`.'
+        "statements or source quotes have every word of `query`, best first: an exact name "
+        "or acronym scores 1, then names with the words (shorter ones first), then "
+        "descriptions, statements and quotes. When no name has the words, names close to "
+        "the query by trigram similarity are found instead (typos, parts of words). English "
+        "stemming (eroded, eroding, erodes), accents ignored (Petursdóttir, Petursdottir). "
+        '`query` takes web-search syntax: "quoted phrase", `or`, `-word`.'
     )
     async def search(
         self,
