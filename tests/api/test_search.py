@@ -101,6 +101,8 @@ async def test_typos_and_parts_of_words_find_names(api: Api) -> None:
     assert ranked(typo) == [("thorunn-wolfram-petursdottir", "NAME", 0.57619)]
     # No word of the query is in the name: trigrams found it, so nothing is marked.
     assert typo["edges"][0]["node"]["snippet"] == "Thorunn Wolfram Petursdottir"
+    start = await hits(api, "Petursd")
+    assert slugs(start) == ["thorunn-wolfram-petursdottir"]
     part = await hits(api, "Subregion", first=5)
     # "Subregional" stems to "subregion": the words find these, shorter texts first.
     assert [(slug, field) for slug, field, _ in ranked(part)] == [

@@ -199,7 +199,7 @@ def _best_entries(language: SearchLanguage) -> Any:
     )
 
 
-def _page_statement(f: SearchFilter, window: Window) -> tuple[Any, int]:
+def page_statement(f: SearchFilter, window: Window) -> tuple[Any, int]:
     """The page's records in order, with their best entry, score and snippet.
 
     The page is cut first (score, then id: `sort`), and only its rows are joined to their
@@ -275,7 +275,7 @@ def _hit(row: Any, key_len: int) -> tuple[Hit, ...]:
 async def search_page(reader: Reader, f: SearchFilter, window: Window) -> Slice:
     """One page of hits, best first (ties by id); rows are `Hit`s."""
     form = ("search-page", *_shape(f), *_window_form(window))
-    prepared, key_len = compiled_once(form, lambda: _page_statement(f, window))
+    prepared, key_len = compiled_once(form, lambda: page_statement(f, window))
     given = {"limit": window.limit + 1, **cursor_values(window), **_values(f)}
     rows = await reader.fetch(prepared, given)
     return to_slice([_hit(row, key_len) for row in rows], key_len, window)
@@ -320,10 +320,13 @@ class Candidate:
     names: tuple[NameEntry, ...]
 
 
-def _candidates_statement(with_kinds: bool) -> tuple[Any, int]:
-    """Records with a name close to any probe (equal, similar as a whole: `%`, trigram
-    similarity 0.3 or more; or holding the probe: `<%`), the `:limit` closest, each with its
-    close names as JSON. Both operators are served by the trigram index on `folded`."""
+def candidates_statement(with_kinds: bool) -> tuple[Any, int]:
+    """Records with a name close to a probe: holding it, or most of it (typos), by pg_trgm's
+    word similarity (`<%`, 0.6 or more, served by the trigram index on `folded`); the
+    `:limit` closest, each with its close names as JSON. A whole name given is close to its
+    record's name, and so is each part of it: probes are the name's parts too
+    (soilapi.services.matching), so no comparison by whole-string similarity (`%`) is needed,
+    whose low threshold (0.3) brings thousands of candidates among similar names."""
     entries = _ENTRIES.alias("s")
     probes = (
         sa.func.unnest(sa.bindparam("probes", type_=ARRAY(sa.Text)))
@@ -333,7 +336,7 @@ def _candidates_statement(with_kinds: bool) -> tuple[Any, int]:
     probe = probes.c.probe
     similar = sa.func.max(sa.func.similarity(probe, entries.c.folded))
     within = sa.func.max(sa.func.word_similarity(probe, entries.c.folded))
-    close = sa.or_(entries.c.folded.op("%")(probe), probe.op("<%")(entries.c.folded))
+    close = probe.op("<%")(entries.c.folded)
     names = (
         sa.select(
             entries.c.entity_id,
@@ -348,12 +351,12 @@ def _candidates_statement(with_kinds: bool) -> tuple[Any, int]:
         .subquery("names")
     )
     found = _ENTITIES.alias("e")
-    kinds = [found.c.kind == sa.any_(sa.bindparam("kinds", type_=ARRAY(sa.String)))]
+    kinds = found.c.kind == sa.any_(sa.bindparam("kinds", type_=ARRAY(sa.String)))
     closest = sa.func.max(sa.func.greatest(names.c.similarity, names.c.within))
+    joined = names.join(found, sa.and_(found.c.id == names.c.entity_id, kinds))
     best = (
         sa.select(names.c.entity_id, closest.label("best"))
-        .select_from(names.join(found, found.c.id == names.c.entity_id))
-        .where(*(kinds if with_kinds else []))
+        .select_from(joined if with_kinds else names)
         .group_by(names.c.entity_id)
         .order_by(sa.desc("best"), names.c.entity_id)
         .limit(sa.bindparam("limit"))
@@ -378,7 +381,7 @@ async def name_candidates(
 ) -> list[Candidate]:
     """The `limit` records with names closest to any of the (folded) probes, closest first."""
     form = ("match-candidates", bool(kinds))
-    prepared, _ = compiled_once(form, lambda: _candidates_statement(bool(kinds)))
+    prepared, _ = compiled_once(form, lambda: candidates_statement(bool(kinds)))
     values: dict[str, Any] = {"probes": list(dict.fromkeys(probes)), "limit": limit}
     if kinds:
         values["kinds"] = [kind.value for kind in kinds]
