@@ -93,9 +93,8 @@ async def test_the_issues_examples(api: Api) -> None:
     assert ble[0] == {
         "score": 1.0,
         "chosen": True,
-        "matchType": "PHRASE",
-        "reason": 'a part of the name given is its name "German Ministry of Agriculture"; its '
-        "acronym is in the name given too",
+        "matchType": "EXACT",
+        "reason": 'the name given is its acronym "BLE" and name "German Ministry of Agriculture"',
         "matchedName": "German Ministry of Agriculture",
         "matchedField": "NAME",
         "node": {"__typename": "Organization", "slug": "german-ministry-of-agriculture-ble"},

@@ -162,15 +162,23 @@ def _field_order(found: Any) -> ColumnElement:
     return sa.case({field.value: i for i, field in enumerate(FIELD_ORDER)}, value=found.c.field)
 
 
-def _filters(f: SearchFilter, entities: Any) -> list[ColumnElement]:
-    where: list[ColumnElement] = []
+def _filters(f: SearchFilter, entity_id: ColumnElement) -> list[ColumnElement]:
+    """The kinds and countries asked for, checked on each found record by its primary key.
+
+    A scalar subquery rather than a join: the planner, unable to tell how few records a
+    search finds, hashed every record of the kind first (60 ms at scale 100)."""
+    records = _ENTITIES.alias("e")
+    checks: list[ColumnElement] = []
     if f.kinds:
         kinds = sa.bindparam("kinds", type_=ARRAY(sa.String))
-        where.append(entities.c.kind == sa.any_(kinds))
+        checks.append(records.c.kind == sa.any_(kinds))
     if f.countries:
         countries = sa.bindparam("countries", type_=ARRAY(sa.String))
-        where.append(entities.c.country_code == sa.any_(countries))
-    return where
+        checks.append(records.c.country_code == sa.any_(countries))
+    if not checks:
+        return []
+    kept = sa.select(sa.and_(*checks)).where(records.c.id == entity_id).scalar_subquery()
+    return [kept.is_(True)]
 
 
 def _values(f: SearchFilter) -> dict[str, Any]:
@@ -208,9 +216,7 @@ def page_statement(f: SearchFilter, window: Window) -> tuple[Any, int]:
     """
     best = _best_entries(f.language)
     sort = [-best.c.score_key, best.c.entity_id]
-    found = _ENTITIES.alias("e")
-    where = _filters(f, found)
-    from_: Any = best.join(found, found.c.id == best.c.entity_id) if where else best
+    where = _filters(f, best.c.entity_id)
     page = (
         sa.select(
             best.c.entity_id,
@@ -219,7 +225,6 @@ def page_statement(f: SearchFilter, window: Window) -> tuple[Any, int]:
             best.c.score_key,
             *(c.label(f"k{i}") for i, c in enumerate(sort)),
         )
-        .select_from(from_)
         .where(*where, *keyset_condition(sort, window, named=True))
         .order_by(*order_by(sort, window))
         .limit(sa.bindparam("limit"))
@@ -283,11 +288,8 @@ async def search_page(reader: Reader, f: SearchFilter, window: Window) -> Slice:
 
 def _count_statement(f: SearchFilter) -> tuple[Any, int]:
     found = hits(f.language)
-    records = _ENTITIES.alias("e")
-    where = _filters(f, records)
-    from_: Any = found.join(records, records.c.id == found.c.entity_id) if where else found
     count = sa.func.count(sa.distinct(found.c.entity_id))
-    return sa.select(count).select_from(from_).where(*where), 0
+    return sa.select(count).where(*_filters(f, found.c.entity_id)), 0
 
 
 async def search_count(reader: Reader, f: SearchFilter) -> int:
@@ -320,24 +322,21 @@ class Candidate:
     names: tuple[NameEntry, ...]
 
 
-def candidates_statement(with_kinds: bool) -> tuple[Any, int]:
-    """Records with a name close to a probe: holding it, or most of it (typos), by pg_trgm's
-    word similarity (`<%`, 0.6 or more, served by the trigram index on `folded`); the
-    `:limit` closest, each with its close names as JSON. A whole name given is close to its
-    record's name, and so is each part of it: probes are the name's parts too
-    (soilapi.services.matching), so no comparison by whole-string similarity (`%`) is needed,
-    whose low threshold (0.3) brings thousands of candidates among similar names."""
-    entries = _ENTRIES.alias("s")
-    probes = (
+def _probes() -> Any:
+    return (
         sa.func.unnest(sa.bindparam("probes", type_=ARRAY(sa.Text)))
         .table_valued("probe")
         .render_derived(name="p")
     )
+
+
+def _close_names(entries: Any, probes: Any, close: ColumnElement) -> Any:
+    """Names meeting a probe by `close`, each with its closest similarity to a probe (whole
+    name) and word similarity (the probe within the name)."""
     probe = probes.c.probe
     similar = sa.func.max(sa.func.similarity(probe, entries.c.folded))
     within = sa.func.max(sa.func.word_similarity(probe, entries.c.folded))
-    close = probe.op("<%")(entries.c.folded)
-    names = (
+    return (
         sa.select(
             entries.c.entity_id,
             entries.c.field,
@@ -348,26 +347,65 @@ def candidates_statement(with_kinds: bool) -> tuple[Any, int]:
         )
         .select_from(probes.join(entries, close))
         .group_by(entries.c.entity_id, entries.c.origin_id, entries.c.field)
-        .subquery("names")
     )
+
+
+def candidates_statement(with_kinds: bool) -> tuple[Any, int]:
+    """Records with a name meeting a probe, the `:limit` closest, each with all its names as
+    JSON. A name meets a probe when it has all its words (GIN on `document`); when no name has
+    the words of any probe, when it holds most of the probe by pg_trgm's word similarity
+    (`<%`, 0.6 or more, GIN on `folded`: typos). As in `hits`, trigrams are the fallback: among
+    names that share their words, they bring thousands of candidates, each compared. A whole
+    name given is close to its record's name, and so is each of its parts: probes are the
+    name's parts too (soilapi.services.matching)."""
+    probes = _probes()
+    entries = _ENTRIES.alias("w")
+    words_of = sa.func.plainto_tsquery(config(SearchLanguage.ENGLISH), probes.c.probe)
+    worded = _close_names(
+        entries,
+        probes,
+        sa.and_(entries.c.document.op("@@")(words_of), entries.c.folded.is_not(None)),
+    ).cte("worded")
+    fuzzy_probes = _probes()
+    fuzzy_entries = _ENTRIES.alias("f")
+    fuzzy = _close_names(
+        fuzzy_entries, fuzzy_probes, fuzzy_probes.c.probe.op("<%")(fuzzy_entries.c.folded)
+    ).where(~sa.exists(sa.select(sa.literal(1)).select_from(worded)))
+    columns = ("entity_id", "field", "text", "folded", "similarity", "within")
+    names = sa.union_all(sa.select(*(worded.c[c] for c in columns)), fuzzy).subquery("names")
     found = _ENTITIES.alias("e")
     kinds = found.c.kind == sa.any_(sa.bindparam("kinds", type_=ARRAY(sa.String)))
+    kept = sa.select(kinds).where(found.c.id == names.c.entity_id).scalar_subquery().is_(True)
     closest = sa.func.max(sa.func.greatest(names.c.similarity, names.c.within))
-    joined = names.join(found, sa.and_(found.c.id == names.c.entity_id, kinds))
     best = (
         sa.select(names.c.entity_id, closest.label("best"))
-        .select_from(joined if with_kinds else names)
+        .where(*([kept] if with_kinds else []))
         .group_by(names.c.entity_id)
         .order_by(sa.desc("best"), names.c.entity_id)
         .limit(sa.bindparam("limit"))
         .subquery("best")
     )
+    # Every name of each candidate, not only the close ones: a name given may join two
+    # ("GSP Global Soil Partnership" is an acronym and a name).
+    own = _ENTRIES.alias("n")
+
+    def closest_by(function: str) -> ColumnElement:
+        asked = _probes()
+        measure = getattr(sa.func, function)(asked.c.probe, own.c.folded)
+        return sa.select(sa.func.max(measure)).select_from(asked).scalar_subquery()
+
     row = sa.func.json_build_array(
-        names.c.field, names.c.text, names.c.folded, names.c.similarity, names.c.within
+        own.c.field,
+        own.c.text,
+        own.c.folded,
+        closest_by("similarity"),
+        closest_by("word_similarity"),
     )
     listed = (
-        sa.select(sa.func.json_agg(row)).where(names.c.entity_id == best.c.entity_id)
-    ).scalar_subquery()
+        sa.select(sa.func.json_agg(row))
+        .where(own.c.entity_id == best.c.entity_id, own.c.folded.is_not(None))
+        .scalar_subquery()
+    )
     stmt = (
         sa.select(*ENTITIES.labelled(), sa.cast(listed, sa.Text).label("close_names"))
         .select_from(best.join(_ENTITIES, _ENTITIES.c.id == best.c.entity_id))

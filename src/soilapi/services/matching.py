@@ -29,6 +29,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import pycountry
 
@@ -82,10 +83,15 @@ class Probes:
     parts: tuple[str, ...]  # folded parts between commas and brackets, countries removed
     acronyms: tuple[str, ...]  # folded acronyms written in capitals (BLE, INRAE)
     country: str | None  # a country the name ends with or has as a part
+    full: str = ""  # the folded name as given, country and all ("... Society of Japan")
+
+    def wholes(self) -> set[str]:
+        """The name given, without and with the country it names."""
+        return {self.whole, self.full or self.whole}
 
     def all(self) -> list[str]:
         """Every probe, the whole name first, at most MAX_PROBES."""
-        found = [self.whole, *self.parts, *self.acronyms]
+        found = [self.whole, self.full, *self.parts, *self.acronyms]
         return [p for p in dict.fromkeys(found) if p][:MAX_PROBES]
 
 
@@ -98,7 +104,10 @@ def _strip_country(folded: str) -> tuple[str, str | None]:
     for size in range(min(4, len(words) - 1), 0, -1):
         tail = " ".join(words[-size:])
         if tail in names:
-            return " ".join(words[:-size]), names[tail]
+            kept = words[:-size]
+            while len(kept) > 1 and kept[-1] in _STOP_WORDS:  # "Society of Japan"
+                kept.pop()
+            return " ".join(kept), names[tail]
     return folded, None
 
 
@@ -114,7 +123,7 @@ def probes(name: str) -> Probes:
     if not whole:  # the name is only a country: keep it
         whole = fold(name)
     acronyms = tuple(fold(a) for a in _ACRONYM.findall(name))
-    return Probes(whole, tuple(p for p in parts if p != whole), acronyms, country)
+    return Probes(whole, tuple(p for p in parts if p != whole), acronyms, country, fold(name))
 
 
 @dataclass(frozen=True)
@@ -141,7 +150,7 @@ def _classify(entry: NameEntry, asked: Probes) -> tuple[MatchType, float, str]: 
     """How one name of a candidate met the given name: (match, score, reason)."""
     name = fold(entry.text)
     said = f'its {_label(entry)} "{entry.text}"'
-    if name == asked.whole:
+    if name in asked.wholes():
         return MatchType.EXACT, 1.0, f"the name given is {said}"
     if entry.field is SearchField.ACRONYM and name in asked.acronyms:
         return MatchType.ACRONYM, 0.85, f"an acronym in the name given is {said}"
@@ -162,16 +171,43 @@ def _classify(entry: NameEntry, asked: Probes) -> tuple[MatchType, float, str]: 
     return MatchType.FUZZY, fuzzy, f"the name given appears within {said}"
 
 
+def _with_acronym(candidate: Candidate, asked: Probes) -> list[tuple[Any, ...]]:
+    """Matches of the name given (or a part) written as the record's acronym and name
+    together, either way round ("GSP Global Soil Partnership", "OIV International ...")."""
+    acronyms = [e for e in candidate.names if e.field is SearchField.ACRONYM]
+    found: list[tuple[Any, ...]] = []
+    for entry in candidate.names:
+        if entry.field is SearchField.ACRONYM:
+            continue
+        for acronym in acronyms:
+            said = f'its acronym "{acronym.text}" and {_label(entry)} "{entry.text}"'
+            for both in (
+                f"{fold(acronym.text)} {fold(entry.text)}",
+                f"{fold(entry.text)} {fold(acronym.text)}",
+            ):
+                if both in asked.wholes():
+                    found.append((MatchType.EXACT, 1.0, f"the name given is {said}", entry))
+                elif both in asked.parts:
+                    found.append(
+                        (MatchType.PHRASE, 0.95, f"a part of the name given is {said}", entry)
+                    )
+    return found
+
+
 def _score(candidate: Candidate, asked: Probes, country: str | None) -> Match:
     """The best of a candidate's names, with the acronym and country adjustments."""
     ranked = sorted(
-        ((*_classify(entry, asked), entry) for entry in candidate.names),
+        [
+            *((*_classify(entry, asked), entry) for entry in candidate.names),
+            *_with_acronym(candidate, asked),
+        ],
         key=lambda found: -found[1],
     )
     match_type, score, reason, entry = ranked[0]
     acronyms = {fold(e.text) for e in candidate.names if e.field is SearchField.ACRONYM}
     acronyms.discard(fold(entry.text))  # the name that matched is no second sign
-    if match_type is not MatchType.ACRONYM and acronyms & set(asked.acronyms):
+    joined = "its acronym" in reason  # the acronym is part of the match itself
+    if match_type is not MatchType.ACRONYM and not joined and acronyms & set(asked.acronyms):
         score = min(1.0, score + 0.05)
         reason += "; its acronym is in the name given too"
     own = candidate.record.country_code
