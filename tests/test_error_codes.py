@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from soilapi.errors import ErrorCode
-from soilapi.vocab import Order
+from soilapi.vocab import MatchType, Order, SearchField, SearchLanguage
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -34,7 +34,9 @@ def test_every_code_the_readme_names_is_a_member() -> None:
     variables = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", settings, re.M))
     named = set(re.findall(r"`([A-Z][A-Z0-9_]{2,})`", README.replace(settings, "")))
     orders = {order.name for order in Order}  # the lists' sort keys (`orderBy: SIGNED`)
-    not_codes = variables | orders | {"HEALTHCHECK"}  # and a Dockerfile instruction
+    # search's and match's enum values (`language: ENGLISH`, `EXACT`, `SOURCE_QUOTE`)
+    search = {m.name for enum in (MatchType, SearchField, SearchLanguage) for m in enum}
+    not_codes = variables | orders | search | {"HEALTHCHECK"}  # and a Dockerfile instruction
     assert named - not_codes - set(ErrorCode) == set()
 
 
