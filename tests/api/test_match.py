@@ -203,9 +203,11 @@ query($name: String!) {
 
 
 async def test_statements_do_not_grow_with_the_candidates(engine_api: Api) -> None:
-    """The candidates and their records in one statement; their lists one batch per level."""
+    """The candidates in one statement, their records in another, their lists one batch per
+    level."""
     one = await engine_api.data(NESTED, {"name": "BLE"})
     statements_one = engine_api.last_statements
     many = await engine_api.data(NESTED, {"name": "Soil Partnership"})
     assert len(one["match"]) < len(many["match"]) == 10
-    assert engine_api.last_statements == statements_one == 4  # limiter, candidates, 2 lists
+    # rate limiter, candidates, records, sources, parents
+    assert engine_api.last_statements == statements_one == 5

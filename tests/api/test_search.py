@@ -275,7 +275,7 @@ query($q: String!, $first: Int!) {
 
 
 async def test_statements_do_not_grow_with_the_hits(engine_api: Api) -> None:
-    """One statement for the hits (their records included), one for totalCount, then one per
+    """One statement for the hits, one for their records, one for totalCount, then one per
     list level under them, batched: 2 hits or 60 cost the same. Plus the rate limiter's."""
     few = await engine_api.data(NESTED, {"q": "soil partnership", "first": 2})
     statements_few = engine_api.last_statements
@@ -283,8 +283,8 @@ async def test_statements_do_not_grow_with_the_hits(engine_api: Api) -> None:
     assert len(few["search"]["nodes"]) == 2
     assert len(many["search"]["nodes"]) == 60
     assert engine_api.last_statements == statements_few
-    # rate limiter, hits, count, sources, documents, parents, children
-    assert statements_few == 7
+    # rate limiter, hits, records, count, sources, documents, parents, children
+    assert statements_few == 8
     # The compiler does not know `search`: the resolvers answer on both engines.
     assert set(engine_api.last_runs) == {
         "resolvers" if engine_api.name == "compiled" else "compiler_off"

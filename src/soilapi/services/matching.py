@@ -36,7 +36,6 @@ import pycountry
 from soilapi.errors import InvalidInput
 from soilapi.repositories import Reader
 from soilapi.repositories import search as repo
-from soilapi.repositories.records import Record
 from soilapi.repositories.search import Candidate, NameEntry
 from soilapi.services.listing import COUNTRY_RE
 from soilapi.services.search import checked_kinds, checked_text
@@ -130,7 +129,7 @@ def probes(name: str) -> Probes:
 class Match:
     """A candidate record for a given name: how it matched and how sure that is."""
 
-    record: Record
+    record: Candidate  # its id, name and country
     score: float
     name: NameEntry
     match_type: MatchType
@@ -210,14 +209,14 @@ def _score(candidate: Candidate, asked: Probes, country: str | None) -> Match:
     if match_type is not MatchType.ACRONYM and not joined and acronyms & set(asked.acronyms):
         score = min(1.0, score + 0.05)
         reason += "; its acronym is in the name given too"
-    own = candidate.record.country_code
+    own = candidate.country_code
     if country and own == country:
         score = min(1.0, score + 0.05)
         reason += f"; in {own}, as given"
     elif country and own:
         score *= 0.6
         reason += f"; but it is in {own}, not {country}"
-    return Match(candidate.record, round(score, 4), entry, match_type, reason)
+    return Match(candidate, round(score, 4), entry, match_type, reason)
 
 
 def checked_country(country: str | None) -> str | None:

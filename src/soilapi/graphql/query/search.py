@@ -1,6 +1,7 @@
 """Root fields that find records by text: `search` (any text of any record) and `match`
 (which record a partner's name for it means). The compiler does not know them: the
-resolvers answer, one statement for the hits (records included) and one for `totalCount`."""
+resolvers answer, one statement for the hits, one for their records (the entity loader), one
+for `totalCount` when asked."""
 
 from __future__ import annotations
 

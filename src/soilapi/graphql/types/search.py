@@ -7,7 +7,8 @@ from typing import Any
 import strawberry
 from strawberry import Parent
 
-from soilapi.graphql import enums
+from soilapi.graphql import enums, resolve
+from soilapi.graphql.resolve import AnyInfo
 from soilapi.graphql.types.entity import Entity
 
 
@@ -33,8 +34,8 @@ class SearchHit:
     )
 
     @strawberry.field(description="The record found.")
-    def node(self, root: Parent[Any]) -> Entity:
-        return root.record  # type: ignore[no-any-return]
+    async def node(self, root: Parent[Any], info: AnyInfo) -> Entity:
+        return await resolve.entity(info, root.entity_id)  # type: ignore[no-any-return]
 
 
 @strawberry.type(
@@ -65,5 +66,5 @@ class MatchCandidate:
         return root.name.field
 
     @strawberry.field(description="The candidate record.")
-    def node(self, root: Parent[Any]) -> Entity:
-        return root.record  # type: ignore[no-any-return]
+    async def node(self, root: Parent[Any], info: AnyInfo) -> Entity:
+        return await resolve.entity(info, root.record.id)  # type: ignore[no-any-return]
