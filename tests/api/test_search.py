@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from conftest import Api
+from soilapi.app import EXAMPLE_QUERY
 
 HITS = """
 query($q: String!, $first: Int, $after: String, $kinds: [EntityKind!], $countries: [String!]) {
@@ -297,3 +298,16 @@ async def test_name_contains_matches_acronyms_and_aliases(api: Api) -> None:
     assert (await api.data(query))["organizations"]["nodes"] == [{"slug": "inser"}]
     query = '{ organizations(nameContains: "eurasian soil") { nodes { slug } } }'
     assert (await api.data(query))["organizations"]["nodes"] == [{"slug": "easp"}]
+
+
+async def test_graphiqls_example_searches(api: Api) -> None:
+    """The example GraphiQL opens with runs, and its search finds the erosion records."""
+    data = await api.data(EXAMPLE_QUERY)
+    found = data["search"]
+    assert [n["node"]["slug"] for n in found["nodes"][:2]] == [
+        "global-symposium-soil-erosion-2019",
+        "inser",
+    ]
+    assert found["nodes"][1]["snippet"] == (
+        "International Network on <mark>Soil</mark> <mark>Erosion</mark>"
+    )
