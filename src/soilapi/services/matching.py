@@ -6,9 +6,10 @@ and removed, the records with names close to a probe are fetched (one statement,
 soilapi.repositories.search.name_candidates), and each is scored by how its closest name met
 the given one:
 
-- EXACT (1.0): the whole name, a country removed, is one of its names (case, accents and
-  punctuation aside);
-- PHRASE (0.95): a part of the name, between commas or brackets, is one of its names;
+- EXACT (1.0): the whole name, with or without a country it names, is one of its names, or
+  its acronym and a name together (case, accents and punctuation aside);
+- PHRASE (0.95): a part of the name, between commas or brackets, is one of its names (or its
+  acronym and a name: "FAO, GSP Global Soil Partnership");
 - COMMON_TERMS: the same words as one of its names in another order (0.92), or 60 % of
   them or more (0.6 + 0.3 x the share);
 - FUZZY (up to 0.9): trigram similarity to a whole name (typos), or 0.6 x the given name's
