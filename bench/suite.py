@@ -1,4 +1,4 @@
-"""The suite: twelve operations, each a `.graphql` file in operations/ (soilapi's) and, where
+"""The suite: fourteen operations, each a `.graphql` file in operations/ (soilapi's) and, where
 PostGraphile's schema differs, in operations/postgraphile/ (see bench/README.md for the mapping).
 
 Most send one fixed body; node_lookups and the `*_varied` ones take variables, gathered per
@@ -21,7 +21,7 @@ TARGETS = ("floor", "soilapi", "soilapi-cached", "postgraphile")
 @dataclass(frozen=True)
 class Operation:
     """One operation of the suite; `targets` are the servers that can answer it (the others
-    are skipped, not failed: PostGraphile and the floor have no facets)."""
+    are skipped, not failed: PostGraphile and the floor have no facets and no search)."""
 
     name: str
     title: str
@@ -60,6 +60,8 @@ OPERATIONS = (
         "German partner agreements: a page, facets and instrument totals",
         ("soilapi", "soilapi-cached"),
     ),
+    Operation("search_varied", "1,000 searches, first 10 hits", ("soilapi", "soilapi-cached")),
+    Operation("match_varied", "1,000 organisation names matched", ("soilapi", "soilapi-cached")),
 )
 BY_NAME = {op.name: op for op in OPERATIONS}
 

@@ -241,9 +241,77 @@ def page_through_varied(v: Variables) -> Gathered:
     return _with_postgraphile(v, out, postgraphile, "cursors")
 
 
+def _typo(rng: random.Random, name: str) -> str:
+    """The name with two neighbouring letters of its longest word swapped."""
+    words = name.split()
+    longest = max(range(len(words)), key=lambda i: len(words[i]))
+    word = words[longest]
+    if len(word) > 3:
+        at = rng.randrange(1, len(word) - 2)
+        words[longest] = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+    return " ".join(words)
+
+
+def _named(v: Variables) -> tuple[list[Any], list[str]]:
+    """Organisations (name, acronym, country) and other records' names, ordered by id."""
+    orgs = v.fetch(
+        "SELECT name, acronym, country_code FROM entities WHERE kind = 'organization' ORDER BY id"
+    )
+    others = [r["name"] for r in v.fetch(
+        "SELECT name FROM entities WHERE kind IN ('output', 'event') ORDER BY id"
+    )]  # fmt: skip
+    return orgs, others
+
+
+def search_varied(v: Variables) -> Gathered:
+    """VARIANTS search queries: full names (30 %), acronyms (20 %), output and event names
+    (20 %), names with a typo (20 %), two words of a name (10 %)."""
+    orgs, others = _named(v)
+    rng = v.rng("search_varied")
+    queries: list[str] = []
+    for _ in range(VARIANTS):
+        org = orgs[rng.randrange(len(orgs))]
+        draw = rng.random()
+        if draw < 0.3:
+            queries.append(org["name"])
+        elif draw < 0.5:
+            queries.append(org["acronym"] or org["name"])
+        elif draw < 0.7:
+            queries.append(others[rng.randrange(len(others))])
+        elif draw < 0.9:
+            queries.append(_typo(rng, org["name"]))
+        else:
+            queries.append(" ".join(org["name"].split()[:2]))
+    sets: Sets = [{"q": q} for q in queries]
+    return dict.fromkeys(SOILAPI_IDS[:2], sets)  # soilapi's alone (Operation.targets)
+
+
+def match_varied(v: Variables) -> Gathered:
+    """VARIANTS organisation names as other systems write them: with the acronym in brackets
+    (30 %), the country added (30 %), a typo (20 %), only the acronym (20 %)."""
+    orgs, _ = _named(v)
+    rng = v.rng("match_varied")
+    names: list[str] = []
+    for _ in range(VARIANTS):
+        org = orgs[rng.randrange(len(orgs))]
+        name, acronym, draw = org["name"], org["acronym"], rng.random()
+        if draw < 0.3 and acronym:
+            names.append(f"{name} ({acronym})")
+        elif draw < 0.6:
+            names.append(f"{name}, {org['country_code']}" if org["country_code"] else name)
+        elif draw < 0.8:
+            names.append(_typo(rng, name))
+        else:
+            names.append(acronym or name)
+    sets: Sets = [{"name": n} for n in names]
+    return dict.fromkeys(SOILAPI_IDS[:2], sets)  # soilapi's alone (Operation.targets)
+
+
 GATHERERS: dict[str, Callable[[Variables], Gathered]] = {
     "node_lookups": node_lookups,
     "node_lookups_varied": node_lookups_varied,
     "org_tree_varied": org_tree_varied,
     "page_through_varied": page_through_varied,
+    "search_varied": search_varied,
+    "match_varied": match_varied,
 }

@@ -116,7 +116,8 @@ async def test_upgrade_head_builds_all_tables(url: str) -> None:
     assert await current_revisions(url) == script_heads()
     # Sanity: the model really is the registry (entities plus one table per kind and so on).
     assert {"entities", "organizations", "relations", "entity_sources"} <= MODEL_TABLES
-    assert len(MODEL_TABLES) == 29  # 27 registry tables + rate_limit_buckets + data_versions
+    # 27 registry tables, rate_limit_buckets, data_versions and search_entries
+    assert len(MODEL_TABLES) == 30
 
 
 async def test_no_drift_between_models_and_migrations(url: str) -> None:

@@ -80,6 +80,11 @@ query UnderTheGSP {
       }
     }
   }
+  # What is there about soil erosion, whatever the kind of record? (typos welcome)
+  search(query: "soil erosion", first: 5) {
+    totalCount
+    nodes { score field snippet node { __typename slug name } }
+  }
 }
 """
 

@@ -335,3 +335,35 @@ class Facet(StrEnum):
     CATEGORY = "category"
     INSTRUMENT_TYPE = "instrument_type"
     YEAR = "year"
+
+
+class SearchField(StrEnum):
+    """Which text of a record a search hit matched (soilapi.db.models.SearchEntry)."""
+
+    NAME = "name"
+    ACRONYM = "acronym"
+    ALIAS = "alias"
+    DESCRIPTION = "description"
+    STATEMENT = "statement"
+    SOURCE_QUOTE = "source_quote"
+
+
+# The fields that name a record: typos and partial words are matched on these (trigrams), and
+# `match` looks only at them.
+NAME_FIELDS = (SearchField.NAME, SearchField.ACRONYM, SearchField.ALIAS)
+
+
+class SearchLanguage(StrEnum):
+    """The language a search query is written in: how its words are stemmed."""
+
+    ENGLISH = "english"
+
+
+class MatchType(StrEnum):
+    """How a name given to `match` met a record's name (after ROR's affiliation matching)."""
+
+    EXACT = "exact"
+    PHRASE = "phrase"
+    COMMON_TERMS = "common_terms"
+    FUZZY = "fuzzy"
+    ACRONYM = "acronym"

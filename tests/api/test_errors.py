@@ -10,7 +10,7 @@ import warnings
 from typing import Any
 
 import pytest
-from graphql import GraphQLList, GraphQLNonNull, GraphQLScalarType, get_named_type
+from graphql import GraphQLList, GraphQLNonNull, GraphQLScalarType, Undefined, get_named_type
 from sqlalchemy.exc import SAWarning
 
 from soilapi.graphql.schema import schema
@@ -300,6 +300,19 @@ def _string_arguments() -> list[tuple[str, str, str]]:
 STRING_ARGUMENTS = _string_arguments()
 
 
+def _with_required(field: str, arg: str) -> str:
+    """`arg` preceded by the field's other required text arguments with a plain value
+    (`search(query:)` beside its `countries`), so that only the value under test fails."""
+    others = [
+        f'{name}: "x", '
+        for name, other in schema._schema.query_type.fields[field].args.items()
+        if name != arg
+        and isinstance(other.type, GraphQLNonNull)
+        and other.default_value is Undefined
+    ]
+    return "".join(others) + arg
+
+
 def test_the_text_arguments_include_those_users_type() -> None:
     """The sweep below covers the arguments that reached SQL and crashed before."""
     named = {f"{field}.{arg}" for field, arg, _ in STRING_ARGUMENTS}
@@ -317,7 +330,7 @@ async def test_text_no_column_can_hold_is_bad_user_input(
     crashed the driver with INTERNAL_SERVER_ERROR and a traceback)."""
     value: Any = f"a{char}b"
     value = [value] if kind.startswith("[") else value
-    query = f"query($v: {kind}) {{ x: {field}({arg}: $v) {{ __typename }} }}"
+    query = f"query($v: {kind}) {{ x: {field}({_with_required(field, arg)}: $v) {{ __typename }} }}"
     body = await api.post_raw(query, {"v": value})
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
     assert "Variable $v holds a" in body["errors"][0]["message"]
@@ -331,7 +344,8 @@ async def test_nul_in_a_string_literal_is_bad_user_input(
     """A literal can smuggle NUL in as `\\u0000`; the lexer refuses surrogate escapes itself."""
     literal = '"a\\u0000b"'
     literal = f"[{literal}]" if kind.startswith("[") else literal
-    body = await api.post_raw(f"{{ x: {field}({arg}: {literal}) {{ __typename }} }}")
+    argument = _with_required(field, arg)
+    body = await api.post_raw(f"{{ x: {field}({argument}: {literal}) {{ __typename }} }}")
     codes = [e["extensions"]["code"] for e in body["errors"]]
     assert codes == ["BAD_USER_INPUT"], body
     assert body["errors"][0]["locations"]

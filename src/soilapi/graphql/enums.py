@@ -283,3 +283,39 @@ def _orders(kind: vocab.EntityKind) -> Any:
 
 # Each root list's sort enum, by the kind it lists.
 ORDER_ENUMS: dict[vocab.EntityKind, Any] = {kind: _orders(kind) for kind in listing.ORDERS}
+
+SearchField = _described(
+    vocab.SearchField,
+    "SearchField",
+    "Which text of a record a search hit matched.",
+    {
+        "name": "Its preferred name.",
+        "acronym": "Its acronym, or a name the sources give as one.",
+        "alias": "Another of its names: an alias, a spelling variant, a full or former name.",
+        "description": "Its description.",
+        "statement": "One of its statements (aims, provisions, remarks ...).",
+        "source_quote": "The quote of one of its sources.",
+    },
+)
+SearchLanguage = _described(
+    vocab.SearchLanguage,
+    "SearchLanguage",
+    "The language a search query is written in: how its words are stemmed and which stop "
+    "words are left out. Only English today; names in other languages will come with a "
+    "language of their own, and this argument is where a client will say which it means.",
+    {"english": "English: Snowball stemming (erode, eroded, eroding), English stop words."},
+)
+MatchType = _described(
+    vocab.MatchType,
+    "MatchType",
+    "How a name given to `match` met a candidate's name (ROR's affiliation matching types).",
+    {
+        "exact": "The whole name given, a country in it aside, is one of its names (case, "
+        "accents and punctuation aside).",
+        "phrase": "A part of the name given, between commas or brackets, is one of its names.",
+        "common_terms": "Most or all of the words are the same, in any order.",
+        "fuzzy": "Close to one of its names by trigram similarity: typos, variant spellings, "
+        "or the name given within a longer name.",
+        "acronym": "An acronym in the name given is its acronym; never chosen on its own.",
+    },
+)

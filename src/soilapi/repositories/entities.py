@@ -18,6 +18,7 @@ from sqlalchemy.sql.util import find_tables
 
 from soilapi import vocab
 from soilapi.db import models as m
+from soilapi.db.search import SearchEntry
 from soilapi.db.session import Reader
 from soilapi.repositories.paging import (
     ColumnElement,
@@ -223,7 +224,7 @@ def _conditions(f: EntityFilter) -> tuple[list[ColumnElement], dict[str, Any]]:
         where.append(m.Entity.start_date <= bind("start_to", f.start_to, sa.Date()))
     if f.name_contains:
         pattern = bind("name_pattern", _like_pattern(f.name_contains), sa.Text())
-        where.append(m.Entity.name.ilike(pattern, escape="\\"))
+        where.append(m.Entity.id.in_(_named_like(pattern)))
     if f.goal_letters:
         where.append(bind.among("goal_letters", model.goal_letter, f.goal_letters))
     if f.owner_ids:
@@ -237,6 +238,14 @@ def _conditions(f: EntityFilter) -> tuple[list[ColumnElement], dict[str, Any]]:
     if f.instrument_types or f.active_on:
         where.append(m.Entity.id.in_(_agreements_with(f, bind).scalar_subquery()))
     return where, bind.values
+
+
+def _named_like(pattern: ColumnElement) -> Any:
+    """Records with a name, acronym or alias like `pattern`, case and accents aside: the
+    folded names of the search index, through its trigram index (which serves LIKE)."""
+    entries = SearchEntry.__table__
+    folded = sa.func.soilapi_fold(pattern, type_=sa.Text)
+    return sa.select(entries.c.entity_id).where(entries.c.folded.like(folded, escape="\\"))
 
 
 def _agreements_with(f: EntityFilter, bind: _Binds) -> sa.Select[Any]:

@@ -274,6 +274,13 @@ def _compiled(form: Hashable, build: Callable[[], tuple[Any, int]]) -> tuple[Pre
     return _PREPARED.get_or_build(form, prepared)
 
 
+def compiled_once(form: Hashable, build: Callable[[], tuple[Any, int]]) -> tuple[Prepared, int]:
+    """The statement of a form and its key length, built and compiled at its first use, in
+    the same bounded cache as the lists' own: for a repository that builds its own statements
+    (soilapi.repositories.search). `form` must name everything baked into the SQL."""
+    return _compiled(form, build)
+
+
 async def prepared_page(
     reader: Reader,
     shape: Hashable,

@@ -19,7 +19,11 @@ StartTo = Annotated[
     datetime.date | None, arg("Only records whose start date is on or before this day.")
 ]
 NameContains = Annotated[
-    str | None, arg("Only records whose name contains this text (case-insensitive).")
+    str | None,
+    arg(
+        "Only records whose name, acronym or another of their names contains this text "
+        "(case and accents aside). `search` finds records by any of their texts, ranked."
+    ),
 ]
 
 

@@ -1,0 +1,444 @@
+"""Search and name matching over `search_entries` (soilapi.db.search): the SQL of both.
+
+A search is one statement: the entries whose tsvector has the query's words (GIN on
+`document`) or, when no name has them, the names close to the query by trigrams (GIN on
+`folded`: a typo, a part of a word), each scored, the best entry of each record kept, then a
+keyset page of records by score. The scoring is written once, here:
+
+- an entry of a name field (name, acronym, alias) that equals the query once both are
+  lower-cased and stripped of accents scores 1: an exact name or acronym hit comes first;
+- an entry with the words scores `ts_rank` of its weighted tsvector (names count 1,
+  descriptions 0.5, statements 0.4, source quotes 0.3: RANK_WEIGHTS), divided by 1 + the log
+  of its length, so shorter texts first;
+- a name found by trigrams scores the mean of `word_similarity` (the query within the name)
+  and `similarity` (the whole name);
+
+all but exact hits capped at 0.99. Scores are kept to 6 decimals as integers, so the sort key
+of a cursor (score, then the record's id) is exact.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
+
+from soilapi.db import models as m
+from soilapi.db.search import FOLD_FUNCTION, TEXT_SEARCH_CONFIG, SearchEntry
+from soilapi.db.session import Reader
+from soilapi.repositories.paging import (
+    ColumnElement,
+    Slice,
+    Window,
+    compiled_once,
+    cursor_values,
+    keyset_condition,
+    order_by,
+    to_slice,
+)
+from soilapi.vocab import NAME_FIELDS, EntityKind, SearchField, SearchLanguage
+
+# The text search configuration of each query language. Entries are indexed with English
+# today; a language added here gets its own configuration (and its names their own entries).
+LANGUAGES: dict[SearchLanguage, str] = {SearchLanguage.ENGLISH: TEXT_SEARCH_CONFIG}
+# ts_rank's factor for each tsvector weight, in its order {D, C, B, A}: source quotes, statements,
+# descriptions, names (soilapi.db.search.WEIGHTS says which field has which weight).
+RANK_WEIGHTS = (0.3, 0.4, 0.5, 1.0)
+SCORE_SCALE = 1_000_000
+# The best entry of a record when two score the same: names before descriptions ... quotes.
+FIELD_ORDER = tuple(SearchField)
+# ts_headline's options: matched words in <mark>...</mark>; a name whole, a longer text cut
+# to its two best fragments.
+_MARKS = "StartSel=<mark>, StopSel=</mark>"
+WHOLE = f"{_MARKS}, HighlightAll=true"
+FRAGMENTS = f'{_MARKS}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
+
+_ENTRIES = SearchEntry.__table__
+_ENTITIES = m.Entity.__table__
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """A checked search (soilapi.services.search): the query and its filters."""
+
+    text: str
+    language: SearchLanguage = SearchLanguage.ENGLISH
+    kinds: tuple[EntityKind, ...] | None = None
+    countries: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One record found, with the entry that scored best for it."""
+
+    entity_id: uuid.UUID
+    field: SearchField
+    text: str
+    score: float
+    snippet: str
+
+
+def _query() -> Any:
+    return sa.bindparam("query", type_=sa.Text)
+
+
+def config(language: SearchLanguage) -> ColumnElement:
+    """The text search configuration of a language, as a constant of the SQL."""
+    return sa.literal_column(f"'{LANGUAGES[language]}'::regconfig")
+
+
+def words(language: SearchLanguage) -> ColumnElement:
+    """The query's words as a tsquery: AND of stems, "quoted phrases", `or`, `-excluded`."""
+    return sa.func.websearch_to_tsquery(config(language), _query())
+
+
+def folded_query() -> ColumnElement:
+    """The query lower-cased, without accents: compared with the entries' `folded` names."""
+    return getattr(sa.func, FOLD_FUNCTION)(_query(), type_=sa.Text)
+
+
+def _rank_weights() -> ColumnElement:
+    return sa.literal_column(f"'{{{','.join(map(str, RANK_WEIGHTS))}}}'::real[]")
+
+
+def _key(score: ColumnElement) -> ColumnElement:
+    """A score times SCORE_SCALE, as an integer: an exact sort key for cursors."""
+    return sa.cast(sa.func.round(sa.cast(score, sa.Float) * SCORE_SCALE), sa.Integer)
+
+
+def _exact_or(entries: Any, other: ColumnElement) -> ColumnElement:
+    """1 for a name equal to the query (case and accents aside), else `other` capped at 0.99."""
+    exact = entries.c.folded == folded_query()
+    best = sa.func.least(sa.literal(0.99, sa.Float), other)
+    return _key(sa.case((exact, sa.literal(1.0, sa.Float)), else_=best))
+
+
+def _columns(entries: Any, score: ColumnElement) -> list[ColumnElement]:
+    return [
+        entries.c.entity_id,
+        entries.c.field,
+        entries.c.text,
+        entries.c.origin_id,
+        score.label("score_key"),
+    ]
+
+
+def hits(language: SearchLanguage) -> Any:
+    """Every matching entry with its score (see the module).
+
+    Trigrams are the fallback of words: names are compared by trigrams only when no name has
+    the query's words (a typo, a part of a word no stem shares). Trigram candidates are many
+    where names share their words (the synthetic registry's 380,000 names come from sixty
+    words), and each costs a similarity computation, while the words' own matches are few and
+    cheap; the fallback runs (an InitPlan's one-time filter) only when it is needed.
+    """
+    w = _ENTRIES.alias("w")
+    # Divided by 1 + log(words in the text) (normalisation 1): shorter texts rank first.
+    rank = sa.func.ts_rank(_rank_weights(), w.c.document, words(language), 1)
+    worded = (
+        sa.select(*_columns(w, _exact_or(w, rank)), w.c.folded)
+        .where(w.c.document.op("@@")(words(language)))
+        .cte("worded")
+    )
+    named = sa.exists(sa.select(sa.literal(1)).where(worded.c.folded.is_not(None)))
+    f = _ENTRIES.alias("f")
+    folded = folded_query()
+    closeness = (
+        sa.func.word_similarity(folded, f.c.folded) + sa.func.similarity(folded, f.c.folded)
+    ) / 2
+    fuzzy = sa.select(*_columns(f, _exact_or(f, closeness))).where(
+        folded.op("<%")(f.c.folded), ~named
+    )
+    listed = [worded.c[name] for name in ("entity_id", "field", "text", "origin_id", "score_key")]
+    return sa.union_all(sa.select(*listed), fuzzy).subquery("hits")
+
+
+def _field_order(found: Any) -> ColumnElement:
+    return sa.case({field.value: i for i, field in enumerate(FIELD_ORDER)}, value=found.c.field)
+
+
+def _filters(f: SearchFilter, entity_id: ColumnElement) -> list[ColumnElement]:
+    """The kinds and countries asked for, checked on each found record by its primary key.
+
+    A scalar subquery rather than a join: the planner, unable to tell how few records a
+    search finds, hashed every record of the kind first (60 ms at scale 100)."""
+    records = _ENTITIES.alias("e")
+    checks: list[ColumnElement] = []
+    if f.kinds:
+        kinds = sa.bindparam("kinds", type_=ARRAY(sa.String))
+        checks.append(records.c.kind == sa.any_(kinds))
+    if f.countries:
+        countries = sa.bindparam("countries", type_=ARRAY(sa.String))
+        checks.append(records.c.country_code == sa.any_(countries))
+    if not checks:
+        return []
+    kept = sa.select(sa.and_(*checks)).where(records.c.id == entity_id).scalar_subquery()
+    return [kept.is_(True)]
+
+
+def _values(f: SearchFilter) -> dict[str, Any]:
+    values: dict[str, Any] = {"query": f.text}
+    if f.kinds:
+        values["kinds"] = [kind.value for kind in f.kinds]
+    if f.countries:
+        values["countries"] = list(f.countries)
+    return values
+
+
+def _shape(f: SearchFilter) -> tuple[Any, ...]:
+    return (f.language, bool(f.kinds), bool(f.countries))
+
+
+def _best_entries(language: SearchLanguage) -> Any:
+    """The best-scoring matching entry of each record."""
+    found = hits(language)
+    return (
+        sa.select(found.c.entity_id, found.c.field, found.c.text, found.c.score_key)
+        .ext(distinct_on(found.c.entity_id))
+        .order_by(
+            found.c.entity_id, found.c.score_key.desc(), _field_order(found), found.c.origin_id
+        )
+        .subquery("best")
+    )
+
+
+def page_statement(f: SearchFilter, window: Window) -> tuple[Any, int]:
+    """The page's records in order, with their best entry, score and snippet.
+
+    The page is cut first (score, then id: `sort`), and only its rows are joined to their
+    records and given a headline: both cost far more per row than the ranking. Records are
+    joined before the cut only to filter them by kind or country.
+    """
+    best = _best_entries(f.language)
+    sort = [-best.c.score_key, best.c.entity_id]
+    where = _filters(f, best.c.entity_id)
+    page = (
+        sa.select(
+            best.c.entity_id,
+            best.c.field,
+            best.c.text,
+            best.c.score_key,
+            *(c.label(f"k{i}") for i, c in enumerate(sort)),
+        )
+        .where(*where, *keyset_condition(sort, window, named=True))
+        .order_by(*order_by(sort, window))
+        .limit(sa.bindparam("limit"))
+        .subquery("page")
+    )
+    escaped: ColumnElement = page.c.text
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        escaped = sa.func.replace(escaped, char, entity)
+    names = [field.value for field in NAME_FIELDS]
+
+    def headline(options: str) -> ColumnElement:
+        return sa.func.ts_headline(config(f.language), escaped, words(f.language), options)
+
+    is_name = page.c.field == sa.any_(sa.literal(names, ARRAY(sa.String)))
+    snippet = sa.case((is_name, headline(WHOLE)), else_=headline(FRAGMENTS))
+    keys = [page.c[f"k{i}"] for i in range(len(sort))]
+    # The records themselves load by id (the request's entity loader): read here, their 18
+    # detail subqueries tripled the planning of this statement, which runs a custom plan each
+    # time (its costs depend on the query's words).
+    stmt = sa.select(
+        page.c.entity_id.label("hit_entity"),
+        page.c.field.label("hit_field"),
+        page.c.text.label("hit_text"),
+        page.c.score_key.label("hit_score"),
+        snippet.label("hit_snippet"),
+        *keys,
+    ).order_by(*order_by(keys, window))
+    return stmt, len(sort)
+
+
+def _window_form(window: Window) -> tuple[Any, ...]:
+    return (
+        None if window.after is None else len(window.after),
+        None if window.before is None else len(window.before),
+        window.from_end,
+    )
+
+
+def _hit(row: Any, key_len: int) -> tuple[Hit, ...]:
+    keys = tuple(row[f"k{i}"] for i in range(key_len))
+    hit = Hit(
+        entity_id=row["hit_entity"],
+        field=SearchField(row["hit_field"]),
+        text=row["hit_text"],
+        score=row["hit_score"] / SCORE_SCALE,
+        snippet=row["hit_snippet"],
+    )
+    return (hit, *keys)
+
+
+async def search_page(reader: Reader, f: SearchFilter, window: Window) -> Slice:
+    """One page of hits, best first (ties by id); rows are `Hit`s, whose records the caller
+    loads by id."""
+    form = ("search-page", *_shape(f), *_window_form(window))
+    prepared, key_len = compiled_once(form, lambda: page_statement(f, window))
+    given = {"limit": window.limit + 1, **cursor_values(window), **_values(f)}
+    rows = await reader.fetch(prepared, given)
+    return to_slice([_hit(row, key_len) for row in rows], key_len, window)
+
+
+def _count_statement(f: SearchFilter) -> tuple[Any, int]:
+    found = hits(f.language)
+    count = sa.func.count(sa.distinct(found.c.entity_id))
+    return sa.select(count).where(*_filters(f, found.c.entity_id)), 0
+
+
+async def search_count(reader: Reader, f: SearchFilter) -> int:
+    """How many records the search finds, all pages."""
+    prepared, _ = compiled_once(("search-count", *_shape(f)), lambda: _count_statement(f))
+    rows = await reader.fetch(prepared, _values(f))
+    return int(rows[0][0])
+
+
+# --- name matching -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NameEntry:
+    """A name of a candidate record, and how close it came to the closest probe: trigram
+    `similarity` of the whole name, `word_similarity` of the probe within the name."""
+
+    field: SearchField
+    text: str
+    folded: str
+    similarity: float
+    within: float
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A record whose names came close to a name being matched (loaded by id later)."""
+
+    id: uuid.UUID
+    name: str
+    country_code: str | None
+    names: tuple[NameEntry, ...]
+
+
+def _probes() -> Any:
+    return (
+        sa.func.unnest(sa.bindparam("probes", type_=ARRAY(sa.Text)))
+        .table_valued("probe")
+        .render_derived(name="p")
+    )
+
+
+def _close_names(entries: Any, probes: Any, close: ColumnElement) -> Any:
+    """Names meeting a probe by `close`, each with its closest similarity to a probe (whole
+    name) and word similarity (the probe within the name)."""
+    probe = probes.c.probe
+    similar = sa.func.max(sa.func.similarity(probe, entries.c.folded))
+    within = sa.func.max(sa.func.word_similarity(probe, entries.c.folded))
+    return (
+        sa.select(
+            entries.c.entity_id,
+            entries.c.field,
+            entries.c.text,
+            entries.c.folded,
+            similar.label("similarity"),
+            within.label("within"),
+        )
+        .select_from(probes.join(entries, close))
+        .group_by(entries.c.entity_id, entries.c.origin_id, entries.c.field)
+    )
+
+
+def candidates_statement(with_kinds: bool) -> tuple[Any, int]:
+    """Records with a name meeting a probe, the `:limit` closest, each with all its names as
+    JSON. A name meets a probe when it has all its words (GIN on `document`); when no name has
+    the words of any probe, when it holds most of the probe by pg_trgm's word similarity
+    (`<%`, 0.6 or more, GIN on `folded`: typos). As in `hits`, trigrams are the fallback: among
+    names that share their words, they bring thousands of candidates, each compared. A whole
+    name given is close to its record's name, and so is each of its parts: probes are the
+    name's parts too (soilapi.services.matching)."""
+    probes = _probes()
+    entries = _ENTRIES.alias("w")
+    words_of = sa.func.plainto_tsquery(config(SearchLanguage.ENGLISH), probes.c.probe)
+    worded = _close_names(
+        entries,
+        probes,
+        sa.and_(entries.c.document.op("@@")(words_of), entries.c.folded.is_not(None)),
+    ).cte("worded")
+    fuzzy_probes = _probes()
+    fuzzy_entries = _ENTRIES.alias("f")
+    fuzzy = _close_names(
+        fuzzy_entries, fuzzy_probes, fuzzy_probes.c.probe.op("<%")(fuzzy_entries.c.folded)
+    ).where(~sa.exists(sa.select(sa.literal(1)).select_from(worded)))
+    columns = ("entity_id", "field", "text", "folded", "similarity", "within")
+    names = sa.union_all(sa.select(*(worded.c[c] for c in columns)), fuzzy).subquery("names")
+    found = _ENTITIES.alias("e")
+    kinds = found.c.kind == sa.any_(sa.bindparam("kinds", type_=ARRAY(sa.String)))
+    kept = sa.select(kinds).where(found.c.id == names.c.entity_id).scalar_subquery().is_(True)
+    closest = sa.func.max(sa.func.greatest(names.c.similarity, names.c.within))
+    best = (
+        sa.select(names.c.entity_id, closest.label("best"))
+        .where(*([kept] if with_kinds else []))
+        .group_by(names.c.entity_id)
+        .order_by(sa.desc("best"), names.c.entity_id)
+        .limit(sa.bindparam("limit"))
+        .subquery("best")
+    )
+    # Every name of each candidate, not only the close ones: a name given may join two
+    # ("GSP Global Soil Partnership" is an acronym and a name).
+    own = _ENTRIES.alias("n")
+
+    def closest_by(function: str) -> ColumnElement:
+        asked = _probes()
+        measure = getattr(sa.func, function)(asked.c.probe, own.c.folded)
+        return sa.select(sa.func.max(measure)).select_from(asked).scalar_subquery()
+
+    row = sa.func.json_build_array(
+        own.c.field,
+        own.c.text,
+        own.c.folded,
+        closest_by("similarity"),
+        closest_by("word_similarity"),
+    )
+    listed = (
+        sa.select(sa.func.json_agg(row))
+        .where(own.c.entity_id == best.c.entity_id, own.c.folded.is_not(None))
+        .scalar_subquery()
+    )
+    record = _ENTITIES.alias("r")
+    stmt = (
+        sa.select(
+            record.c.id,
+            record.c.name,
+            record.c.country_code,
+            sa.cast(listed, sa.Text).label("close_names"),
+        )
+        .select_from(best.join(record, record.c.id == best.c.entity_id))
+        .order_by(best.c.best.desc(), best.c.entity_id)
+    )
+    return stmt, 0
+
+
+async def name_candidates(
+    reader: Reader, probes: Sequence[str], kinds: Sequence[EntityKind] | None, limit: int
+) -> list[Candidate]:
+    """The `limit` records with names closest to any of the (folded) probes, closest first."""
+    form = ("match-candidates", bool(kinds))
+    prepared, _ = compiled_once(form, lambda: candidates_statement(bool(kinds)))
+    values: dict[str, Any] = {"probes": list(dict.fromkeys(probes)), "limit": limit}
+    if kinds:
+        values["kinds"] = [kind.value for kind in kinds]
+    found = []
+    for row in await reader.fetch(prepared, values):
+        names = tuple(
+            NameEntry(SearchField(field), text, folded, float(similar), float(within))
+            for field, text, folded, similar, within in _json_list(row["close_names"])
+        )
+        found.append(Candidate(row["id"], row["name"], row["country_code"], names))
+    return found
+
+
+def _json_list(raw: str | None) -> list[Any]:
+    return list(orjson.loads(raw)) if raw else []
