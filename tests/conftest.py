@@ -215,10 +215,15 @@ async def app_client(
 async def _client(engine: AsyncEngine, *, query_compiler: bool) -> AsyncIterator[Api]:
     # Behaviour tests execute every request (statement counts, errors); the response cache
     # has tests of its own in tests/http/test_response_cache.py.
+    # One app serves the whole session as one client: its CPU budget (6 s a minute of parsing
+    # and validation) would run out on a busy machine, so it is one no test here reaches;
+    # tests/http/test_rate_limit_http.py tests the budget on apps of its own.
     settings = Settings(
         database_url="postgresql://unused",
         response_cache_enabled=False,
         query_compiler=query_compiler,
+        rate_limit_cpu_seconds_per_minute=600,
+        rate_limit_cpu_burst_seconds=600,
     )
     transport = httpx.ASGITransport(app=create_app(settings, engine=engine))
     name = "compiled" if query_compiler else "resolvers"
