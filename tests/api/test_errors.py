@@ -10,7 +10,7 @@ import warnings
 from typing import Any
 
 import pytest
-from graphql import GraphQLList, GraphQLNonNull, GraphQLScalarType, get_named_type
+from graphql import GraphQLList, GraphQLNonNull, GraphQLScalarType, Undefined, get_named_type
 from sqlalchemy.exc import SAWarning
 
 from soilapi.graphql.schema import schema
@@ -284,6 +284,19 @@ def _string_arguments() -> list[tuple[str, str, str]]:
 STRING_ARGUMENTS = _string_arguments()
 
 
+def _other_required(field: str, arg: str) -> str:
+    """The field's other required text arguments, each given a plain value: the document is
+    then valid but for the literal under test."""
+    args = schema._schema.query_type.fields[field].args
+    return "".join(
+        f', {name}: "x"'
+        for name, other in args.items()
+        if name != arg
+        and isinstance(other.type, GraphQLNonNull)
+        and other.default_value is Undefined
+    )
+
+
 def test_the_text_arguments_include_those_users_type() -> None:
     """The sweep below covers the arguments that reached SQL and crashed before."""
     named = {f"{field}.{arg}" for field, arg, _ in STRING_ARGUMENTS}
@@ -315,7 +328,8 @@ async def test_nul_in_a_string_literal_is_bad_user_input(
     """A literal can smuggle NUL in as `\\u0000`; the lexer refuses surrogate escapes itself."""
     literal = '"a\\u0000b"'
     literal = f"[{literal}]" if kind.startswith("[") else literal
-    body = await api.post_raw(f"{{ x: {field}({arg}: {literal}) {{ __typename }} }}")
+    others = _other_required(field, arg)  # `path(from:)` needs its `to:` to be valid
+    body = await api.post_raw(f"{{ x: {field}({arg}: {literal}{others}) {{ __typename }} }}")
     codes = [e["extensions"]["code"] for e in body["errors"]]
     assert codes == ["BAD_USER_INPUT"], body
     assert body["errors"][0]["locations"]

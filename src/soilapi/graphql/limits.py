@@ -62,6 +62,7 @@ from soilapi.graphql.errors import code_of
 from soilapi.graphql.inputs import TextColumnsCanHold
 from soilapi.graphql.pagination import DEFAULT_PAGE_SIZE, default_size
 from soilapi.lru import Lru
+from soilapi.services.graph import MAX_WALK_RECORDS
 from soilapi.settings import Settings
 
 log = logging.getLogger("soilapi.limits")
@@ -77,6 +78,14 @@ CEILING = 2**53 - 1
 # parent (`lines`: 200). A list without it counts as a connection asked for no page size
 # does: a default page.
 MOST_ITEMS = "most_items"
+# Field metadata of a root field that walks relations (soilapi.graphql.query.graph): the name
+# of its argument that says how many levels the walk goes. The walk reads the records within
+# reach, not only the page it returns, so it costs `walk_nodes(levels)` nodes on top of its
+# page, and one page request per level.
+WALK = "walk"
+# Records each record of a walk is priced to reach in one more level: a page's worth. Three
+# levels would be a million; `MAX_WALK_RECORDS` bounds what a walk may reach, and its price.
+WALK_FAN_OUT = 100
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
 # The documented defaults, read without the environment: the limits of a request whose context
 # does not carry an app's own (the tests' reference executor, scripts).
@@ -266,12 +275,27 @@ class Analyser:
         # fan-out, and the standard introspection query nests it 9 deep.
         free_level = parent.name == "__Type" and group[0][0].name.value == "ofType"
         size = self._fan_out(group, parent, named, field)
+        walk = self._walk(group, field)
         return Shape(
             depth=child.depth + (0 if free_level else 1),
             aliases=child.aliases + int(any(node.alias for node, _ in group)),
-            nodes=child.nodes if size is None else min(CEILING, size + size * child.nodes),
-            requests=child.requests if size is None else min(CEILING, 1 + size * child.requests),
+            nodes=(child.nodes if size is None else min(CEILING, size + size * child.nodes))
+            + walk_nodes(walk),
+            requests=(child.requests if size is None else min(CEILING, 1 + size * child.requests))
+            + walk,
         )
+
+    def _walk(self, group: Group, field: GraphQLField) -> int:
+        """The levels a field that walks relations (`WALK`) may go, as asked (its argument,
+        else its default); 0 for any other field."""
+        definition = (field.extensions or {}).get("strawberry-definition")
+        name = (getattr(definition, "metadata", None) or {}).get(WALK)
+        if name is None or name not in field.args:
+            return 0
+        default = field.args[name].default_value
+        levels = [self._int(_argument(node, name)) for node, _ in group]
+        given = [level if level is not None else default for level in levels]
+        return max([0, *(level for level in given if isinstance(level, int))])
 
     def _fan_out(
         self, group: Group, parent: GraphQLNamedType, named: GraphQLNamedType, field: GraphQLField
@@ -322,6 +346,12 @@ class Analyser:
         if found is None:
             return 0
         return len(found) if isinstance(found, list) else 1
+
+
+def walk_nodes(levels: int) -> int:
+    """The nodes a walk of `levels` levels is priced at: what it may read, `WALK_FAN_OUT`
+    records more per record and level, up to the records a walk may reach at all."""
+    return 0 if levels <= 0 else min(MAX_WALK_RECORDS, WALK_FAN_OUT ** min(levels, 8))
 
 
 # What the size limits take a field that the schema does not have for.
