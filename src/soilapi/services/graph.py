@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TypeVar
 
-from soilapi.errors import InvalidInput
+from soilapi.errors import InvalidCursor, InvalidInput
 from soilapi.repositories import Reader
 from soilapi.repositories import graph as repo
 from soilapi.repositories.graph import Neighbourhood, Path, Walk
@@ -83,6 +83,10 @@ async def neighbourhood(
 ) -> Neighbourhood | None:
     """A page of the records within `walk` of `start` (an id and its kind), of `kinds`
     (empty: any); None when `start` is not a record of that kind."""
+    for key in (window.after, window.before):
+        if key is not None and [type(v) for v in key] != [int, str, uuid.UUID]:
+            # The list's tag matched: a cursor made by hand, which would not fit the SQL.
+            raise InvalidCursor("this cursor was not made by a neighbourhood: pass one it returned")
     found = await repo.neighbourhood(reader, walk, *start, kinds, window)
     if found is not None and found.too_large:
         raise _too_large("depth")
