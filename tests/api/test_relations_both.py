@@ -168,3 +168,32 @@ async def test_speeches_of_many_events_cost_as_many_statements_as_of_one(
     assert [(e["slug"], len(e["speeches"]["nodes"])) for e in one["events"]["nodes"]] == [
         ("inser-launch-rabat-2025", 4)
     ]
+
+
+SPEECH_PAGES = """
+query($after: String) {
+  event(slug: "inser-launch-rabat-2025") {
+    speeches(first: 2, after: $after) {
+      edges { cursor node { order speaker { slug } } }
+      pageInfo { hasNextPage hasPreviousPage endCursor }
+    }
+  }
+}
+"""
+
+
+async def test_speeches_page_with_cursors(engine_api: Api) -> None:
+    first = (await engine_api.data(SPEECH_PAGES))["event"]["speeches"]
+    assert [e["node"]["order"] for e in first["edges"]] == [1, 2]
+    assert first["pageInfo"]["hasNextPage"] is True
+    after = first["pageInfo"]["endCursor"]
+    assert first["edges"][1]["cursor"] == after
+    rest = (await engine_api.data(SPEECH_PAGES, {"after": after}))["event"]["speeches"]
+    assert [(e["node"]["order"], e["node"]["speaker"]["slug"]) for e in rest["edges"]] == [
+        (3, "yuxin-tong"),
+        (4, "thorunn-wolfram-petursdottir"),
+    ]
+    assert rest["pageInfo"]["hasNextPage"] is False
+    assert rest["pageInfo"]["hasPreviousPage"] is True
+    if engine_api.name == "compiled":
+        assert engine_api.last_runs == {"compiled": 1}
