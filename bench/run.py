@@ -269,12 +269,14 @@ def run_scale(
     try:
         variables = Variables(url, o.seed, running)
         rows: dict[str, Row] = {}
-        cells, done = len(operations) * len(running) * o.repeat, 0
+        cells = sum(1 for op in operations for t in running if op.runs_on(t)) * o.repeat
+        done = 0
         for op in operations:
             row: Row = {}
             answers: dict[str, Any] = {}
             ready: dict[str, list[bytes]] = {}
-            for target, server in running.items():
+            sent = {target: server for target, server in running.items() if op.runs_on(target)}
+            for target, server in sent.items():
                 row[target], bodies, answers[target] = _prepare(server, op, variables)
                 if bodies is not None:
                     ready[target] = bodies
@@ -285,7 +287,7 @@ def run_scale(
                     turn = f" · run {i + 1}/{o.repeat}" if o.repeat > 1 else ""
                     pg.say(f"[{done}/{cells}] scale {scale} · {op.name} · {target}{turn}")
                     runs[target].append(measure(running[target], op, bodies, cluster, o))
-            done += (len(running) - len(ready)) * o.repeat
+            done += (len(sent) - len(ready)) * o.repeat
             sends = {
                 target: _sender(running[target], op, bodies) for target, bodies in ready.items()
             }

@@ -1,5 +1,6 @@
-"""The suite: eleven operations, each a `.graphql` file in operations/ (soilapi's) and, where
-PostGraphile's schema differs, in operations/postgraphile/ (see bench/README.md for the mapping).
+"""The suite: thirteen operations, each a `.graphql` file in operations/ (soilapi's) and, where
+PostGraphile's schema differs, in operations/postgraphile/ (see bench/README.md for the mapping);
+the neighbourhoods are soilapi's alone.
 
 Most send one fixed body; node_lookups and the `*_varied` ones take variables, gathered per
 target by bench/variables.py, and the `*_varied` ones are sent with 1,000 variable sets in
@@ -16,6 +17,7 @@ from typing import Any
 OPERATIONS_DIR = Path(__file__).parent / "operations"
 # soilapi runs twice: with its response cache off (the work of every request) and on (warm).
 TARGETS = ("floor", "soilapi", "soilapi-cached", "postgraphile")
+SOILAPI = ("soilapi", "soilapi-cached")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,14 @@ class Operation:
 
     name: str
     title: str
+    # The targets it is sent to; None: every one. A question only soilapi's schema can ask
+    # (the floor has no SQL for it, PostGraphile no such field) is sent to soilapi's alone,
+    # and the others are left out of its row rather than reported as failing.
+    targets: tuple[str, ...] | None = None
+
+    def runs_on(self, target: str) -> bool:
+        """Whether `target` is sent this operation."""
+        return self.targets is None or target in self.targets
 
     def document(self, target: str) -> str:
         """The GraphQL document a target is sent (all but PostGraphile get soilapi's)."""
@@ -53,6 +63,16 @@ OPERATIONS = (
     Operation("node_lookups_varied", "1,000 sets of 20 records by global ID"),
     Operation("apollo_typename", "deep_traversal with __typename everywhere (Apollo Client)"),
     Operation("dashboard", "4 root lists with totalCount, newest first and partner agreements"),
+    Operation(
+        "neighbourhood",
+        "records within two relations of the ESP, nearest first (soilapi only)",
+        targets=SOILAPI,
+    ),
+    Operation(
+        "neighbourhood_varied",
+        "records within two relations of 1,000 organisations (soilapi only)",
+        targets=SOILAPI,
+    ),
 )
 BY_NAME = {op.name: op for op in OPERATIONS}
 

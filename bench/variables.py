@@ -241,9 +241,18 @@ def page_through_varied(v: Variables) -> Gathered:
     return _with_postgraphile(v, out, postgraphile, "cursors")
 
 
+def neighbourhood_varied(v: Variables) -> Gathered:
+    """VARIANTS organisations' global IDs, for the targets that answer neighbourhoods."""
+    rows = v.fetch("SELECT id FROM entities WHERE kind = 'organization' ORDER BY id")
+    picks = spread(v.rng("neighbourhood_varied"), len(rows), VARIANTS)
+    sets: Sets = [{"id": _gid("organization", rows[i]["id"])} for i in picks]
+    return dict.fromkeys(("soilapi", "soilapi-cached"), sets)
+
+
 GATHERERS: dict[str, Callable[[Variables], Gathered]] = {
     "node_lookups": node_lookups,
     "node_lookups_varied": node_lookups_varied,
     "org_tree_varied": org_tree_varied,
     "page_through_varied": page_through_varied,
+    "neighbourhood_varied": neighbourhood_varied,
 }
