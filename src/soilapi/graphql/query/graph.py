@@ -78,7 +78,7 @@ def _hop(reached: Reached) -> Hop:
     return Hop(
         distance=reached.distance,
         direction=direction,
-        node_id=reached.node,
+        record_id=reached.node,
         relation_id=reached.relation,
     )
 

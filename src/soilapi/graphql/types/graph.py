@@ -25,12 +25,12 @@ class Hop:
         description="OUTGOING when the relation was followed from its subject to its object "
         "(the record reached), INCOMING when from its object back to its subject."
     )
-    node_id: strawberry.Private[uuid.UUID]
+    record_id: strawberry.Private[uuid.UUID]
     relation_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field(description="The record reached.")
     async def record(self, info: AnyInfo) -> Entity:
-        return await resolve.entity(info, self.node_id)  # type: ignore[no-any-return]
+        return await resolve.entity(info, self.record_id)  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="The relation followed, from a record one hop nearer the start. Where "
