@@ -275,15 +275,16 @@ def run_scale(
     try:
         variables = Variables(url, o.seed, running)
         rows: dict[str, Row] = {}
-        cells, done = len(operations) * len(running) * o.repeat, 0
+        cells = sum(1 for op in operations for t in running if t in op.targets) * o.repeat
+        done = 0
         for op in operations:
             row: Row = {}
             answers: dict[str, Any] = {}
             ready: dict[str, list[bytes]] = {}
-            for target, server in running.items():
-                if target not in op.targets:
-                    row[target], answers[target] = _skipped(op), None
-                    continue
+            sent = {target: server for target, server in running.items() if target in op.targets}
+            for target in running.keys() - sent.keys():
+                row[target], answers[target] = _skipped(op), None
+            for target, server in sent.items():
                 row[target], bodies, answers[target] = _prepare(server, op, variables)
                 if bodies is not None:
                     ready[target] = bodies
@@ -294,7 +295,7 @@ def run_scale(
                     turn = f" · run {i + 1}/{o.repeat}" if o.repeat > 1 else ""
                     pg.say(f"[{done}/{cells}] scale {scale} · {op.name} · {target}{turn}")
                     runs[target].append(measure(running[target], op, bodies, cluster, o))
-            done += (len(running) - len(ready)) * o.repeat
+            done += (len(sent) - len(ready)) * o.repeat
             sends = {
                 target: _sender(running[target], op, bodies) for target, bodies in ready.items()
             }

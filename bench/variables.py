@@ -307,6 +307,14 @@ def match_varied(v: Variables) -> Gathered:
     return dict.fromkeys(SOILAPI_IDS[:2], sets)  # soilapi's alone (Operation.targets)
 
 
+def neighbourhood_varied(v: Variables) -> Gathered:
+    """VARIANTS organisations' global IDs, for the targets that answer neighbourhoods."""
+    rows = v.fetch("SELECT id FROM entities WHERE kind = 'organization' ORDER BY id")
+    picks = spread(v.rng("neighbourhood_varied"), len(rows), VARIANTS)
+    sets: Sets = [{"id": _gid("organization", rows[i]["id"])} for i in picks]
+    return dict.fromkeys(("soilapi", "soilapi-cached"), sets)
+
+
 GATHERERS: dict[str, Callable[[Variables], Gathered]] = {
     "node_lookups": node_lookups,
     "node_lookups_varied": node_lookups_varied,
@@ -314,4 +322,5 @@ GATHERERS: dict[str, Callable[[Variables], Gathered]] = {
     "page_through_varied": page_through_varied,
     "search_varied": search_varied,
     "match_varied": match_varied,
+    "neighbourhood_varied": neighbourhood_varied,
 }

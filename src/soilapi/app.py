@@ -86,6 +86,22 @@ query UnderTheGSP {
     nodes { score field snippet node { __typename slug name } }
   }
 }
+
+# What lies within two relations of the European Soil Partnership, nearest first, and
+# through which relation? (The ID is the ESP's: `organization(slug: "esp") { id }`.)
+query AroundTheESP {
+  neighbourhood(
+    id: "T3JnYW5pemF0aW9uOmM2MzExODZmLTIxYWMtNTRkZS1hZTNlLTVmMDIwNGEwN2NhNQ"
+    depth: 2
+  ) {
+    totalCount
+    nodes {
+      distance
+      record { __typename name }
+      relation { predicate subject { name } object { name } }
+    }
+  }
+}
 """
 
 

@@ -290,6 +290,14 @@ class Predicate(StrEnum):
     FRAMES = "frames"
 
 
+class Direction(StrEnum):
+    """Which way relations are followed from a record: as their subject, object, or either."""
+
+    OUTGOING = "outgoing"
+    INCOMING = "incoming"
+    BOTH = "both"
+
+
 class StatementProperty(StrEnum):
     """Kinds of free-text facts attached to an entity."""
 

@@ -150,7 +150,7 @@ class _Values(Visitor):
             return IntValueNode(value=str(size))
         if name in ("after", "before"):  # a random cursor now and then: INVALID_CURSOR
             return _REMOVE if draw(st.integers(0, 9)) else None
-        pool = self.db.ids if name in ("id", "ids") else self.db.values.get(name)
+        pool = self.db.ids if name in ("id", "ids", "from", "to") else self.db.values.get(name)
         if pool is None:
             return None
         if isinstance(given, ListValueNode):

@@ -486,9 +486,23 @@ class Relation(ProvenanceMixin, Base):
     """A typed, optionally time-bounded edge "subject predicate object"."""
 
     __tablename__ = "relations"
+    # A relation list reads one end's relations through these; a walk of the graph
+    # (soilapi.repositories.graph) reads everything it needs of a relation, the other end, its
+    # rank and its id, from them alone (an index-only scan): at bench scale 100 two levels
+    # around the ESP touch 7,700 pages instead of 16,900.
     __table_args__ = (
-        sa.Index("ix_relations_subject_predicate", "subject_id", "predicate"),
-        sa.Index("ix_relations_object_predicate", "object_id", "predicate"),
+        sa.Index(
+            "ix_relations_subject_predicate",
+            "subject_id",
+            "predicate",
+            postgresql_include=["object_id", "rank", "id"],
+        ),
+        sa.Index(
+            "ix_relations_object_predicate",
+            "object_id",
+            "predicate",
+            postgresql_include=["subject_id", "rank", "id"],
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID_PK, primary_key=True)

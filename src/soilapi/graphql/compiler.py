@@ -264,7 +264,7 @@ class Planner:
                 return q.GlobalId(key, parent.name)
             case mk.DateOf(prefix):
                 return q.entity_date(key, prefix, self._date_parts(field, details))
-            case mk.Related() | mk.Children() | mk.Attached():
+            case mk.Related() | mk.RelationRows() | mk.Children() | mk.Attached():
                 return self._page(key, field, details, mark)
             case mk.FirstRelated(spec):
                 source = q.ListSource("related", spec)
@@ -287,7 +287,7 @@ class Planner:
             out.append(self._row_field(object_type, key, field, group, rows))
         return tuple(out)
 
-    def _row_field(
+    def _row_field(  # noqa: PLR0911 - one return per kind of mark
         self,
         object_type: GraphQLObjectType,
         key: str,
@@ -315,6 +315,12 @@ class Planner:
                 named = self._object(field)
                 fields = self.row_fields(named, details, q.DOCUMENT_ROWS)
                 return q.DocumentRef(key, fields)
+            case mk.Ref(attribute):  # a relation's end
+                column = q.row_column(rows, key, attribute)
+                if column is None:
+                    raise NotPlanned(f"no column for {object_type.name}.{attribute}")
+                target = self.entities(get_named_type(field.type), details)
+                return q.EntityRef(key, column.name, False, target)
         raise NotPlanned(f"{object_type.name}.{field.ast_node}")
 
     # --- fields ------------------------------------------------------------------------
@@ -332,7 +338,7 @@ class Planner:
         mark = mk.mark_of(resolver.wrapped_func) if resolver is not None else None
         if not isinstance(mark, mk.Mark) or definition.extensions:
             raise NotPlanned(definition.python_name)
-        listed = isinstance(mark, mk.Related | mk.Children | mk.Attached)
+        listed = isinstance(mark, mk.Listed)
         if not listed and (field.args or details[0].node.arguments):
             raise NotPlanned(f"{definition.python_name} takes arguments")
         return mark
@@ -394,6 +400,8 @@ class Planner:
         match mark:
             case mk.Related(spec):
                 tag, source = resolve.relation_tag(spec), q.ListSource("related", spec)
+            case mk.RelationRows(spec):
+                tag, source = resolve.relation_tag(spec), q.ListSource(q.RELATION_ROWS, spec)
             case mk.Children(spec):
                 tag, source = resolve.children_tag(spec), q.ListSource("children", spec)
             case mk.Attached(what):
@@ -403,8 +411,10 @@ class Planner:
         form = self._bind_page(site)
         self.signature.append(form)
         connection = self._object(field)
-        rows = "rows" if source.what == "attached" else "entities"
-        parts = self.connection(connection, details, rows, source.spec)
+        rows = "entities" if source.what in ("related", "children") else "rows"
+        # Which table a plain row's fields read: the relations', or the attached rows'.
+        table = q.RELATION_ROWS if source.what == q.RELATION_ROWS else source.spec
+        parts = self.connection(connection, details, rows, table)
         return q.Page(key, source, site.bind, tag, form, parts)
 
     def connection(

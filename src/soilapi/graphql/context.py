@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from soilapi.graphql.limits import Limits
-from soilapi.repositories import Reader
+from soilapi.repositories import Reader, graph
 from soilapi.repositories import entities as repo
 from soilapi.repositories.paging import Slice, Window
 from soilapi.repositories.records import Record
@@ -62,6 +62,9 @@ class Loaders:
         )
         self.slug: DataLoader[str, uuid.UUID | None] = by_id(
             lambda slugs: repo.ids_by_slugs(r, slugs)
+        )
+        self.relation: DataLoader[uuid.UUID, Record | None] = by_id(
+            lambda ids: graph.relations_by_ids(r, ids)
         )
         self.source_document: DataLoader[uuid.UUID, Record | None] = by_id(
             lambda ids: repo.source_documents_by_ids(r, ids)

@@ -251,14 +251,16 @@ Predicate = _described(
 )
 
 
-@strawberry.enum(description="Direction of relations, seen from the record being asked.")
-class Direction(enum.Enum):
-    OUTGOING = strawberry.enum_value(
-        "outgoing", description="This record is the subject (this → other)."
-    )
-    INCOMING = strawberry.enum_value(
-        "incoming", description="This record is the object (other → this)."
-    )
+Direction = _described(
+    vocab.Direction,
+    "Direction",
+    "Direction of relations, seen from the record being asked.",
+    {
+        "outgoing": "This record is the subject (this → other).",
+        "incoming": "This record is the object (other → this).",
+        "both": "Either end: the relations of both directions, each once.",
+    },
+)
 
 
 _DATE_ORDERS = {Order.START, Order.SIGNED}

@@ -62,6 +62,7 @@ from soilapi.graphql.errors import code_of
 from soilapi.graphql.inputs import TextColumnsCanHold
 from soilapi.graphql.pagination import DEFAULT_PAGE_SIZE, default_size
 from soilapi.lru import Lru
+from soilapi.services.graph import MAX_WALK_RECORDS
 from soilapi.settings import Settings
 
 log = logging.getLogger("soilapi.limits")
@@ -84,6 +85,14 @@ PER_FIELD = "per_field"
 # Field metadata of an object read by a statement of its own (a list's totals): one page
 # request of one item, plus what it holds.
 OWN_READ = "own_read"
+# Field metadata of a root field that walks relations (soilapi.graphql.query.graph): the name
+# of its argument that says how many levels the walk goes. The walk reads the records within
+# reach, not only the page it returns, so it costs `walk_nodes(levels)` nodes on top of its
+# page, and one page request per level.
+WALK = "walk"
+# Records each record of a walk is priced to reach in one more level: a page's worth. Three
+# levels would be a million; `MAX_WALK_RECORDS` bounds what a walk may reach, and its price.
+WALK_FAN_OUT = 100
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?\s*$", re.DOTALL)
 # The documented defaults, read without the environment: the limits of a request whose context
 # does not carry an app's own (the tests' reference executor, scripts).
@@ -293,15 +302,34 @@ class Analyser:
         size = self._fan_out(group, parent, named, field)
         depth = child.depth + (0 if free_level else 1)
         aliases = child.aliases + int(any(node.alias for node, _ in group))
+        walk = self._walk(group, field)
+        reach = walk_nodes(walk)
         if size is None:  # one object per parent: what it costs once stays for the list around
             return Shape(
-                depth, aliases, child.nodes, child.requests, child.once_nodes, child.once_requests
+                depth,
+                aliases,
+                min(CEILING, child.nodes + reach),
+                min(CEILING, child.requests + walk),
+                child.once_nodes,
+                child.once_requests,
             )
-        nodes = min(CEILING, size + size * child.nodes + child.once_nodes)
-        requests = min(CEILING, 1 + size * child.requests + child.once_requests)
+        nodes = min(CEILING, size + size * child.nodes + child.once_nodes + reach)
+        requests = min(CEILING, 1 + size * child.requests + child.once_requests + walk)
         if _once(field):
             return Shape(depth, aliases, once_nodes=nodes, once_requests=requests)
         return Shape(depth, aliases, nodes, requests)
+
+    def _walk(self, group: Group, field: GraphQLField) -> int:
+        """The levels a field that walks relations (`WALK`) may go, as asked (its argument,
+        else its default); 0 for any other field."""
+        definition = (field.extensions or {}).get("strawberry-definition")
+        name = (getattr(definition, "metadata", None) or {}).get(WALK)
+        if name is None or name not in field.args:
+            return 0
+        default = field.args[name].default_value
+        levels = [self._int(_argument(node, name)) for node, _ in group]
+        given = [level if level is not None else default for level in levels]
+        return max([0, *(level for level in given if isinstance(level, int))])
 
     def _fan_out(
         self, group: Group, parent: GraphQLNamedType, named: GraphQLNamedType, field: GraphQLField
@@ -367,6 +395,12 @@ class Analyser:
         if found is None:
             return 0
         return len(found) if isinstance(found, list) else 1
+
+
+def walk_nodes(levels: int) -> int:
+    """The nodes a walk of `levels` levels is priced at: what it may read, `WALK_FAN_OUT`
+    records more per record and level, up to the records a walk may reach at all."""
+    return 0 if levels <= 0 else min(MAX_WALK_RECORDS, WALK_FAN_OUT ** min(levels, 8))
 
 
 # What the size limits take a field that the schema does not have for.

@@ -16,7 +16,7 @@ from soilapi.repositories import entities as repo
 from soilapi.repositories import facets as facet_repo
 from soilapi.repositories.entities import ChildList, EntityFilter, RelationList
 from soilapi.repositories.paging import Slice
-from soilapi.vocab import EntityKind, Facet, Order
+from soilapi.vocab import Direction, EntityKind, Facet, Order
 
 AnyInfo = Info[Context, None]
 
@@ -36,10 +36,14 @@ async def entity(info: AnyInfo, entity_id: uuid.UUID | None) -> Any:
     return None if entity_id is None else await loaders(info).entity.load(entity_id)
 
 
+# The direction's part of a relation list's cursor tag ("in" and "out" as cursors always had).
+_DIRECTION_TAGS = {Direction.OUTGOING: "out", Direction.INCOMING: "in", Direction.BOTH: "both"}
+
+
 def relation_tag(spec: RelationList) -> str:
     """Cursor tag of a relation list: a cursor only fits a list with the same predicates."""
     digest = hashlib.sha1("|".join(spec.predicates).encode(), usedforsecurity=False)
-    return f"rel:{'in' if spec.incoming else 'out'}:{digest.hexdigest()[:8]}"
+    return f"rel:{_DIRECTION_TAGS[spec.direction]}:{digest.hexdigest()[:8]}"
 
 
 def children_tag(spec: ChildList) -> str:
@@ -89,13 +93,20 @@ async def related(
     return await _pages(info, l.related_page, l.relations_count, spec, tag, parents, args)
 
 
+async def relation_rows(
+    info: AnyInfo, parents: Sequence[uuid.UUID], spec: RelationList, args: PageArgs
+) -> list[Connection[Any]]:
+    """The relation rows themselves (predicate, ends, dates, provenance), a page per parent."""
+    l = loaders(info)  # noqa: E741
+    tag = relation_tag(spec)
+    return await _pages(info, l.relations_page, l.relations_count, spec, tag, parents, args)
+
+
 async def relations(
     info: AnyInfo, parent: uuid.UUID, spec: RelationList, args: PageArgs
 ) -> Connection[Any]:
-    """The relation rows themselves (predicate, ends, dates, provenance)."""
-    l = loaders(info)  # noqa: E741
-    tag = relation_tag(spec)
-    [found] = await _pages(info, l.relations_page, l.relations_count, spec, tag, [parent], args)
+    """The relation rows of one record."""
+    [found] = await relation_rows(info, [parent], spec, args)
     return found
 
 

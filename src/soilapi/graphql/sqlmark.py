@@ -66,6 +66,13 @@ class Related:
 
 
 @dataclass(frozen=True)
+class RelationRows:
+    """A page of the relations themselves (`spec`), whose fields read the relation's row."""
+
+    spec: RelationList
+
+
+@dataclass(frozen=True)
 class Children:
     """A page of the records pointing at this one through a foreign key (`spec`)."""
 
@@ -111,12 +118,13 @@ Mark = (
     | SameRow
     | DocumentOf
     | Related
+    | RelationRows
     | Children
     | Attached
     | FirstRelated
     | Ref
 )
-Listed = Related | Children | Attached
+Listed = Related | RelationRows | Children | Attached
 
 
 def reads(mark: Any) -> Callable[[F], F]:

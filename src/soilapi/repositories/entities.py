@@ -336,21 +336,45 @@ async def count_entities(reader: Reader, f: EntityFilter) -> int:
 class RelationList:
     """Entities linked to each parent through relations with the given predicates.
 
-    `kinds` are the kinds the listed end may have (empty: any). A typed GraphQL list (an
-    organisation's `implements`, of type `Initiative`) names its kind here, so a relation that
-    points at a record of another kind (an output) is left out by the SQL itself, on both
-    engines, and its count agrees with its pages.
+    `direction` says which end the parent is: the subject (OUTGOING), the object (INCOMING),
+    or either (BOTH). `kinds` are the kinds the listed end may have (empty: any). A typed
+    GraphQL list (an organisation's `implements`, of type `Initiative`) names its kind here,
+    so a relation that points at a record of another kind (an output) is left out by the SQL
+    itself, on both engines, and its count agrees with its pages.
     """
 
     predicates: tuple[vocab.Predicate, ...]
-    incoming: bool  # parent is the object; the listed entities are subjects
+    direction: vocab.Direction
     kinds: tuple[vocab.EntityKind, ...] = ()
 
 
-def relation_ends(spec: RelationList) -> tuple[ColumnElement, ColumnElement]:
-    """(the parent's column, the listed entity's column) of a relation list."""
-    r = m.Relation
-    return (r.object_id, r.subject_id) if spec.incoming else (r.subject_id, r.object_id)
+def relation_sides(direction: vocab.Direction) -> Any:
+    """The relations as seen from one end: every column of `relations`, plus `near` (the end
+    the list starts from), `far` (the other end) and `outgoing` (whether `near` is the subject).
+
+    One direction is a plain SELECT that PostgreSQL flattens into its query: a condition on
+    `near` is one on `subject_id` (or `object_id`), served by its index. BOTH is the UNION ALL
+    of the two, which PostgreSQL flattens too, pushing the condition into each branch, so each
+    reads its own index; a relation of a record to itself is listed once.
+    """
+    r = m.Relation.__table__
+
+    def side(outgoing: bool) -> sa.Select[Any]:
+        near, far = (r.c.subject_id, r.c.object_id) if outgoing else (r.c.object_id, r.c.subject_id)
+        flag = sa.true() if outgoing else sa.false()
+        return sa.select(*r.c, near.label("near"), far.label("far"), flag.label("outgoing"))
+
+    if direction is vocab.Direction.OUTGOING:
+        return side(True).subquery("sides")
+    if direction is vocab.Direction.INCOMING:
+        return side(False).subquery("sides")
+    backwards = side(False).where(r.c.subject_id != r.c.object_id)
+    return side(True).union_all(backwards).subquery("sides")
+
+
+def relation_ends(sides: Any) -> tuple[ColumnElement, ColumnElement]:
+    """(the parent's column, the listed entity's column) of a relation list's sides."""
+    return sides.c.near, sides.c.far
 
 
 def relation_kinds(spec: RelationList, kinds: ColumnElement) -> list[ColumnElement]:
@@ -363,15 +387,14 @@ def relation_kind_values(spec: RelationList) -> list[str]:
     return [k.value for k in spec.kinds]
 
 
-def relation_sort() -> list[ColumnElement]:
+def relation_sort(sides: Any) -> list[ColumnElement]:
     """A relation list's order: ordinal (unnumbered last), the other end's name, the id."""
-    r = m.Relation
-    return [sa.func.coalesce(r.ordinal, sa.literal(2**31 - 1)), m.Entity.name, r.id]
+    return [sa.func.coalesce(sides.c.ordinal, sa.literal(2**31 - 1)), m.Entity.name, sides.c.id]
 
 
-def relation_from(other: ColumnElement) -> Any:
-    """Relations joined to the entity at their listed end (`other`)."""
-    return sa.join(m.Relation.__table__, m.Entity.__table__, m.Entity.id == other)
+def relation_from(sides: Any) -> Any:
+    """Relations joined to the entity at their listed end."""
+    return sa.join(sides, m.Entity.__table__, m.Entity.id == sides.c.far)
 
 
 async def relations_page(
@@ -389,19 +412,19 @@ async def relations_page(
     """
 
     def parts() -> Parts:
-        parent, other = relation_ends(spec)
-        r = m.Relation
+        sides = relation_sides(spec.direction)
+        parent, other = relation_ends(sides)
         predicates = sa.bindparam("predicates", type_=ARRAY(sa.String))
         kinds = sa.bindparam("kinds", type_=ARRAY(sa.String))
         return (
             parent,
-            other if other_end else r.id,
-            relation_sort(),
-            [r.predicate == sa.any_(predicates), *relation_kinds(spec, kinds)],
-            relation_from(other),
+            other if other_end else sides.c.id,
+            relation_sort(sides),
+            [sides.c.predicate == sa.any_(predicates), *relation_kinds(spec, kinds)],
+            relation_from(sides),
         )
 
-    shape = ("relations", spec.incoming, other_end, bool(spec.kinds))
+    shape = ("relations", spec.direction, other_end, bool(spec.kinds))
     values: dict[str, Any] = {"predicates": [p.value for p in spec.predicates]}
     if spec.kinds:
         values["kinds"] = relation_kind_values(spec)
@@ -413,13 +436,14 @@ async def relations_count(
     reader: Reader, spec: RelationList, parents: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
     """How many relations of the list each parent has (of the kinds it keeps)."""
-    parent, other = relation_ends(spec)
-    where = [any_of(m.Relation.predicate, spec.predicates)]
+    sides = relation_sides(spec.direction)
+    parent, _ = relation_ends(sides)
+    where = [any_of(sides.c.predicate, spec.predicates)]
     if not spec.kinds:
-        return await count_per_parent(reader, parent, parents, where, m.Relation.__table__)
+        return await count_per_parent(reader, parent, parents, where, sides)
     kinds = sa.literal(relation_kind_values(spec), ARRAY(sa.String))
     where += relation_kinds(spec, kinds)
-    return await count_per_parent(reader, parent, parents, where, relation_from(other))
+    return await count_per_parent(reader, parent, parents, where, relation_from(sides))
 
 
 @dataclass(frozen=True)

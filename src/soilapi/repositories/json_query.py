@@ -191,7 +191,7 @@ class TotalsPlan:
 class ListSource:
     """Which rows a nested list pages through, from soilapi.repositories.entities' specs."""
 
-    what: str  # related | children | attached
+    what: str  # related | relations (RELATION_ROWS) | children | attached
     spec: Any  # RelationList | ChildList | attached name
 
 
@@ -285,6 +285,7 @@ _BASE = m.Entity.__table__
 # The planner (soilapi.graphql.compiler) names attributes; these say which column holds them.
 
 DOCUMENT_ROWS = "source_documents"  # the rows of a source document, beside ATTACHED's names
+RELATION_ROWS = "relations"  # the rows of a list of relations (and its ListSource's `what`)
 
 
 def _columns(model: Any) -> dict[str, Any]:
@@ -295,6 +296,7 @@ def _columns(model: Any) -> dict[str, Any]:
 _ENTITY_COLUMNS = {kind: _columns(model) for kind, model in m.DETAIL_MODELS.items()}
 _ROW_COLUMNS = {what: _columns(model) for what, (model, _) in repo.ATTACHED.items()}
 _ROW_COLUMNS[DOCUMENT_ROWS] = _columns(m.SourceDocument)
+_ROW_COLUMNS[RELATION_ROWS] = _columns(m.Relation)
 
 
 def _form(column: Any) -> str:
@@ -528,15 +530,18 @@ def _entity(row: Any, plan: Entities, params: _Params) -> ColumnElement:
 
 def _source_parts(source: ListSource) -> tuple[Any, Any, list[Any], list[Any], Any, bool]:
     """(parent column, row-id column, sort, where, FROM, rows are entities) of a nested list."""
-    if source.what == "related":
+    if source.what in ("related", RELATION_ROWS):
         spec: repo.RelationList = source.spec
-        parent, other = repo.relation_ends(spec)
-        r = m.Relation
+        sides = repo.relation_sides(spec.direction)
+        parent, other = repo.relation_ends(sides)
         predicates = [p.value for p in spec.predicates]
-        where = [r.predicate == sa.any_(sa.literal(predicates, ARRAY(sa.String)))]
+        where = [sides.c.predicate == sa.any_(sa.literal(predicates, ARRAY(sa.String)))]
         kinds = sa.literal(repo.relation_kind_values(spec), ARRAY(sa.String))
         where += repo.relation_kinds(spec, kinds)
-        return parent, other, repo.relation_sort(), where, repo.relation_from(other), True
+        sort, from_ = repo.relation_sort(sides), repo.relation_from(sides)
+        if source.what == RELATION_ROWS:  # the relations themselves, not their far ends
+            return parent, sides.c.id, sort, where, from_, False
+        return parent, other, sort, where, from_, True
     if source.what == "children":
         child: repo.ChildList = source.spec
         model: Any = m.DETAIL_MODELS[child.kind]

@@ -251,7 +251,7 @@ _PREPARED: Lru[Hashable, tuple[Prepared, int]] = Lru(
 )
 
 
-def _window_form(window: Window) -> tuple[Any, ...]:
+def window_form(window: Window) -> tuple[Any, ...]:
     """What of a window changes the SQL (cursor arity, direction), not its values."""
     return (
         len(window.after) if window.after is not None else None,
@@ -281,6 +281,13 @@ def compiled_once(form: Hashable, build: Callable[[], tuple[Any, int]]) -> tuple
     return _compiled(form, build)
 
 
+def prepared_statement(form: Hashable, build: Callable[[], Any]) -> Prepared:
+    """The statement `build` makes, compiled at its first use and kept by `form` (which must
+    name everything baked into its SQL) with the page statements."""
+    prepared, _ = _compiled(form, lambda: (build(), 0))
+    return prepared
+
+
 async def prepared_page(
     reader: Reader,
     shape: Hashable,
@@ -308,7 +315,7 @@ async def prepared_page(
         )
         return stmt, len(sort)
 
-    prepared, key_len = _compiled(("page", shape, *_window_form(window)), build)
+    prepared, key_len = _compiled(("page", shape, *window_form(window)), build)
     given = {"limit": window.limit + 1, **cursor_values(window), **values}
     found = [record for _, record in _records(await reader.fetch(prepared, given), rows, key_len)]
     return to_slice(found, key_len, window)
@@ -360,7 +367,7 @@ async def prepared_pages_per_parent(
         found = parts()
         return _lateral_pages(found, window, rows), len(found[2])
 
-    prepared, key_len = _compiled(("per-parent", shape, *_window_form(window)), build)
+    prepared, key_len = _compiled(("per-parent", shape, *window_form(window)), build)
     given = {
         "parents": list(dict.fromkeys(parents)),
         "limit": window.limit + 1,

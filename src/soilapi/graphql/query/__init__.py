@@ -10,6 +10,7 @@ from strawberry.tools import merge_types
 
 from soilapi.graphql.query.events import EventQueries
 from soilapi.graphql.query.fourper1000 import FourPer1000Queries
+from soilapi.graphql.query.graph import GraphQueries
 from soilapi.graphql.query.initiatives import InitiativeQueries
 from soilapi.graphql.query.organizations import OrganizationQueries
 from soilapi.graphql.query.records import RecordQueries, SourceQueries
@@ -23,6 +24,7 @@ Query = merge_types(
         InitiativeQueries,
         FourPer1000Queries,
         EventQueries,
+        GraphQueries,
         SourceQueries,
         SearchQueries,
     ),

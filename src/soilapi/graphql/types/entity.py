@@ -26,7 +26,7 @@ from soilapi.graphql.types.values import (  # noqa: F401 - attached_list names t
 )
 from soilapi.repositories.entities import RelationList
 from soilapi.repositories.records import Record
-from soilapi.vocab import Predicate
+from soilapi.vocab import Direction, Predicate
 
 PredicateList = Annotated[
     list[enums.Predicate] | None,
@@ -39,10 +39,11 @@ def page(first: int | None, after: str | None, last: int | None, before: str | N
     return PageArgs(first=first, after=after, last=last, before=before)
 
 
-def relation_spec(predicates: list[Any] | None, incoming: bool) -> RelationList:
-    """A relation list for the given predicate filter (all predicates when None)."""
+def relation_spec(predicates: list[Any] | None, direction: Any) -> RelationList:
+    """A relation list for the given predicate filter (all predicates when None), following
+    relations in `direction` (a value of the GraphQL enum Direction)."""
     chosen = tuple(Predicate(p.value) for p in predicates) if predicates else tuple(Predicate)
-    return RelationList(predicates=tuple(sorted(set(chosen))), incoming=incoming)
+    return RelationList(predicates=tuple(sorted(set(chosen))), direction=Direction(direction.value))
 
 
 # One page per parent: the connections of a whole level come from one call.
@@ -141,7 +142,9 @@ class Entity(Node):
         info: AnyInfo,
         direction: Annotated[
             enums.Direction,
-            strawberry.argument(description="OUTGOING: this record is the subject."),
+            strawberry.argument(
+                description="OUTGOING: it is the subject; INCOMING: the object; BOTH: either."
+            ),
         ] = enums.Direction.OUTGOING,
         predicates: PredicateList = None,
         first: First = None,
@@ -149,7 +152,7 @@ class Entity(Node):
         last: Last = None,
         before: Before = None,
     ) -> Connection[Relation]:
-        spec = relation_spec(predicates, direction == enums.Direction.INCOMING)
+        spec = relation_spec(predicates, direction)
         return await resolve.relations(info, root.id, spec, page(first, after, last, before))
 
 

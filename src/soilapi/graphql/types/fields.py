@@ -21,12 +21,14 @@ from soilapi.graphql.sqlmark import (
     FirstRelated,
     Ref,
     Related,
+    RelationRows,
     reads,
 )
 from soilapi.graphql.types.entity import page, paged_field
 from soilapi.graphql.types.node import KINDS_BY_TYPE
 from soilapi.repositories.entities import ChildList, RelationList
 from soilapi.repositories.records import Record
+from soilapi.vocab import Direction
 from soilapi.vocab import Predicate as P
 
 # Where the item types named as strings are resolved: the module that holds them all.
@@ -34,11 +36,11 @@ TYPES_MODULE = "soilapi.graphql.types.registry"
 
 
 def outgoing(*predicates: P) -> RelationList:
-    return RelationList(predicates=predicates, incoming=False)
+    return RelationList(predicates=predicates, direction=Direction.OUTGOING)
 
 
 def incoming(*predicates: P) -> RelationList:
-    return RelationList(predicates=predicates, incoming=True)
+    return RelationList(predicates=predicates, direction=Direction.INCOMING)
 
 
 def typed(spec: RelationList, node: str) -> RelationList:
@@ -57,6 +59,20 @@ def rel_list(spec: RelationList, node: str, description: str) -> Any:
         description,
         TYPES_MODULE,
         Related(spec),
+    )
+
+
+def rel_rows(spec: RelationList, node: str, ends: str, description: str) -> Any:
+    """A paged list of the relations of the given types themselves, as `node` items whose
+    fields read the relation's row (its ends, ordinal, note, provenance), keeping those whose
+    other end is an `ends` (a record type's name, or `Entity` for any)."""
+    spec = typed(spec, ends)
+    return paged_field(
+        lambda info, parent, args: resolve.relation_rows(info, parent, spec, args),
+        node,
+        description,
+        TYPES_MODULE,
+        RelationRows(spec),
     )
 
 

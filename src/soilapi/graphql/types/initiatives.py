@@ -1,12 +1,15 @@
 """Record types of programmes, initiatives, outputs, events, documents and citations."""
 
 import strawberry
+from strawberry import Parent
 
 from soilapi.graphql import enums
-from soilapi.graphql.sqlmark import date_field
+from soilapi.graphql.sqlmark import SameRow, column_field, date_field, reads
 from soilapi.graphql.types.entity import Entity
-from soilapi.graphql.types.fields import fk_one, incoming, outgoing, rel_list
+from soilapi.graphql.types.fields import fk_one, incoming, outgoing, rel_list, rel_rows
 from soilapi.graphql.types.node import entity_type
+from soilapi.graphql.types.values import Provenance
+from soilapi.repositories.records import Record
 from soilapi.vocab import Predicate as P
 
 
@@ -104,14 +107,42 @@ class Event(Entity):
     speakers = rel_list(
         incoming(P.SPEAKER_AT),
         "Person",
-        "Speakers in speaking order; their posts are on `Person.posts`, their remarks on "
-        "`Person.statements`.",
+        "Speakers in speaking order; each one's order and role are on `speeches`, their posts "
+        "on `Person.posts`, their remarks on `Person.statements`.",
+    )
+    speeches = rel_rows(
+        incoming(P.SPEAKER_AT),
+        "Speech",
+        "Person",
+        "Who spoke, in speaking order, in what role (opening remarks, closing ...).",
     )
     represented_organizations = rel_list(
         incoming(P.REPRESENTED_AT), "Organization", "Organisations represented at the event."
     )
     launched_here = rel_list(incoming(P.LAUNCHED_AT), "Entity", "What was launched at this event.")
     outcomes = rel_list(incoming(P.OUTCOME_OF), "Output", "Outputs that came out of it.")
+
+
+@strawberry.type(
+    description="A person's turn to speak at an event: who, where, when in the order, and in "
+    "what role, as the source words it."
+)
+class Speech:
+    speaker = fk_one("subject_id", "Person", "Who spoke.", required=True)
+    event = fk_one("object_id", "Event", "The event they spoke at.", required=True)
+    order = column_field(
+        "ordinal", int | None, "Place in the event's speaking order: 1 spoke first."
+    )
+    role = column_field(
+        "note",
+        str | None,
+        'What the person did, as the source words it ("opening remarks", "closing").',
+    )
+
+    @strawberry.field(description="Where the speech is stated.")
+    @reads(SameRow())
+    def source(self, root: Parent[Record]) -> Provenance:
+        return root  # type: ignore[return-value]
 
 
 @entity_type(description="An official document, decision or memorandum.")

@@ -12,6 +12,7 @@ from soilapi.graphql.types.fields import (
     outgoing,
     rel_list,
     rel_one,
+    rel_rows,
     tree_list,
 )
 from soilapi.graphql.types.node import entity_type
@@ -113,7 +114,17 @@ class Person(Entity):
         description="True when the source does not make clear which name is the family name."
     )
     posts = rel_list(outgoing(P.HOLDS_POST), "Post", "Posts the person holds.")
-    spoke_at = rel_list(outgoing(P.SPEAKER_AT), "Event", "Events the person spoke at.")
+    spoke_at = rel_list(
+        outgoing(P.SPEAKER_AT),
+        "Event",
+        "Events the person spoke at; in which order and role is on `speeches`.",
+    )
+    speeches = rel_rows(
+        outgoing(P.SPEAKER_AT),
+        "Speech",
+        "Event",
+        "The person's turns to speak: at which event, in which order and role.",
+    )
 
 
 @entity_type(description="A position in an organisation (Director, Secretary ...).")

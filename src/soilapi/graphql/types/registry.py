@@ -28,6 +28,7 @@ from soilapi.graphql.types.initiatives import (
     Initiative,
     Output,
     Programme,
+    Speech,
 )
 from soilapi.graphql.types.organizations import (
     Organization,
@@ -68,6 +69,7 @@ __all__ = [
     "Programme",
     "Record",
     "SdgTarget",
+    "Speech",
     "StrategicObjective",
     "TaskForce",
     "TreeEntry",
