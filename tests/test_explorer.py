@@ -8,13 +8,14 @@ import json
 import re
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conftest import app_client
-from soilapi.app import EXAMPLE_QUERY
+from soilapi.graphql.examples import EXAMPLES, Example
 from soilapi.graphql.explorer import STATIC_DIR, explorer_html
 
 
@@ -108,7 +109,7 @@ async def test_page_has_default_query_and_no_remote_references(
     parser = _AssetCollector()
     parser.feed(page)
     [(_, settings)] = [(k, text) for k, text in parser.inline if k == "application/json"]
-    assert json.loads(settings) == {"endpoint": "/graphql", "defaultQuery": EXAMPLE_QUERY}
+    assert json.loads(settings) == {"endpoint": "/graphql", "tabs": [e.tab() for e in EXAMPLES]}
 
 
 async def test_page_policy_allows_its_own_assets_alone(client: httpx.AsyncClient) -> None:
@@ -161,11 +162,29 @@ async def test_the_page_url_still_answers_queries(client: httpx.AsyncClient) -> 
 
 def test_default_query_cannot_close_the_script() -> None:
     hostile = "</script><script>alert(1)</script><!-- \u2028"
-    page = explorer_html(endpoint="/graphql", static_prefix="/s", default_query=hostile)
+    tabs = [{"query": hostile, "variables": "{}"}]
+    page = explorer_html(endpoint="/graphql", static_prefix="/s", tabs=tabs)
     assert "</script><script>alert" not in page
     assert "<!--" not in page
     assert "\\u003c/script\\u003e" in page
     assert page.count("</script>") == page.count("<script")
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=["welcome", "search", "neighbourhood"])
+async def test_every_example_tab_answers_without_errors(api: Any, example: Example) -> None:
+    """A newcomer's first queries work as shown: a search, a neighbourhood, the welcome."""
+    body = await api.post(example.query, example.variables)
+    assert "errors" not in body, body
+    for root, answer in body["data"].items():
+        assert answer, root  # no null, no empty list
+        if isinstance(answer, dict) and "nodes" in answer:
+            assert answer["nodes"], root
+
+
+def test_the_tabs_include_a_search_and_a_neighbourhood() -> None:
+    wanted = ("search", "neighbourhood")
+    asked = {root for e in EXAMPLES for root in wanted if f"{root}(" in e.query}
+    assert asked == set(wanted)
 
 
 def test_vendored_files_ship_with_their_licences() -> None:

@@ -24,6 +24,7 @@ from soilapi.db.session import POOL_OVERFLOW, connect_args, create_engine, read_
 from soilapi.errors import ErrorCode
 from soilapi.graphql.answers import Answers, responses
 from soilapi.graphql.context import Context
+from soilapi.graphql.examples import EXAMPLES
 from soilapi.graphql.explorer import (
     CONTENT_SECURITY_POLICY,
     DEFAULT_STATIC_PREFIX,
@@ -52,64 +53,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("soilapi.app")
 
-EXAMPLE_QUERY = """\
-# Welcome to soilapi: the global soil-governance network as a graph.
-# Press the play button to run this query; open "Docs" for every type and field.
-
-# What sits under the Global Soil Partnership, level by level?
-query UnderTheGSP {
-  organization(slug: "gsp") {
-    name
-    start { iso precision }
-    hostedBy { nodes { name } }
-    descendants(first: 20) {
-      nodes {
-        depth
-        via
-        organization { name acronym start { iso } }
-      }
-    }
-  }
-  # Who are the "4 per 1000" Initiative's partners in Germany, and on what terms?
-  partnerAgreements(countries: ["DE"]) {
-    nodes {
-      rawText
-      parties { nodes { name } }
-      instruments {
-        nodes { instrumentType fte signed { iso } start { iso } end { iso } }
-      }
-    }
-  }
-  # What is there about soil erosion, whatever the kind of record? (typos welcome)
-  search(query: "soil erosion", first: 5) {
-    totalCount
-    nodes { score field snippet node { __typename slug name } }
-  }
-}
-
-# What lies within two relations of the European Soil Partnership, nearest first, and
-# through which relation? (The ID is the ESP's: `organization(slug: "esp") { id }`.)
-query AroundTheESP {
-  neighbourhood(
-    id: "T3JnYW5pemF0aW9uOmM2MzExODZmLTIxYWMtNTRkZS1hZTNlLTVmMDIwNGEwN2NhNQ"
-    depth: 2
-  ) {
-    totalCount
-    nodes {
-      distance
-      record { __typename name }
-      relation { predicate subject { name } object { name } }
-    }
-  }
-}
-"""
-
-
 def graphiql_page(request: Request) -> HTMLResponse:
     """The offline GraphiQL page, talking to the URL it was loaded from, with the CSP that
     lets it load its own assets and nothing else."""
     page = explorer_html(
-        endpoint=request.url.path, static_prefix=DEFAULT_STATIC_PREFIX, default_query=EXAMPLE_QUERY
+        endpoint=request.url.path,
+        static_prefix=DEFAULT_STATIC_PREFIX,
+        tabs=[example.tab() for example in EXAMPLES],
     )
     return HTMLResponse(page, headers={"content-security-policy": CONTENT_SECURITY_POLICY})
 

@@ -12,6 +12,7 @@ import hashlib
 import html
 import json
 import os
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,7 +56,7 @@ _STYLESHEETS = ("graphiql.min.css", "plugin-explorer.css")
 _OWN_STYLESHEET = "soilapi-explorer.css"
 _BOOTSTRAP = "soilapi-explorer.js"
 CONFIG_ID = "graphiql-config"
-"""Element id of the page's JSON data block (endpoint, default query), read by the bootstrap."""
+"""Element id of the page's JSON data block (endpoint, example tabs), read by the bootstrap."""
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -110,12 +111,15 @@ def _script_json(value: Any) -> str:
     )
 
 
-def explorer_html(*, endpoint: str, static_prefix: str, default_query: str) -> str:
+def explorer_html(
+    *, endpoint: str, static_prefix: str, tabs: Sequence[Mapping[str, str]]
+) -> str:
     """Render the GraphiQL page that loads its assets from ``static_prefix``, not a CDN.
 
     ``endpoint`` is the GraphQL URL the page talks to (usually a path like ``/graphql``);
-    ``default_query`` fills the editor the first time a browser opens the page (GraphiQL keeps
-    the user's own edits in local storage afterwards). Both travel in a JSON data block, which
+    ``tabs`` (each a ``query`` and its ``variables`` as JSON text) fill the editor's tabs the
+    first time a browser opens the page (GraphiQL keeps the user's own edits in local storage
+    afterwards). Both travel in a JSON data block, which
     browsers never run, so the page has no inline script for its CSP to allow.
     """
     prefix = html.escape(static_prefix.rstrip("/"))
@@ -127,7 +131,7 @@ def explorer_html(*, endpoint: str, static_prefix: str, default_query: str) -> s
     scripts = "\n".join(
         f'<script src="{prefix}/{name}{version}"></script>' for name in (*_SCRIPTS, _BOOTSTRAP)
     )
-    config = _script_json({"endpoint": endpoint, "defaultQuery": default_query})
+    config = _script_json({"endpoint": endpoint, "tabs": [dict(tab) for tab in tabs]})
     return _PAGE.format(
         stylesheets=stylesheets, scripts=scripts, config_id=CONFIG_ID, config=config
     )

@@ -1,4 +1,4 @@
-// soilapi's GraphiQL page: start GraphiQL on the endpoint and example query that the page
+// soilapi's GraphiQL page: start GraphiQL on the endpoint and example tabs that the page
 // gives in its JSON data block (#graphiql-config). A file of its own, not an inline script, so
 // the page's Content-Security-Policy allows scripts from the server alone.
 (function () {
@@ -19,7 +19,8 @@
   root.render(
     React.createElement(GraphiQL, {
       fetcher: fetcher,
-      defaultQuery: config.defaultQuery,
+      defaultQuery: config.tabs[0].query,
+      defaultTabs: config.tabs,
       defaultEditorToolsVisibility: true,
       isHeadersEditorEnabled: true,
       shouldPersistHeaders: false,
