@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("soilapi.app")
 
+
 def graphiql_page(request: Request) -> HTMLResponse:
     """The offline GraphiQL page, talking to the URL it was loaded from, with the CSP that
     lets it load its own assets and nothing else."""

@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conftest import Api
-from soilapi.app import EXAMPLE_QUERY, create_app
+from soilapi.app import create_app
+from soilapi.graphql.examples import NEIGHBOURHOOD
 from soilapi.graphql.ids import decode, encode
 from soilapi.graphql.pagination import encode_cursor
 from soilapi.services import graph
@@ -583,10 +584,9 @@ async def test_walks_are_charged_to_the_rate_limit(engine: AsyncEngine) -> None:
 
 
 async def test_graphiqls_example_walks_around_the_esp(api: Api, ids: dict[str, str]) -> None:
-    """The example GraphiQL opens with names the ESP by its global ID: it must be the ESP's."""
-    assert f'id: "{ids["esp"]}"' in EXAMPLE_QUERY
-    payload = {"query": EXAMPLE_QUERY, "operationName": "AroundTheESP"}
-    body = (await api.http.post("/graphql", json=payload)).json()
+    """GraphiQL's neighbourhood tab names the ESP by its global ID: it must be the ESP's."""
+    assert NEIGHBOURHOOD.variables == {"id": ids["esp"]}
+    body = await api.post(NEIGHBOURHOOD.query, NEIGHBOURHOOD.variables)
     assert "errors" not in body, body
     found = body["data"]["neighbourhood"]
     hops = found["nodes"]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from conftest import Api
-from soilapi.app import EXAMPLE_QUERY
+from soilapi.graphql.examples import SEARCH
 
 HITS = """
 query($q: String!, $first: Int, $after: String, $kinds: [EntityKind!], $countries: [String!]) {
@@ -301,8 +301,8 @@ async def test_name_contains_matches_acronyms_and_aliases(api: Api) -> None:
 
 
 async def test_graphiqls_example_searches(api: Api) -> None:
-    """The example GraphiQL opens with runs, and its search finds the erosion records."""
-    data = await api.data(EXAMPLE_QUERY)
+    """GraphiQL's search tab runs, and its search finds the erosion records."""
+    data = await api.data(SEARCH.query, SEARCH.variables)
     found = data["search"]
     assert [n["node"]["slug"] for n in found["nodes"][:2]] == [
         "global-symposium-soil-erosion-2019",

@@ -87,9 +87,10 @@ query Search($text: String!) {
 NEIGHBOURHOOD = Example(
     """\
 # Everything within two relations of the European Soil Partnership, nearest first, with the
-# relation that reached each record and where that relation is stated.
+# relation that reached each record and where that relation is stated. (The ID is the ESP's:
+# `organization(slug: "esp") { id }`; `direction: BOTH` follows relations both ways.)
 query Around($id: ID!) {
-  neighbourhood(id: $id, depth: 2, direction: BOTH, first: 20) {
+  neighbourhood(id: $id, depth: 2, first: 20) {
     totalCount
     nodes {
       distance

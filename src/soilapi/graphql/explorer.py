@@ -111,9 +111,7 @@ def _script_json(value: Any) -> str:
     )
 
 
-def explorer_html(
-    *, endpoint: str, static_prefix: str, tabs: Sequence[Mapping[str, str]]
-) -> str:
+def explorer_html(*, endpoint: str, static_prefix: str, tabs: Sequence[Mapping[str, str]]) -> str:
     """Render the GraphiQL page that loads its assets from ``static_prefix``, not a CDN.
 
     ``endpoint`` is the GraphQL URL the page talks to (usually a path like ``/graphql``);
