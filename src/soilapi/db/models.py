@@ -92,6 +92,8 @@ class Entity(Base):
     __table_args__: tuple[Any, ...] = (
         sa.Index("ix_entities_kind_name_id", "kind", "name", "id"),
         sa.Index("ix_entities_kind_start_date_id", "kind", "start_date", "id"),
+        # The timeline reads each kind's ends in date order (its starts, by the index above).
+        sa.Index("ix_entities_kind_end_date_id", "kind", "end_date", "id"),
         # "organisations in DE by name": a first page straight from the index.
         sa.Index("ix_entities_kind_country_code_name_id", "kind", "country_code", "name", "id"),
     )
@@ -157,6 +159,7 @@ class Initiative(Entity):
     """Initiatives, projects, missions and UN decades."""
 
     __tablename__ = "initiatives"
+    __table_args__ = (sa.Index("ix_initiatives_launched_date_id", "launched_date", "id"),)
     __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.INITIATIVE}
 
     id: Mapped[uuid.UUID] = _detail_pk()
@@ -306,6 +309,7 @@ class AgreementInstrument(Entity):
         sa.Index(
             "ix_agreement_instruments_agreement_id_ordinal_id", "agreement_id", "ordinal", "id"
         ),
+        sa.Index("ix_agreement_instruments_signed_date_id", "signed_date", "id"),  # timeline
     )
     __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.AGREEMENT_INSTRUMENT}
 
@@ -328,6 +332,7 @@ class Output(Entity):
     """Reports, protocols, maps, databases, books, webinars, campaigns."""
 
     __tablename__ = "outputs"
+    __table_args__ = (sa.Index("ix_outputs_launched_date_id", "launched_date", "id"),)  # timeline
     __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.OUTPUT}
 
     id: Mapped[uuid.UUID] = _detail_pk()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from typing import Any
 
 from strawberry import Info
@@ -12,6 +13,7 @@ from strawberry.dataloader import DataLoader
 
 from soilapi.graphql.context import Context, Loaders
 from soilapi.graphql.pagination import Connection, PageArgs, connection, window
+from soilapi.repositories import dates
 from soilapi.repositories import entities as repo
 from soilapi.repositories.entities import ChildList, EntityFilter, RelationList
 from soilapi.repositories.paging import Slice
@@ -151,6 +153,36 @@ async def top_level(
         return await repo.count_entities(reader, f)
 
     return connection(tag, page, page.rows, count)
+
+
+async def in_force(
+    info: AnyInfo, what: str, record: uuid.UUID, day: date
+) -> dates.InForceRow | None:
+    """Whether a record of `what` (instrument, agreement, relation) is in force on `day`;
+    the records of a whole level are asked in one statement."""
+    return await loaders(info).in_force.load(((what, day), record))
+
+
+TIMELINE_TAG = "timeline"
+
+
+async def timeline(info: AnyInfo, f: dates.TimelineFilter, args: PageArgs) -> Connection[Any]:
+    """A page of the timeline: entries in date order, each with its record."""
+    from soilapi.graphql.types.time import TimelineEntry  # noqa: PLC0415 - types import us
+    from soilapi.graphql.types.values import partial  # noqa: PLC0415
+
+    reader = info.context.reader
+    page = await dates.timeline_page(reader, f, window(args, TIMELINE_TAG, page_limit(info)))
+    records = await loaders(info).entity.load_many([entry[0] for entry in page.rows])
+    entries = [
+        TimelineEntry(date_kind=kind, date=partial(day, precision), record=record)  # type: ignore[arg-type]
+        for (_, kind, day, precision), record in zip(page.rows, records, strict=True)
+    ]
+
+    async def count() -> int:
+        return await dates.timeline_count(reader, f)
+
+    return connection(TIMELINE_TAG, page, entries, count)
 
 
 async def by_column(info: AnyInfo, kind: EntityKind, column: str, value: Any) -> Any:

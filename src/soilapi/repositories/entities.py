@@ -19,6 +19,7 @@ from sqlalchemy.sql.util import find_tables
 from soilapi import vocab
 from soilapi.db import models as m
 from soilapi.db.session import Reader
+from soilapi.repositories import dates
 from soilapi.repositories.paging import (
     ColumnElement,
     ListParts,
@@ -95,7 +96,21 @@ class EntityFilter:
     instrument_types: tuple[str, ...] | None = None
     active_on: date | None = None
     owner_ids: tuple[uuid.UUID, ...] | None = None
+    dated: dates.DateRange | None = None
+    in_force: InForceFilter | None = None
     extra: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class InForceFilter:
+    """Partner agreements whose answer to "in force on `day`?" is one of `values`."""
+
+    day: date
+    values: tuple[vocab.TruthValue, ...]
+
+    def ranks(self) -> list[int]:
+        """The values as the SQL ranks them (vocab.TRUTH_RANKS), the value of a bind."""
+        return sorted({vocab.TRUTH_RANKS[value] for value in self.values})
 
 
 # Orders whose key is a stored detail column rather than the entities' own: partner agreements
@@ -200,6 +215,11 @@ def filter_values(f: EntityFilter) -> dict[str, Any]:
             values[name] = value
     if f.name_contains:
         values["name_pattern"] = _like_pattern(f.name_contains)
+    if f.dated is not None:
+        values.update(dates.range_values(f.dated))
+    if f.in_force is not None:
+        values["in_force_day"] = f.in_force.day
+        values["in_force_ranks"] = f.in_force.ranks()
     return values
 
 
@@ -236,7 +256,19 @@ def _conditions(f: EntityFilter) -> tuple[list[ColumnElement], dict[str, Any]]:
         where.append(model.block_id.in_(block.scalar_subquery()))
     if f.instrument_types or f.active_on:
         where.append(m.Entity.id.in_(_agreements_with(f, bind).scalar_subquery()))
-    return where, bind.values
+    return [*where, *_date_conditions(f, bind)], bind.values
+
+
+def _date_conditions(f: EntityFilter, bind: _Binds) -> list[ColumnElement]:
+    """The clauses of the `dated` and `inForce` filters (soilapi.repositories.dates)."""
+    where = []
+    if f.dated is not None:
+        where.append(dates.dated_condition(f.kind, f.dated, bind))
+    if f.in_force is not None:
+        day = bind("in_force_day", f.in_force.day, sa.Date())
+        ranks = bind("in_force_ranks", f.in_force.ranks(), ARRAY(sa.Integer))
+        where.append(dates.in_force_condition(day, ranks))
+    return where
 
 
 def _agreements_with(f: EntityFilter, bind: _Binds) -> sa.Select[Any]:
@@ -286,8 +318,9 @@ def count_query(kind: vocab.EntityKind, where: Sequence[ColumnElement]) -> sa.Se
 
 
 def list_shape(f: EntityFilter, values: dict[str, Any]) -> tuple[Any, ...]:
-    """Everything of a filter baked into its SQL: the kind and which filters are set."""
-    return (f.kind, tuple(sorted(values)))
+    """Everything of a filter baked into its SQL: the kind, which filters are set, and which
+    dates a `dated` filter reads."""
+    return (f.kind, tuple(sorted(values)), f.dated.on if f.dated is not None else None)
 
 
 def filter_where(f: EntityFilter, values: dict[str, Any]) -> list[ColumnElement]:

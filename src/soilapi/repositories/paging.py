@@ -274,6 +274,15 @@ def _compiled(form: Hashable, build: Callable[[], tuple[Any, int]]) -> tuple[Pre
     return _PREPARED.get_or_build(form, prepared)
 
 
+def page_statement(
+    shape: Hashable, window: Window, build: Callable[[], tuple[Any, int]]
+) -> tuple[Prepared, int]:
+    """The compiled statement (and sort key length) of a page whose SQL `build` writes, by
+    its `shape` and the window's form: for lists that are no plain FROM ... WHERE (the
+    timeline's merge of index scans)."""
+    return _compiled(("page", shape, *_window_form(window)), build)
+
+
 async def prepared_page(
     reader: Reader,
     shape: Hashable,

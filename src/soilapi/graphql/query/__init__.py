@@ -13,6 +13,7 @@ from soilapi.graphql.query.fourper1000 import FourPer1000Queries
 from soilapi.graphql.query.initiatives import InitiativeQueries
 from soilapi.graphql.query.organizations import OrganizationQueries
 from soilapi.graphql.query.records import RecordQueries, SourceQueries
+from soilapi.graphql.query.time import TimeQueries
 
 Query = merge_types(
     "Query",
@@ -23,6 +24,7 @@ Query = merge_types(
         FourPer1000Queries,
         EventQueries,
         SourceQueries,
+        TimeQueries,
     ),
 )
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
