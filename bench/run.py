@@ -274,7 +274,13 @@ def run_scale(
             row: Row = {}
             answers: dict[str, Any] = {}
             ready: dict[str, list[bytes]] = {}
+            skipped = [target for target in running if not op.runs_on(target)]
+            if skipped:
+                pg.say(f"{op.name}: skipped on {', '.join(skipped)} (no such feature there)")
+                done += len(skipped) * o.repeat
             for target, server in running.items():
+                if target in skipped:
+                    continue
                 row[target], bodies, answers[target] = _prepare(server, op, variables)
                 if bodies is not None:
                     ready[target] = bodies
@@ -285,7 +291,7 @@ def run_scale(
                     turn = f" · run {i + 1}/{o.repeat}" if o.repeat > 1 else ""
                     pg.say(f"[{done}/{cells}] scale {scale} · {op.name} · {target}{turn}")
                     runs[target].append(measure(running[target], op, bodies, cluster, o))
-            done += (len(running) - len(ready)) * o.repeat
+            done += (len(running) - len(skipped) - len(ready)) * o.repeat
             sends = {
                 target: _sender(running[target], op, bodies) for target, bodies in ready.items()
             }

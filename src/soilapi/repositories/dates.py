@@ -134,7 +134,8 @@ def range_values(rng: DateRange) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if rng.first is not None:
         values["dated_first"] = rng.first
-        values["dated_floor"] = _floor(rng.first)
+        if not _new_year(rng.first):
+            values["dated_floor"] = _floor(rng.first)
     if rng.last is not None:
         values["dated_last"] = rng.last
     return values
@@ -146,18 +147,28 @@ def _floor(first: date) -> date:
     return date(first.year, 1, 1)
 
 
+def _new_year(first: date) -> bool:
+    """Whether a range starts on 1 January, where no period begins before and ends after."""
+    return first == _floor(first)
+
+
 def overlapping(
     day: ColumnElement, precision: ColumnElement, rng: DateRange, bind: Bind
 ) -> ColumnElement:
     """`day`/`precision`'s period overlaps the range.
 
     The period's first day must be at most the range's last, and its end after the range's
-    first day. The second is no index condition, so the first day is also bounded below by
+    first day. Periods are whole years, months or days, so from a 1 January (`from: "2021"`)
+    that is the first day being on or after it: a condition on the date alone, which an
+    index answers without reading the rows. From another day the end must be worked out from
+    the precision, which is no index condition, so the first day is also bounded below by
     `_floor`: an index on the date then reads the range, plus at most the rest of the year
     before it, instead of every earlier row.
     """
     clauses: list[ColumnElement] = []
-    if rng.first is not None:
+    if rng.first is not None and _new_year(rng.first):
+        clauses.append(day >= bind("dated_first", rng.first, sa.Date()))
+    elif rng.first is not None:
         clauses.append(day >= bind("dated_floor", _floor(rng.first), sa.Date()))
         clauses.append(period_end(day, precision) > bind("dated_first", rng.first, sa.Date()))
     if rng.last is not None:
@@ -448,9 +459,8 @@ def _day_bounds(day: ColumnElement, window: Window) -> list[ColumnElement]:
 
 
 def _shape(f: TimelineFilter) -> Hashable:
-    """Everything of a timeline filter baked into its SQL."""
-    rng = f.range
-    return ("timeline", _branches(f), rng.first is not None, rng.last is not None)
+    """Everything of a timeline filter baked into its SQL: its branches and bounds."""
+    return ("timeline", _branches(f), tuple(sorted(range_values(f.range))))
 
 
 async def timeline_page(reader: Reader, f: TimelineFilter, window: Window) -> Slice:
@@ -490,12 +500,16 @@ async def timeline_page(reader: Reader, f: TimelineFilter, window: Window) -> Sl
 
 
 async def timeline_count(reader: Reader, f: TimelineFilter) -> int:
-    """How many entries the whole timeline has (only when a client asks for totalCount)."""
+    """How many entries the whole timeline has (only when a client asks for totalCount):
+    the sum of each branch's count, each over its index alone where the bounds allow."""
     if not _branches(f):
         return 0
 
     def count() -> sa.Select[Any]:
-        entries = sa.union_all(*(_entries(b, f.range, None) for b in _branches(f))).subquery()
-        return sa.select(sa.func.count()).select_from(entries)
+        counts = []
+        for b in _branches(f):
+            entries = _entries(b, f.range, None).subquery()
+            counts.append(sa.select(sa.func.count()).select_from(entries).scalar_subquery())
+        return sa.select(sum(counts[1:], counts[0]))
 
     return await prepared_count(reader, _shape(f), count, range_values(f.range))
