@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from soilapi.errors import ErrorCode
-from soilapi.vocab import Order
+from soilapi.vocab import DateKind, InForceReason, Order, TruthValue
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -34,7 +34,11 @@ def test_every_code_the_readme_names_is_a_member() -> None:
     variables = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", settings, re.M))
     named = set(re.findall(r"`([A-Z][A-Z0-9_]{2,})`", README.replace(settings, "")))
     orders = {order.name for order in Order}  # the lists' sort keys (`orderBy: SIGNED`)
-    not_codes = variables | orders | {"HEALTHCHECK"}  # and a Dockerfile instruction
+    # The dates (`on: [LAUNCHED]`) and in-force answers and reasons (`TRUE`, `END_UNKNOWN`).
+    dates = {
+        member.name for vocabulary in (DateKind, TruthValue, InForceReason) for member in vocabulary
+    }
+    not_codes = variables | orders | dates | {"HEALTHCHECK"}  # and a Dockerfile instruction
     assert named - not_codes - set(ErrorCode) == set()
 
 

@@ -408,7 +408,7 @@ def _branches(f: TimelineFilter) -> tuple[Branch, ...]:
     return tuple(b for b in BRANCHES if b.kind in f.kinds and b.date_kind in f.range.on)
 
 
-class _Values:
+class _Named:
     """A `Bind` that only names binds: their values come from `range_values`."""
 
     def __call__(self, name: str, value: Any, type_: Any = None) -> Any:
@@ -423,7 +423,7 @@ def _entries(b: Branch, rng: DateRange, window: Window | None) -> sa.Select[Any]
     day, precision = b.columns.of(entities, detail)
     table = detail if b.columns.detail else entities
     rank = sa.literal_column(str(DATE_KIND_RANKS[b.date_kind]), sa.Integer)
-    where = [overlapping(day, precision, rng, _Values())]
+    where = [overlapping(day, precision, rng, _Named())]
     if not b.columns.detail:  # a detail table holds one kind only
         where.append(entities.c.kind == b.kind.value)
     stmt = sa.select(

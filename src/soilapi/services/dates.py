@@ -58,6 +58,7 @@ def partial_date(text: str, field: str) -> PartialDay:
 
 
 def _plural(kind: EntityKind) -> str:
+    """The records of a kind with dates, in words ("partner agreements")."""
     return kind.value.replace("_", " ") + "s"
 
 
@@ -148,14 +149,10 @@ def timeline(
         raise InvalidInput("`kinds` is empty: name a kind, or leave it out for all", field="kinds")
     for kind in chosen:
         if kind not in DATES:
-            hint = (
-                f"; theirs are their {_plural(DATED_BY[kind][0])}' ({DATED_BY[kind][0].name})"
-                if kind in DATED_BY
-                else ""
-            )
+            hint = f" (ask for {DATED_BY[kind][0].name}: theirs)" if kind in DATED_BY else ""
             listed = ", ".join(k.name for k in TIMELINE_KINDS)
             raise InvalidInput(
-                f"`kinds`: {_plural(kind)} have no dates of their own{hint}; the timeline "
+                f"`kinds`: {kind.name} records have no dates of their own{hint}; the timeline "
                 f"lists {listed}",
                 field="kinds",
             )
