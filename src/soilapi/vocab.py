@@ -368,8 +368,8 @@ class InForceReason(StrEnum):
     AFTER_DERIVED_END = "after_derived_end"
 
 
-# The answer each reason gives: the one table from which the SQL ranks answers (an agreement
-# is as much in force as its most-in-force instrument) and GraphQL reports them.
+# The answer each reason gives, as `inForceOn` reports it (the SQL works both out from the
+# same conditions: soilapi.repositories.dates.certainties).
 IN_FORCE_VALUES: dict[InForceReason, TruthValue] = {
     InForceReason.BEFORE_START: TruthValue.FALSE,
     InForceReason.AFTER_END: TruthValue.FALSE,
@@ -381,10 +381,4 @@ IN_FORCE_VALUES: dict[InForceReason, TruthValue] = {
     InForceReason.NO_INSTRUMENTS: TruthValue.UNKNOWN,
     InForceReason.BEFORE_END: TruthValue.TRUE,
     InForceReason.BEFORE_DERIVED_END: TruthValue.TRUE,
-}
-# How much each answer counts towards "in force": TRUE over UNKNOWN over FALSE.
-TRUTH_RANKS: dict[TruthValue, int] = {
-    TruthValue.FALSE: 0,
-    TruthValue.UNKNOWN: 1,
-    TruthValue.TRUE: 2,
 }

@@ -103,14 +103,11 @@ class EntityFilter:
 
 @dataclass(frozen=True)
 class InForceFilter:
-    """Partner agreements whose answer to "in force on `day`?" is one of `values`."""
+    """Partner agreements whose answer to "in force on `day`?" is one of `values` (one or
+    two of the three: all three is no filter)."""
 
     day: date
     values: tuple[vocab.TruthValue, ...]
-
-    def ranks(self) -> list[int]:
-        """The values as the SQL ranks them (vocab.TRUTH_RANKS), the value of a bind."""
-        return sorted({vocab.TRUTH_RANKS[value] for value in self.values})
 
 
 # Orders whose key is a stored detail column rather than the entities' own: partner agreements
@@ -219,7 +216,6 @@ def filter_values(f: EntityFilter) -> dict[str, Any]:
         values.update(dates.range_values(f.dated))
     if f.in_force is not None:
         values["in_force_day"] = f.in_force.day
-        values["in_force_ranks"] = f.in_force.ranks()
     return values
 
 
@@ -266,8 +262,7 @@ def _date_conditions(f: EntityFilter, bind: _Binds) -> list[ColumnElement]:
         where.append(dates.dated_condition(f.kind, f.dated, bind))
     if f.in_force is not None:
         day = bind("in_force_day", f.in_force.day, sa.Date())
-        ranks = bind("in_force_ranks", f.in_force.ranks(), ARRAY(sa.Integer))
-        where.append(dates.in_force_condition(day, ranks))
+        where.append(dates.in_force_condition(f.in_force.values, day))
     return where
 
 
@@ -318,9 +313,11 @@ def count_query(kind: vocab.EntityKind, where: Sequence[ColumnElement]) -> sa.Se
 
 
 def list_shape(f: EntityFilter, values: dict[str, Any]) -> tuple[Any, ...]:
-    """Everything of a filter baked into its SQL: the kind, which filters are set, and which
-    dates a `dated` filter reads."""
-    return (f.kind, tuple(sorted(values)), f.dated.on if f.dated is not None else None)
+    """Everything of a filter baked into its SQL: the kind, which filters are set, which
+    dates a `dated` filter reads and which answers an `inForce` filter keeps."""
+    dated = f.dated.on if f.dated is not None else None
+    in_force = f.in_force.values if f.in_force is not None else None
+    return (f.kind, tuple(sorted(values)), dated, in_force)
 
 
 def filter_where(f: EntityFilter, values: dict[str, Any]) -> list[ColumnElement]:

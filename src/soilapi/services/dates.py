@@ -121,8 +121,9 @@ class InForceAsked:
     values: tuple[TruthValue, ...]
 
 
-def in_force(asked: InForceAsked) -> InForceFilter:
-    """An `inForce` filter: the answers asked for on a day (TRUE, or TRUE and UNKNOWN ...)."""
+def in_force(asked: InForceAsked) -> InForceFilter | None:
+    """An `inForce` filter: the answers asked for on a day (TRUE, or TRUE and UNKNOWN ...);
+    None when all three are asked for, which keeps every agreement."""
     values = asked.values
     if not values:
         raise InvalidInput(
@@ -130,7 +131,8 @@ def in_force(asked: InForceAsked) -> InForceFilter:
             "agreements the sources leave open",
             field="inForce.values",
         )
-    return InForceFilter(asked.day, tuple(value for value in TruthValue if value in values))
+    kept = tuple(value for value in TruthValue if value in values)
+    return InForceFilter(asked.day, kept) if len(kept) < len(TruthValue) else None
 
 
 # Every kind with dates of its own: the kinds a timeline can list.
