@@ -184,8 +184,9 @@ def days_to_ask(agreements: list[dict[str, Any]]) -> list[str]:
 
 
 async def test_the_filter_and_the_field_agree_on_every_agreement_and_day(api: Api) -> None:
-    """Field and filter share one SQL expression; this holds them to it over every
-    agreement, on every day where an answer can change."""
+    """Field and filter are made of the same SQL conditions, the field's reason by a CASE,
+    the filter's answers by EXISTS over instruments; this holds them to the same answers
+    for every agreement, on every day where an answer can change."""
     first = (await api.data(EVERY_AGREEMENT, {"day": "2020-01-01"}))["partnerAgreements"]
     days = days_to_ask(first["nodes"])
     assert len(days) > 50

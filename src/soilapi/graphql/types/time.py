@@ -1,9 +1,9 @@
 """Time: whether agreements, instruments and relations are in force on a day, and the
 entries of the timeline.
 
-"In force" is three-valued and worked out in SQL (soilapi.repositories.dates.in_force_reason),
-by the same expression the `inForce` filter of `partnerAgreements` uses, so the field and the
-filter cannot disagree.
+"In force" is three-valued and worked out in SQL (soilapi.repositories.dates.in_force_reason)
+from the same conditions as the `inForce` filter of `partnerAgreements`
+(soilapi.repositories.dates.certainties), so the field and the filter answer alike.
 """
 
 from __future__ import annotations
