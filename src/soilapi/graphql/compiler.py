@@ -49,10 +49,10 @@ from soilapi.graphql import resolve
 from soilapi.graphql import sqlmark as mk
 from soilapi.graphql.limits import syntax_tree_bytes
 from soilapi.graphql.pagination import PageArgs, window
-from soilapi.graphql.roots import Lookup, Read, RootRead
+from soilapi.graphql.roots import Lookup, Read, RootRead, TimelineRead
 from soilapi.graphql.types.node import KINDS_BY_TYPE
 from soilapi.lru import Lru
-from soilapi.repositories import Reader
+from soilapi.repositories import Reader, dates
 from soilapi.repositories import entities as repo
 from soilapi.repositories import json_query as q
 from soilapi.vocab import EntityKind
@@ -107,6 +107,9 @@ class Planner:
             return q.BySlug(read.kind, read.column, self.entities(named, details)), self.values
         assert isinstance(named, GraphQLObjectType)
         planned, tag, form, shape = read
+        if isinstance(planned, TimelineRead):
+            parts = self.connection(named, details, "rows", q.TIMELINE_ROWS)
+            return q.Timeline(shape, tag, form, parts, planned.filter), self.values
         parts = self.connection(named, details, "entities", "")
         f = planned.filter
         return q.TopList(f.kind, shape, planned.order, tag, form, parts, f), self.values
@@ -140,6 +143,12 @@ class Planner:
         if isinstance(planned, Lookup):
             self.values["value"] = planned.value
             return (planned.kind, planned.column), planned
+        if isinstance(planned, TimelineRead):
+            tag = resolve.TIMELINE_TAG
+            form = self._window(planned.page, tag, False, "")
+            self.values.update(dates.timeline_values(planned.filter))
+            shape = dates.timeline_shape(planned.filter)
+            return (tag, form, shape), (planned, tag, form, shape)
         f, order = planned.filter, planned.order
         tag = resolve.top_level_tag(f, order)
         form = self._window(planned.page, tag, planned.descending, "")
@@ -268,7 +277,7 @@ class Planner:
             out.append(self._row_field(object_type, key, field, group, rows))
         return tuple(out)
 
-    def _row_field(
+    def _row_field(  # noqa: PLR0911 - one return per kind of mark
         self,
         object_type: GraphQLObjectType,
         key: str,
@@ -296,6 +305,12 @@ class Planner:
                 named = self._object(field)
                 fields = self.row_fields(named, details, q.DOCUMENT_ROWS)
                 return q.DocumentRef(key, fields)
+            case mk.Ref(attribute):
+                column = q.row_column(rows, key, attribute)
+                if column is None:
+                    raise NotPlanned(f"no column for {object_type.name}.{attribute}")
+                target = self.entities(get_named_type(field.type), details)
+                return q.EntityRef(key, column.name, False, target)
         raise NotPlanned(f"{object_type.name}.{field.ast_node}")
 
     # --- fields ------------------------------------------------------------------------

@@ -167,22 +167,14 @@ TIMELINE_TAG = "timeline"
 
 
 async def timeline(info: AnyInfo, f: dates.TimelineFilter, args: PageArgs) -> Connection[Any]:
-    """A page of the timeline: entries in date order, each with its record."""
-    from soilapi.graphql.types.time import TimelineEntry  # noqa: PLC0415 - types import us
-    from soilapi.graphql.types.values import partial  # noqa: PLC0415
-
+    """A page of the timeline: entries in date order (their records load by id)."""
     reader = info.context.reader
     page = await dates.timeline_page(reader, f, window(args, TIMELINE_TAG, page_limit(info)))
-    records = await loaders(info).entity.load_many([entry[0] for entry in page.rows])
-    entries = [
-        TimelineEntry(date_kind=kind, date=partial(day, precision), record=record)  # type: ignore[arg-type]
-        for (_, kind, day, precision), record in zip(page.rows, records, strict=True)
-    ]
 
     async def count() -> int:
         return await dates.timeline_count(reader, f)
 
-    return connection(TIMELINE_TAG, page, entries, count)
+    return connection(TIMELINE_TAG, page, page.rows, count)
 
 
 async def by_column(info: AnyInfo, kind: EntityKind, column: str, value: Any) -> Any:

@@ -470,6 +470,26 @@ class _Named:
         return sa.bindparam(name, type_=type_)
 
 
+@dataclass(frozen=True)
+class TimelineRow:
+    """One entry of the timeline: a record's id and one of its dates. GraphQL reads the
+    attributes the compiler reads as the columns of `timeline_select` (TIMELINE_COLUMNS)."""
+
+    id: uuid.UUID
+    date_kind: DateKind
+    date_date: date
+    date_precision: vocab.DatePrecision | None
+
+
+# The columns of a timeline page, as the SQL compiler reads an entry's fields from them.
+TIMELINE_COLUMNS: dict[str, Any] = {
+    "id": sa.column("id", sa.Uuid(as_uuid=True)),
+    "date_kind": sa.column("date_kind", sa.Enum(DateKind, native_enum=False)),
+    "date_date": sa.column("date_date", sa.Date()),
+    "date_precision": sa.column("date_precision", sa.Text()),
+}
+
+
 def _entries(b: Branch, rng: DateRange, window: Window | None) -> sa.Select[Any]:
     """The entries of one branch; with a window, the first `:limit` of them in the
     timeline's order (beyond the cursors), read from an index on (date, id)."""
@@ -484,8 +504,8 @@ def _entries(b: Branch, rng: DateRange, window: Window | None) -> sa.Select[Any]
     stmt = sa.select(
         table.c.id.label("id"),
         sa.literal(b.date_kind.value, sa.Text).label("date_kind"),
-        day.label("day"),
-        precision.label("precision"),
+        day.label("date_date"),
+        precision.label("date_precision"),
         rank.label("rank"),
     ).where(*where)
     if window is None:
@@ -513,58 +533,76 @@ def _day_bounds(day: ColumnElement, window: Window) -> list[ColumnElement]:
     return bounds
 
 
-def _shape(f: TimelineFilter) -> Hashable:
+def timeline_shape(f: TimelineFilter) -> Hashable:
     """Everything of a timeline filter baked into its SQL: its branches and bounds."""
     return ("timeline", _branches(f), tuple(sorted(range_values(f.range))))
 
 
-async def timeline_page(reader: Reader, f: TimelineFilter, window: Window) -> Slice:
-    """One page of timeline entries: rows of (id, date kind, day, precision), ordered by
-    first day, date kind (DateKind's order) and record id.
+TIMELINE_KEYS = 3  # the sort key: first day, date kind's rank, record id
+
+
+def timeline_select(f: TimelineFilter, window: Window) -> sa.Select[Any]:
+    """The SQL of a page of entries (TIMELINE_COLUMNS and the sort key k0-k2, `:limit`
+    rows from the cursors `:after0`... in order), ordered by first day, date kind (DateKind's
+    order) and record id; both engines read it.
 
     Each branch reads its own first page from an index, in order, and stops; the pages are
-    merged and cut to the page size. The SQL depends only on the filter's shape and the
-    window's form.
+    merged and cut to the page size.
     """
+    branches = _branches(f)
+    assert branches, "services.dates.timeline keeps at least one date of one kind"
+    pages = sa.union_all(*(_entries(b, f.range, window) for b in branches)).subquery()
+    sort = [pages.c.date_date, pages.c.rank, pages.c.id]
+    return (
+        sa.select(
+            *(pages.c[name] for name in TIMELINE_COLUMNS),
+            *(c.label(f"k{i}") for i, c in enumerate(sort)),
+        )
+        .order_by(*order_by(sort, window))
+        .limit(sa.bindparam("limit"))
+    )
+
+
+def timeline_count_select(f: TimelineFilter) -> sa.Select[Any]:
+    """The number of entries of the whole timeline: the sum of each branch's count, each
+    over its index alone where the bounds allow."""
+    counts = [
+        sa.select(sa.func.count()).select_from(_entries(b, f.range, None).subquery())
+        for b in _branches(f)
+    ]
+    sums = [count.scalar_subquery() for count in counts]
+    return sa.select(sum(sums[1:], sums[0]))
+
+
+def timeline_values(f: TimelineFilter) -> dict[str, Any]:
+    """The values of the binds of a timeline's filter (the window's come with the page)."""
+    return range_values(f.range)
+
+
+async def timeline_page(reader: Reader, f: TimelineFilter, window: Window) -> Slice:
+    """One page of timeline entries, as TimelineRows (the resolvers' read)."""
 
     def build() -> tuple[Any, int]:
-        pages = sa.union_all(*(_entries(b, f.range, window) for b in _branches(f))).subquery()
-        sort = [pages.c.day, pages.c.rank, pages.c.id]
-        stmt = (
-            sa.select(
-                pages.c.id,
-                pages.c.date_kind,
-                pages.c.day,
-                pages.c.precision,
-                *(c.label(f"k{i}") for i, c in enumerate(sort)),
-            )
-            .order_by(*order_by(sort, window))
-            .limit(sa.bindparam("limit"))
-        )
-        return stmt, len(sort)
+        return timeline_select(f, window), TIMELINE_KEYS
 
-    if not _branches(f):
-        return to_slice([], 3, window)
-    prepared, key_len = page_statement(_shape(f), window, build)
-    values = {"limit": window.limit + 1, **cursor_values(window), **range_values(f.range)}
+    prepared, key_len = page_statement(timeline_shape(f), window, build)
+    values = {"limit": window.limit + 1, **cursor_values(window), **timeline_values(f)}
     rows = [
-        ((row["id"], DateKind(row["date_kind"]), row["day"], row["precision"]), *tuple(row)[4:])
+        (
+            TimelineRow(
+                id=row["id"],
+                date_kind=DateKind(row["date_kind"]),
+                date_date=row["date_date"],
+                date_precision=_precision(row["date_precision"]),
+            ),
+            *tuple(row)[len(TIMELINE_COLUMNS) :],
+        )
         for row in await reader.fetch(prepared, values)
     ]
     return to_slice(rows, key_len, window)
 
 
 async def timeline_count(reader: Reader, f: TimelineFilter) -> int:
-    """How many entries the whole timeline has (only when a client asks for totalCount):
-    the sum of each branch's count, each over its index alone where the bounds allow."""
-    if not _branches(f):
-        return 0
-
-    def count() -> sa.Select[Any]:
-        counts = []
-        for b in _branches(f):
-            entries = _entries(b, f.range, None).subquery()
-            counts.append(sa.select(sa.func.count()).select_from(entries).scalar_subquery())
-        return sa.select(sum(counts[1:], counts[0]))
-
-    return await prepared_count(reader, _shape(f), count, range_values(f.range))
+    """How many entries the whole timeline has (only when a client asks for totalCount)."""
+    shape = timeline_shape(f)
+    return await prepared_count(reader, shape, lambda: timeline_count_select(f), timeline_values(f))

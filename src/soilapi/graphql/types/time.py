@@ -1,5 +1,4 @@
-"""Time: whether agreements, instruments and relations are in force on a day, and the
-entries of the timeline.
+"""Whether agreements, instruments and relations are in force on a day.
 
 "In force" is three-valued and worked out in SQL (soilapi.repositories.dates.in_force_reason)
 from the same conditions as the `inForce` filter of `partnerAgreements`
@@ -23,7 +22,6 @@ from soilapi.repositories.dates import InForceRow
 from soilapi.repositories.records import Record
 
 if TYPE_CHECKING:
-    from soilapi.graphql.types.entity import Entity
     from soilapi.graphql.types.fourper1000 import AgreementInstrument
 
 RULES = (
@@ -110,14 +108,3 @@ def in_force_field(what: str, description: str) -> Any:
         return answer(await resolve.in_force(info, what, root.id, date))
 
     return strawberry.field(resolver=resolver, description=f"{description} {RULES}")
-
-
-@strawberry.type(description="One dated fact of the timeline: a record and one of its dates.")
-class TimelineEntry:
-    date_kind: enums.DateKind = strawberry.field(
-        description="Which of the record's dates this is (START, LAUNCHED, SIGNED ...)."
-    )
-    date: PartialDate = strawberry.field(description="The date, with its precision.")
-    record: Annotated[Entity, strawberry.lazy("soilapi.graphql.types.entity")] = strawberry.field(
-        description="The record that carries the date."
-    )
