@@ -1,6 +1,6 @@
-"""The suite: sixteen operations, each a `.graphql` file in operations/ (soilapi's) and, where
+"""The suite: seventeen operations, each a `.graphql` file in operations/ (soilapi's) and, where
 PostGraphile's schema differs, in operations/postgraphile/ (see bench/README.md for the mapping);
-facets, search, name matching and neighbourhoods are soilapi's alone.
+facets, search, name matching, neighbourhoods and the timeline are soilapi's alone.
 
 Most send one fixed body; node_lookups and the `*_varied` ones take variables, gathered per
 target by bench/variables.py, and the `*_varied` ones are sent with 1,000 variable sets in
@@ -68,6 +68,7 @@ OPERATIONS = (
     Operation(
         "neighbourhood_varied", "records within two relations of 1,000 organisations", SOILAPI
     ),
+    Operation("timeline", "first page of the 2021 timeline, all kinds", SOILAPI),
 )
 BY_NAME = {op.name: op for op in OPERATIONS}
 

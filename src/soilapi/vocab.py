@@ -375,3 +375,61 @@ class MatchType(StrEnum):
     COMMON_TERMS = "common_terms"
     FUZZY = "fuzzy"
     ACRONYM = "acronym"
+
+
+class DateKind(StrEnum):
+    """Which of a record's dates: the vocabulary of the `dated` filter and of the timeline.
+
+    The order is the timeline's order among entries of the same first day: a signature
+    comes before the start it opens, an end after everything else of that day.
+    """
+
+    SIGNED = "signed"
+    START = "start"
+    LAUNCHED = "launched"
+    PUBLISHED = "published"
+    END = "end"
+
+
+class TruthValue(StrEnum):
+    """A three-valued answer: the sources settle it either way, or they do not."""
+
+    TRUE = "true"
+    FALSE = "false"
+    UNKNOWN = "unknown"
+
+
+class InForceReason(StrEnum):
+    """Why something is, is not, or may be in force on a day.
+
+    In order of how near to "in force" each leaves a record: an agreement reports the reason
+    of its instrument nearest to in force (one that began and has no known end before one
+    that may not have begun).
+    """
+
+    BEFORE_END = "before_end"
+    BEFORE_DERIVED_END = "before_derived_end"
+    END_UNKNOWN = "end_unknown"
+    END_IMPRECISE = "end_imprecise"
+    START_IMPRECISE = "start_imprecise"
+    START_UNKNOWN = "start_unknown"
+    NO_INSTRUMENTS = "no_instruments"
+    BEFORE_START = "before_start"
+    AFTER_END = "after_end"
+    AFTER_DERIVED_END = "after_derived_end"
+
+
+# The answer each reason gives, as `inForceOn` reports it (the SQL works both out from the
+# same conditions: soilapi.repositories.dates.certainties).
+IN_FORCE_VALUES: dict[InForceReason, TruthValue] = {
+    InForceReason.BEFORE_START: TruthValue.FALSE,
+    InForceReason.AFTER_END: TruthValue.FALSE,
+    InForceReason.AFTER_DERIVED_END: TruthValue.FALSE,
+    InForceReason.START_UNKNOWN: TruthValue.UNKNOWN,
+    InForceReason.START_IMPRECISE: TruthValue.UNKNOWN,
+    InForceReason.END_UNKNOWN: TruthValue.UNKNOWN,
+    InForceReason.END_IMPRECISE: TruthValue.UNKNOWN,
+    InForceReason.NO_INSTRUMENTS: TruthValue.UNKNOWN,
+    InForceReason.BEFORE_END: TruthValue.TRUE,
+    InForceReason.BEFORE_DERIVED_END: TruthValue.TRUE,
+}

@@ -18,6 +18,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import orjson
@@ -29,6 +30,7 @@ from graphql import (
     DocumentNode,
     IntValueNode,
     ListValueNode,
+    ObjectFieldNode,
     StringValueNode,
     ValueNode,
     Visitor,
@@ -120,6 +122,19 @@ def _dates() -> st.SearchStrategy[ValueNode]:
     return st.dates().map(lambda day: StringValueNode(value=day.isoformat()))
 
 
+def _partial_dates() -> st.SearchStrategy[ValueNode]:
+    """Partial dates as clients write them (2021, 2021-06, 2021-06-15), and now and then
+    one that is not a date at all."""
+    day = st.dates(min_value=date(1985, 1, 1), max_value=date(2030, 12, 31))
+    written = st.one_of(
+        day.map(lambda d: f"{d.year}"),
+        day.map(lambda d: f"{d.year}-{d.month:02d}"),
+        day.map(lambda d: d.isoformat()),
+        st.sampled_from(["2021-13", "yesterday", ""]),
+    )
+    return written.map(lambda text: StringValueNode(value=text))
+
+
 def _strings(values: list[str]) -> st.SearchStrategy[ValueNode]:
     wrong = st.sampled_from(["", "no-such-record", "zz", "ÿ"])
     choices = st.sampled_from(values) if values else wrong
@@ -142,9 +157,17 @@ class _Values(Visitor):
             return Visitor.REMOVE
         return ArgumentNode(name=node.name, value=value)
 
+    def enter_object_field(self, node: ObjectFieldNode, *_args: Any) -> Any:
+        """The bounds of a `dated` filter: partial dates rather than random text."""
+        if node.name.value in ("from", "to") and isinstance(node.value, StringValueNode):
+            return ObjectFieldNode(name=node.name, value=self.data.draw(_partial_dates()))
+        return None
+
     def _draw(self, name: str, given: ValueNode) -> Any:
         """A value for argument `name` (None: keep the generated one)."""
         draw = self.data.draw
+        if name in ("from", "to") and isinstance(given, StringValueNode):  # the timeline's
+            return draw(_partial_dates())
         if name in ("first", "last") and isinstance(given, IntValueNode):
             size = draw(st.one_of(st.integers(0, 4), st.sampled_from([100, 101, -1])))
             return IntValueNode(value=str(size))

@@ -91,7 +91,22 @@ class Entity(Base):
     __tablename__ = "entities"
     __table_args__: tuple[Any, ...] = (
         sa.Index("ix_entities_kind_name_id", "kind", "name", "id"),
-        sa.Index("ix_entities_kind_start_date_id", "kind", "start_date", "id"),
+        # Each kind's starts and ends in date order, with their precision: the timeline reads
+        # a page of them, and counts them, from the index alone.
+        sa.Index(
+            "ix_entities_kind_start_date_id",
+            "kind",
+            "start_date",
+            "id",
+            postgresql_include=["start_precision"],
+        ),
+        sa.Index(
+            "ix_entities_kind_end_date_id",
+            "kind",
+            "end_date",
+            "id",
+            postgresql_include=["end_precision"],
+        ),
         # "organisations in DE by name": a first page straight from the index.
         sa.Index("ix_entities_kind_country_code_name_id", "kind", "country_code", "name", "id"),
     )
@@ -157,6 +172,14 @@ class Initiative(Entity):
     """Initiatives, projects, missions and UN decades."""
 
     __tablename__ = "initiatives"
+    __table_args__ = (  # the timeline's launches, read from the index alone
+        sa.Index(
+            "ix_initiatives_launched_date_id",
+            "launched_date",
+            "id",
+            postgresql_include=["launched_precision"],
+        ),
+    )
     __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.INITIATIVE}
 
     id: Mapped[uuid.UUID] = _detail_pk()
@@ -306,6 +329,12 @@ class AgreementInstrument(Entity):
         sa.Index(
             "ix_agreement_instruments_agreement_id_ordinal_id", "agreement_id", "ordinal", "id"
         ),
+        sa.Index(  # the timeline's signatures, read from the index alone
+            "ix_agreement_instruments_signed_date_id",
+            "signed_date",
+            "id",
+            postgresql_include=["signed_precision"],
+        ),
     )
     __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.AGREEMENT_INSTRUMENT}
 
@@ -328,6 +357,14 @@ class Output(Entity):
     """Reports, protocols, maps, databases, books, webinars, campaigns."""
 
     __tablename__ = "outputs"
+    __table_args__ = (  # the timeline's launches, read from the index alone
+        sa.Index(
+            "ix_outputs_launched_date_id",
+            "launched_date",
+            "id",
+            postgresql_include=["launched_precision"],
+        ),
+    )
     __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.OUTPUT}
 
     id: Mapped[uuid.UUID] = _detail_pk()

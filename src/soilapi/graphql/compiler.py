@@ -50,10 +50,10 @@ from soilapi.graphql import sqlmark as mk
 from soilapi.graphql.facets import facet_args
 from soilapi.graphql.limits import syntax_tree_bytes
 from soilapi.graphql.pagination import PageArgs, window
-from soilapi.graphql.roots import Lookup, Read, RootRead
+from soilapi.graphql.roots import Lookup, Read, RootRead, TimelineRead
 from soilapi.graphql.types.node import KINDS_BY_TYPE
 from soilapi.lru import Lru
-from soilapi.repositories import Reader
+from soilapi.repositories import Reader, dates
 from soilapi.repositories import entities as repo
 from soilapi.repositories import json_query as q
 from soilapi.vocab import EntityKind, Facet
@@ -108,6 +108,9 @@ class Planner:
             return q.BySlug(read.kind, read.column, self.entities(named, details)), self.values
         assert isinstance(named, GraphQLObjectType)
         planned, tag, form, shape = read
+        if isinstance(planned, TimelineRead):
+            parts = self.connection(named, details, "rows", q.TIMELINE_ROWS)
+            return q.Timeline(shape, tag, form, parts, planned.filter), self.values
         parts = self.connection(named, details, "entities", "", planned.filter.kind)
         f = planned.filter
         return q.TopList(f.kind, shape, planned.order, tag, form, parts, f), self.values
@@ -143,6 +146,12 @@ class Planner:
         if isinstance(planned, Lookup):
             self.values["value"] = planned.value
             return (planned.kind, planned.column), planned
+        if isinstance(planned, TimelineRead):
+            tag = resolve.TIMELINE_TAG
+            form = self._window(planned.page, tag, False, "")
+            self.values.update(dates.timeline_values(planned.filter))
+            shape = dates.timeline_shape(planned.filter)
+            return (tag, form, shape), (planned, tag, form, shape)
         f, order = planned.filter, planned.order
         tag = resolve.top_level_tag(f, order)
         form = self._window(planned.page, tag, planned.descending, "")

@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from soilapi.graphql.limits import Limits
-from soilapi.repositories import Reader, graph
+from soilapi.repositories import Reader, dates, graph
 from soilapi.repositories import entities as repo
 from soilapi.repositories.paging import Slice, Window
 from soilapi.repositories.records import Record
@@ -50,6 +50,12 @@ def grouped(fetch: Grouped[V]) -> DataLoader[tuple[Any, uuid.UUID], V]:
         return [results[group][parent] for group, parent in keys]
 
     return DataLoader(load_fn=batch)
+
+
+async def _every(keys: Sequence[K], found: Awaitable[dict[K, V]]) -> dict[K, V | None]:
+    """`found` with None for the keys it lacks (a grouped loader answers every key)."""
+    done = await found
+    return {key: done.get(key) for key in keys}
 
 
 class Loaders:
@@ -100,6 +106,11 @@ class Loaders:
         )
         self.tree_count: DataLoader[tuple[Any, uuid.UUID], int] = grouped(
             lambda upward, ids: repo.tree_count(r, ids, upward)
+        )
+        # Whether records are in force on a day, keyed ((what, day), id): one statement per
+        # kind of record and day asked about.
+        self.in_force: DataLoader[tuple[Any, uuid.UUID], dates.InForceRow | None] = grouped(
+            lambda g, ids: _every(ids, dates.in_force_on(r, g[0], ids, g[1]))
         )
         self.lookup: DataLoader[tuple[Any, str, Any], uuid.UUID | None] = DataLoader(
             load_fn=self._lookup_batch

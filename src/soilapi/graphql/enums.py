@@ -186,6 +186,53 @@ FacetField = _described(
         "(programmes), the earliest instrument's start or signature (partner agreements).",
     },
 )
+DateKind = _described(
+    vocab.DateKind,
+    "DateKind",
+    "Which of a record's dates: the vocabulary of every `dated` filter and of the timeline.",
+    {
+        "signed": "When an agreement instrument was signed (`signed`).",
+        "start": "When it began (`start`): founding or establishment (organisations), "
+        "creation or signature (programmes), start (events, initiatives, instruments).",
+        "launched": "When an initiative or output was launched (`launched`).",
+        "published": "When an output was published (its `start`).",
+        "end": "When it ended or ends (`end`); for an instrument, possibly derived from its "
+        "signature and duration (`endIsDerived`).",
+    },
+)
+TruthValue = _described(
+    vocab.TruthValue,
+    "TruthValue",
+    "A three-valued answer: the sources settle the question either way, or they do not.",
+    {
+        "true": "Certainly so, from the dates and their precision.",
+        "false": "Certainly not so.",
+        "unknown": "The sources leave it open: a date is missing, or too coarse to decide.",
+    },
+)
+InForceReason = _described(
+    vocab.InForceReason,
+    "InForceReason",
+    "Why something is, is not, or may be in force on a day; listed from nearest to in force "
+    "to farthest (an agreement reports its instrument nearest to in force).",
+    {
+        "before_start": "FALSE: the day comes before its start (or signature) period began.",
+        "after_end": "FALSE: the day comes after its stated end's period closed.",
+        "after_derived_end": "FALSE: the day comes after its end, derived from the signature "
+        "and the duration (`endIsDerived`), not stated.",
+        "start_unknown": "UNKNOWN: no start or signature date is known.",
+        "start_imprecise": "UNKNOWN: the day falls within the period of a start known only "
+        'to the year or month ("Invoice in 2021", asked about a day of 2021).',
+        "end_unknown": "UNKNOWN: it began, and no end is known (an open-ended hosting "
+        'agreement, or "Invoice in 2021" asked about 2023).',
+        "end_imprecise": "UNKNOWN: the day falls within the period of an end known only to "
+        "the year or month.",
+        "before_end": "TRUE: it began, and the day is on or before its stated end.",
+        "before_derived_end": "TRUE: it began, and the day is on or before its end derived "
+        "from the signature and the duration (`endIsDerived`).",
+        "no_instruments": "UNKNOWN: an agreement with no instrument, so no dates at all.",
+    },
+)
 
 _PREDICATES = {
     "sub_organization_of": "Subject is a sub-organisation of the object (ESP of GSP).",

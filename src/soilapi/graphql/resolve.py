@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from typing import Any
 
 from strawberry import Info
@@ -12,6 +13,7 @@ from strawberry.dataloader import DataLoader
 
 from soilapi.graphql.context import Context, Loaders
 from soilapi.graphql.pagination import Connection, PageArgs, connection, window
+from soilapi.repositories import dates
 from soilapi.repositories import entities as repo
 from soilapi.repositories import facets as facet_repo
 from soilapi.repositories.entities import ChildList, EntityFilter, RelationList
@@ -180,6 +182,28 @@ async def agreement_totals(info: AnyInfo, f: EntityFilter) -> Any:
     """The totals over the instruments of a list of partner agreements: rows (instrument_type,
     count, fte, total, position)."""
     return await facet_repo.agreement_totals(info.context.reader, f)
+
+
+async def in_force(
+    info: AnyInfo, what: str, record: uuid.UUID, day: date
+) -> dates.InForceRow | None:
+    """Whether a record of `what` (instrument, agreement, relation) is in force on `day`;
+    the records of a whole level are asked in one statement."""
+    return await loaders(info).in_force.load(((what, day), record))
+
+
+TIMELINE_TAG = "timeline"
+
+
+async def timeline(info: AnyInfo, f: dates.TimelineFilter, args: PageArgs) -> Connection[Any]:
+    """A page of the timeline: entries in date order (their records load by id)."""
+    reader = info.context.reader
+    page = await dates.timeline_page(reader, f, window(args, TIMELINE_TAG, page_limit(info)))
+
+    async def count() -> int:
+        return await dates.timeline_count(reader, f)
+
+    return connection(TIMELINE_TAG, page, page.rows, count)
 
 
 async def by_column(info: AnyInfo, kind: EntityKind, column: str, value: Any) -> Any:

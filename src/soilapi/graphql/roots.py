@@ -22,6 +22,7 @@ from soilapi.graphql.facets import faceted
 from soilapi.graphql.pagination import After, Before, First, Last, PageArgs
 from soilapi.graphql.resolve import AnyInfo
 from soilapi.graphql.sqlmark import reads
+from soilapi.repositories.dates import TimelineFilter
 from soilapi.repositories.entities import EntityFilter
 from soilapi.services import listing
 from soilapi.vocab import EntityKind, Order
@@ -49,7 +50,15 @@ class ListRead:
     make: Any = field(default=None, compare=False)
 
 
-Read = Lookup | ListRead
+@dataclass(frozen=True)
+class TimelineRead:
+    """A page of the timeline: which dates, which page."""
+
+    filter: TimelineFilter
+    page: PageArgs
+
+
+Read = Lookup | ListRead | TimelineRead
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,8 @@ async def perform(info: AnyInfo, read: Read) -> Any:
     """Read what a root field asked for, through the request's loaders and repositories."""
     if isinstance(read, Lookup):
         return await resolve.by_column(info, read.kind, read.column, read.value)
+    if isinstance(read, TimelineRead):
+        return await resolve.timeline(info, read.filter, read.page)
     return await resolve.top_level(
         info, read.filter, read.order, read.descending, read.page, read.make
     )

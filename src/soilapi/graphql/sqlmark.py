@@ -145,15 +145,16 @@ def mark_of(func: Any) -> Any:
 # --- field factories -----------------------------------------------------------------------
 
 
-def date_field(prefix: str, description: str) -> Any:
-    """A PartialDate field read from `<prefix>_date` and `<prefix>_precision`."""
+def date_field(prefix: str, description: str, *, required: bool = False) -> Any:
+    """A PartialDate field read from `<prefix>_date` and `<prefix>_precision` (`required`:
+    never null, as a timeline entry's date)."""
     from soilapi.graphql.types.values import PartialDate, partial  # noqa: PLC0415 - cycle
 
     @reads(DateOf(prefix))
     def resolver(root: Parent[Any]) -> Any:
         return partial(getattr(root, f"{prefix}_date"), getattr(root, f"{prefix}_precision"))
 
-    resolver.__annotations__["return"] = PartialDate | None
+    resolver.__annotations__["return"] = PartialDate if required else PartialDate | None
     return strawberry.field(resolver=resolver, description=description)
 
 

@@ -20,6 +20,7 @@ from soilapi import vocab
 from soilapi.db import models as m
 from soilapi.db.search import SearchEntry
 from soilapi.db.session import Reader
+from soilapi.repositories import dates
 from soilapi.repositories.paging import (
     ColumnElement,
     ListParts,
@@ -96,7 +97,18 @@ class EntityFilter:
     instrument_types: tuple[str, ...] | None = None
     active_on: date | None = None
     owner_ids: tuple[uuid.UUID, ...] | None = None
+    dated: dates.DateRange | None = None
+    in_force: InForceFilter | None = None
     extra: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class InForceFilter:
+    """Partner agreements whose answer to "in force on `day`?" is one of `values` (one or
+    two of the three: all three is no filter)."""
+
+    day: date
+    values: tuple[vocab.TruthValue, ...]
 
 
 # Orders whose key is a stored detail column rather than the entities' own: partner agreements
@@ -201,6 +213,10 @@ def filter_values(f: EntityFilter) -> dict[str, Any]:
             values[name] = value
     if f.name_contains:
         values["name_pattern"] = _like_pattern(f.name_contains)
+    if f.dated is not None:
+        values.update(dates.range_values(f.dated))
+    if f.in_force is not None:
+        values["in_force_day"] = f.in_force.day
     return values
 
 
@@ -237,7 +253,18 @@ def _conditions(f: EntityFilter) -> tuple[list[ColumnElement], dict[str, Any]]:
         where.append(model.block_id.in_(block.scalar_subquery()))
     if f.instrument_types or f.active_on:
         where.append(m.Entity.id.in_(_agreements_with(f, bind).scalar_subquery()))
-    return where, bind.values
+    return [*where, *_date_conditions(f, bind)], bind.values
+
+
+def _date_conditions(f: EntityFilter, bind: _Binds) -> list[ColumnElement]:
+    """The clauses of the `dated` and `inForce` filters (soilapi.repositories.dates)."""
+    where = []
+    if f.dated is not None:
+        where.append(dates.dated_condition(f.kind, f.dated, bind))
+    if f.in_force is not None:
+        day = bind("in_force_day", f.in_force.day, sa.Date())
+        where.append(dates.in_force_condition(f.in_force.values, day))
+    return where
 
 
 def _named_like(pattern: ColumnElement) -> Any:
@@ -295,8 +322,11 @@ def count_query(kind: vocab.EntityKind, where: Sequence[ColumnElement]) -> sa.Se
 
 
 def list_shape(f: EntityFilter, values: dict[str, Any]) -> tuple[Any, ...]:
-    """Everything of a filter baked into its SQL: the kind and which filters are set."""
-    return (f.kind, tuple(sorted(values)))
+    """Everything of a filter baked into its SQL: the kind, which filters are set, which
+    dates a `dated` filter reads and which answers an `inForce` filter keeps."""
+    dated = f.dated.on if f.dated is not None else None
+    in_force = f.in_force.values if f.in_force is not None else None
+    return (f.kind, tuple(sorted(values)), dated, in_force)
 
 
 def filter_where(f: EntityFilter, values: dict[str, Any]) -> list[ColumnElement]:

@@ -27,6 +27,7 @@ from soilapi import vocab
 from soilapi.db import models as m
 from soilapi.db.session import Prepared, Reader
 from soilapi.lru import Lru
+from soilapi.repositories import dates
 from soilapi.repositories import entities as repo
 from soilapi.repositories import facets as facet_repo
 from soilapi.repositories.paging import (
@@ -244,6 +245,18 @@ class TopList:
 
 
 @dataclass(frozen=True)
+class Timeline:
+    """The timeline: a page of entries (TIMELINE_ROWS). Only the filter's shape is part of
+    the plan; its values are binds, so `filter` is any filter of that shape."""
+
+    shape: Hashable
+    tag: str
+    window: WindowForm
+    parts: tuple[Any, ...]
+    filter: dates.TimelineFilter = field(compare=False, hash=False)
+
+
+@dataclass(frozen=True)
 class BySlug:
     """A root field answering one entity of a kind by slug (None: any kind)."""
 
@@ -297,6 +310,8 @@ _ENTITY_COLUMNS = {kind: _columns(model) for kind, model in m.DETAIL_MODELS.item
 _ROW_COLUMNS = {what: _columns(model) for what, (model, _) in repo.ATTACHED.items()}
 _ROW_COLUMNS[DOCUMENT_ROWS] = _columns(m.SourceDocument)
 _ROW_COLUMNS[RELATION_ROWS] = _columns(m.Relation)
+TIMELINE_ROWS = "timeline"  # a timeline entry's columns (soilapi.repositories.dates)
+_ROW_COLUMNS[TIMELINE_ROWS] = dates.TIMELINE_COLUMNS
 
 
 def _form(column: Any) -> str:
@@ -570,13 +585,7 @@ def _page_rows(
     the list's order would make PostgreSQL number every matching row before the LIMIT, a full
     sort where an index scan or a top-N sort reads only the page.
     """
-    shape = Window(
-        limit=0,
-        after=(None,) * window.after if window.after is not None else None,
-        before=(None,) * window.before if window.before is not None else None,
-        from_end=window.from_end,
-        descending=window.descending,
-    )
+    shape = _shape(window)
     keyset = keyset_condition(sort, shape, named=True)
     renamed = [_rename(c, bind, params) for c in keyset]
     page = (
@@ -591,6 +600,17 @@ def _page_rows(
     keys = [page.c[f"k{i}"] for i in range(len(sort))]
     number = sa.func.row_number().over(order_by=order_by(keys, shape)).label("rn")
     return sa.select(*page.c, number)
+
+
+def _shape(window: WindowForm) -> Window:
+    """A window of the form's cursor arity and direction, for building its SQL."""
+    return Window(
+        limit=0,
+        after=(None,) * window.after if window.after is not None else None,
+        before=(None,) * window.before if window.before is not None else None,
+        from_end=window.from_end,
+        descending=window.descending,
+    )
 
 
 def _rename(clause: ColumnElement, bind: str, params: _Params) -> ColumnElement:
@@ -844,6 +864,34 @@ def _totals(query: sa.Select[Any], plan: TotalsPlan) -> ColumnElement:
     return sa.select(_obj(pairs)).select_from(rows).group_by(sa.text("()")).scalar_subquery()
 
 
+def _timeline(plan: Timeline, params: _Params) -> Any:
+    """A page of the timeline: soilapi.repositories.dates' page, numbered like any list's
+    (`_page_rows`), its binds named as a root list's (`limit`, `after0`...)."""
+    shape = _shape(plan.window)
+    page = dates.timeline_select(plan.filter, shape).subquery()
+    params.names.update(["limit", *dates.timeline_values(plan.filter)])
+    keys = [page.c[f"k{i}"] for i in range(dates.TIMELINE_KEYS)]
+    number = sa.func.row_number().over(order_by=order_by(keys, shape)).label("rn")
+    rows = sa.select(*page.c, number).subquery()
+
+    def count() -> ColumnElement:
+        return dates.timeline_count_select(plan.filter).scalar_subquery()
+
+    return sa.select(
+        _connection(
+            rows,
+            plan.parts,
+            plan.window,
+            plan.tag,
+            dates.TIMELINE_KEYS,
+            "",
+            params,
+            lambda node: _node_json(rows, node, params),
+            count,
+        )
+    )
+
+
 def _by_slug(plan: BySlug, params: _Params) -> Any:
     row = _BASE.alias()
     if plan.column == "slug":
@@ -882,13 +930,15 @@ def _by_ids(plan: ByIds, params: _Params) -> Any:
 Statement = Prepared
 
 
-def statement(plan: TopList | BySlug | ByIds) -> Statement:
+def statement(plan: TopList | Timeline | BySlug | ByIds) -> Statement:
     """The compiled statement of a root field's plan (built at its first use)."""
 
     def build() -> Prepared:
         params = _Params()
         if isinstance(plan, TopList):
             stmt = _top_list(plan, params)
+        elif isinstance(plan, Timeline):
+            stmt = _timeline(plan, params)
         elif isinstance(plan, BySlug):
             stmt = _by_slug(plan, params)
         else:

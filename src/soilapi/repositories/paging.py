@@ -288,6 +288,15 @@ def prepared_statement(form: Hashable, build: Callable[[], Any]) -> Prepared:
     return prepared
 
 
+def page_statement(
+    shape: Hashable, window: Window, build: Callable[[], tuple[Any, int]]
+) -> tuple[Prepared, int]:
+    """The compiled statement (and sort key length) of a page whose SQL `build` writes, by
+    its `shape` and the window's form: for lists that are no plain FROM ... WHERE (the
+    timeline's merge of index scans)."""
+    return _compiled(("page", shape, *window_form(window)), build)
+
+
 async def prepared_page(
     reader: Reader,
     shape: Hashable,

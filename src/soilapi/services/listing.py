@@ -7,6 +7,7 @@ from typing import Any
 
 from soilapi.errors import InvalidInput
 from soilapi.repositories.entities import EntityFilter
+from soilapi.services import dates
 from soilapi.vocab import GOAL_LETTERS, EntityKind, Order
 
 MAX_FILTER_VALUES = 50
@@ -138,6 +139,8 @@ def build(
     name_contains: str | None = None,
     goal_letters: Sequence[str] | None = None,
     range_args: tuple[str, str] = ("startFrom", "startTo"),
+    dated: dates.DatesAsked | None = None,
+    in_force: dates.InForceAsked | None = None,
     **extra: Any,
 ) -> EntityFilter:
     """Validate a client's filter and turn it into a repository filter.
@@ -158,6 +161,8 @@ def build(
         "start_to": start_to,
         "name_contains": name_contains or None,
         "goal_letters": checked_goal_letters(goal_letters),
+        "dated": dates.date_range(kind, dated) if dated is not None else None,
+        "in_force": dates.in_force(in_force) if in_force is not None else None,
     }
     for key, value in extra.items():
         is_list = isinstance(value, list | tuple)

@@ -15,6 +15,7 @@ from soilapi.graphql.query.initiatives import InitiativeQueries
 from soilapi.graphql.query.organizations import OrganizationQueries
 from soilapi.graphql.query.records import RecordQueries, SourceQueries
 from soilapi.graphql.query.search import SearchQueries
+from soilapi.graphql.query.time import TimeQueries
 
 Query = merge_types(
     "Query",
@@ -27,6 +28,7 @@ Query = merge_types(
         GraphQueries,
         SourceQueries,
         SearchQueries,
+        TimeQueries,
     ),
 )
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]

@@ -8,7 +8,15 @@ import strawberry
 
 from soilapi.graphql import enums
 from soilapi.graphql.pagination import Connection
-from soilapi.graphql.query.args import Countries, NameContains, Slug, StartFrom, StartTo, one_of
+from soilapi.graphql.query.args import (
+    DATED,
+    Countries,
+    NameContains,
+    Slug,
+    day_from,
+    day_to,
+    one_of,
+)
 from soilapi.graphql.roots import Filter, Lookup, Read, arg, enum_values, root_field, root_list
 from soilapi.graphql.types.registry import Document, Event, Person, Place, SdgTarget
 from soilapi.vocab import EntityKind as K
@@ -30,9 +38,10 @@ class EventQueries:
             "categories",
             enum_values,
         ),
-        start_from=Filter(StartFrom, "start_from"),
-        start_to=Filter(StartTo, "start_to"),
+        start_from=Filter(day_from("START", "start"), "start_from"),
+        start_to=Filter(day_to("START", "start"), "start_to"),
         countries=Filter(Countries, "country_codes"),
+        dated=DATED,
     )
 
     @root_field(Person | None, "A person by slug.")
@@ -56,7 +65,10 @@ class EventQueries:
         return Lookup(K.DOCUMENT, *one_of("slug", slug, "symbol", symbol))
 
     documents = root_list(
-        K.DOCUMENT, Connection[Document], "Official documents, decisions and memoranda."
+        K.DOCUMENT,
+        Connection[Document],
+        "Official documents, decisions and memoranda.",
+        dated=DATED,
     )
 
     @root_field(Place | None, "A place by slug (`rabat`, `france`).")

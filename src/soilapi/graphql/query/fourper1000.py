@@ -9,7 +9,14 @@ import strawberry
 
 from soilapi.graphql import enums
 from soilapi.graphql.pagination import Connection
-from soilapi.graphql.query.args import Countries, Slug, one_of
+from soilapi.graphql.query.args import (
+    DATED,
+    Countries,
+    InForceFilter,
+    Slug,
+    in_force_asked,
+    one_of,
+)
 from soilapi.graphql.roots import Filter, Lookup, Read, arg, enum_values, root_field, root_list
 from soilapi.graphql.types.fourper1000 import AgreementList
 from soilapi.graphql.types.registry import Facility, PartnerAgreement, StrategicObjective
@@ -84,11 +91,26 @@ class FourPer1000Queries:
         active_on=Filter(
             Annotated[
                 datetime.date | None,
-                arg(
-                    "Only agreements with an instrument in force on this day (start or "
-                    "signature on or before it, end unknown or on or after it)."
+                strawberry.argument(
+                    description="Only agreements with an instrument in force on this day "
+                    "(start or signature on or before it, end unknown or on or after it).",
+                    deprecation_reason="Counts an unknown end as in force and ignores the "
+                    "precision of dates; use `inForce: {on: ..., values: [TRUE]}` (or "
+                    "`[TRUE, UNKNOWN]`), which answers as `inForceOn` does.",
                 ),
             ],
             "active_on",
         ),
+        in_force=Filter(
+            Annotated[
+                InForceFilter | None,
+                arg(
+                    "Only agreements whose `inForceOn(date)` answer is one of `values` on "
+                    "the day `on`: certainly in force (TRUE), or possibly (UNKNOWN) too."
+                ),
+            ],
+            "in_force",
+            in_force_asked,
+        ),
+        dated=DATED,
     )

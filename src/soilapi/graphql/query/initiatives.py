@@ -8,7 +8,7 @@ import strawberry
 
 from soilapi.graphql import enums
 from soilapi.graphql.pagination import Connection
-from soilapi.graphql.query.args import NameContains, Slug, StartFrom, StartTo
+from soilapi.graphql.query.args import DATED, NameContains, Slug, day_from, day_to
 from soilapi.graphql.roots import Filter, Lookup, Read, arg, enum_values, root_field, root_list
 from soilapi.graphql.types.registry import Initiative, Output, Programme
 from soilapi.vocab import EntityKind as K
@@ -33,6 +33,7 @@ class InitiativeQueries:
             enum_values,
         ),
         name_contains=_NAME,
+        dated=DATED,
     )
 
     @root_field(Initiative | None, "An initiative by slug (`recsoil`, `global-soil-doctors` ...).")
@@ -50,6 +51,7 @@ class InitiativeQueries:
             enum_values,
         ),
         name_contains=_NAME,
+        dated=DATED,
     )
 
     @root_field(Output | None, "An output (report, protocol, map ...) by slug.")
@@ -60,14 +62,15 @@ class InitiativeQueries:
     outputs = root_list(
         K.OUTPUT,
         Connection[Output],
-        'Outputs; `publishedFrom: "2020-01-01", publishedTo: "2020-12-31"` '
-        "gives those published in 2020.",
+        'Outputs; `dated: {from: "2020", to: "2020", on: [PUBLISHED]}` gives those '
+        "published in 2020.",
         categories=Filter(
             Annotated[list[enums.OutputCategory] | None, arg("Only these categories.")],
             "categories",
             enum_values,
         ),
-        published_from=Filter(StartFrom, "start_from"),
-        published_to=Filter(StartTo, "start_to"),
+        published_from=Filter(day_from("PUBLISHED", "publication"), "start_from"),
+        published_to=Filter(day_to("PUBLISHED", "publication"), "start_to"),
         name_contains=_NAME,
+        dated=DATED,
     )

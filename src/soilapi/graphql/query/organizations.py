@@ -8,7 +8,7 @@ import strawberry
 
 from soilapi.graphql import enums
 from soilapi.graphql.pagination import Connection
-from soilapi.graphql.query.args import Countries, NameContains, Slug, StartFrom, StartTo
+from soilapi.graphql.query.args import DATED, Countries, NameContains, Slug, day_from, day_to
 from soilapi.graphql.roots import Filter, Lookup, Read, arg, enum_values, root_field, root_list
 from soilapi.graphql.types.registry import Organization
 from soilapi.vocab import EntityKind as K
@@ -42,7 +42,8 @@ class OrganizationQueries:
             ],
             "international",
         ),
-        founded_from=Filter(StartFrom, "start_from"),
-        founded_to=Filter(StartTo, "start_to"),
+        founded_from=Filter(day_from("START", "founding"), "start_from"),
+        founded_to=Filter(day_to("START", "founding"), "start_to"),
         name_contains=Filter(NameContains, "name_contains"),
+        dated=DATED,
     )

@@ -14,6 +14,7 @@ from soilapi.graphql.pagination import After, Before, Connection, First, Last, P
 from soilapi.graphql.resolve import AnyInfo
 from soilapi.graphql.sqlmark import Attached, Listed, column_field, date_field, reads
 from soilapi.graphql.types.node import Node
+from soilapi.graphql.types.time import in_force_field
 from soilapi.graphql.types.values import (  # noqa: F401 - attached_list names them as strings
     Identifier,
     Name,
@@ -181,6 +182,10 @@ class Relation:
     @strawberry.field(description="When the relation stopped holding, if stated.")
     def end(self, root: Parent[Record]) -> PartialDate | None:
         return partial(root.end_date, root.end_precision)
+
+    in_force_on = in_force_field(
+        "relation", "Whether the relation holds on a day, from its `start` and `end`."
+    )
 
     @strawberry.field(description="Where the relation is stated (one excerpt).")
     def sources(self, root: Parent[Record]) -> list[Provenance]:

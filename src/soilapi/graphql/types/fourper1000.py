@@ -12,6 +12,7 @@ from soilapi.graphql.sqlmark import Totals, column_field, date_field, reads
 from soilapi.graphql.types.entity import Entity
 from soilapi.graphql.types.fields import fk_list, fk_one, incoming, rel_list
 from soilapi.graphql.types.node import entity_type
+from soilapi.graphql.types.time import in_force_field
 from soilapi.repositories.entities import ChildList
 from soilapi.vocab import EntityKind as K
 from soilapi.vocab import Order
@@ -105,6 +106,11 @@ class PartnerAgreement(Entity):
         "AgreementInstrument",
         "The instruments (grant, secondment, MoU ...) in the order written.",
     )
+    in_force_on = in_force_field(
+        "agreement",
+        "Whether the agreement is in force on a day: as much as its most in-force instrument "
+        "(TRUE over UNKNOWN over FALSE); UNKNOWN without instruments.",
+    )
 
 
 @entity_type(description="One instrument of a partner agreement, with its dates and terms.")
@@ -125,6 +131,7 @@ class AgreementInstrument(Entity):
 
     agreement = fk_one("agreement_id", "PartnerAgreement", "The agreement.", required=True)
     location = fk_one("location_id", "Place", "Where premises are (offices).")
+    in_force_on = in_force_field("instrument", "Whether the instrument is in force on a day.")
 
 
 @strawberry.type(description="How many instruments of one type the agreements of a list have.")
