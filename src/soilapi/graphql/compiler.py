@@ -137,7 +137,7 @@ class Planner:
 
     def _bind_root(self, site: _RootSite) -> tuple[Any, Any]:
         """Fill a root field's own binds; (its signature, what it reads: None for ids, a
-        Lookup, or (ListRead, cursor tag, window form, filter shape))."""
+        Lookup, or (ListRead or TimelineRead, cursor tag, window form, filter shape))."""
         args = self._arguments(site.field, site.details)
         if site.name in _DIRECT_ROOTS:
             self._ids(args["id"] if site.name == "node" else args["ids"], site.name == "node")

@@ -1,10 +1,11 @@
 """Root fields declared as what they read: one pure function per field, for both engines.
 
 A root lookup or list is written as a function of its GraphQL arguments that checks them and
-returns what to read (`Lookup` or `ListRead`), without reading it. `root_field` turns that
-function into the field: its resolver reads what the function returns (graphql-core's engine),
-and its mark hands the same function to the SQL compiler, which plans the read instead. The
-arguments' checks therefore exist once, and the compiler needs no "planning mode".
+returns what to read (`Lookup`, `ListRead` or `TimelineRead`), without reading it.
+`root_field` turns that function into the field: its resolver reads what the function
+returns (graphql-core's engine), and its mark hands the same function to the SQL compiler,
+which plans the read instead. The arguments' checks therefore exist once, and the compiler
+needs no "planning mode".
 """
 
 from __future__ import annotations
