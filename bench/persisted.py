@@ -119,10 +119,12 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 found = ways(server.url("graphql"), document)
                 runs: dict[str, list[load.Load]] = {way.mode: [] for way in found}
-                # Round after round through the ways, so that a neighbour's load on the
-                # machine or a warming cache weighs on each way alike; a warm-up first.
-                for seconds in [args.warmup] * bool(args.warmup) + [args.seconds] * args.repeat:
-                    for way in found:
+                # Round after round through the ways, each round starting one way further on,
+                # so that a neighbour's load on the machine or a warming cache weighs on each
+                # way alike; a warm-up first.
+                rounds = [args.warmup] * bool(args.warmup) + [args.seconds] * args.repeat
+                for turn, seconds in enumerate(rounds):
+                    for way in found[turn % len(found) :] + found[: turn % len(found)]:
                         measured = load.run(
                             way.url,
                             way.body,

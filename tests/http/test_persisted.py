@@ -22,7 +22,7 @@ from soilapi.http.endpoint_params import Limits, Problem
 from soilapi.http.persisted import ManifestError, PersistedDocuments, read_manifest
 from soilapi.settings import Settings
 
-GSP = '{ organization(slug: "gsp") { name acronym } }'
+GSP = 'query Trusted { organization(slug: "gsp") { name acronym } }'
 GSP_DATA = {"organization": {"name": "Global Soil Partnership", "acronym": "GSP"}}
 FAO = 'query Fao { organization(slug: "fao") { acronym } }'
 INTROSPECTION = "{ __schema { queryType { name } } }"
@@ -47,15 +47,22 @@ def url_params(text: str) -> dict[str, str]:
     return {"extensions": json.dumps(persisted(text))}
 
 
+def gsp(name: str) -> str:
+    """The GSP's name and acronym in an operation of `name`: a document, and hash, of each
+    test's own, so that the tests sharing an app each see their own miss."""
+    return f'query {name} {{ organization(slug: "gsp") {{ name acronym }} }}'
+
+
 def settings(**overrides: object) -> Settings:
     return Settings(database_url="postgresql://unused", **overrides)  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=[True, False], ids=["compiler", "resolvers"])
+@pytest.fixture(scope="module", params=[True, False], ids=["compiler", "resolvers"])
 async def http(
     engine: AsyncEngine, request: pytest.FixtureRequest
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with the documented defaults, on each engine: a hash is answered alike."""
+    """The app with the documented defaults, on each engine: a hash is answered alike. One
+    per module (each app keeps a schema alive in the process-wide caches)."""
     async with app_client(engine, settings(query_compiler=request.param)) as client:
         yield client
 
@@ -69,16 +76,19 @@ def code(response: httpx.Response) -> str:
 
 
 async def test_a_hash_is_unknown_until_sent_with_its_query(http: httpx.AsyncClient) -> None:
+    document = gsp("Unknown")
     accept = {"accept": GRAPHQL_RESPONSE}
-    missed = await http.post("/graphql", json={"extensions": persisted(GSP)}, headers=accept)
+    missed = await http.post("/graphql", json={"extensions": persisted(document)}, headers=accept)
     assert missed.status_code == 404
     assert missed.json() == NOT_FOUND
     assert missed.headers["cache-control"] == "no-store"  # no cache may keep the miss
 
-    taught = await http.post("/graphql", json={"query": GSP, "extensions": persisted(GSP)})
+    taught = await http.post(
+        "/graphql", json={"query": document, "extensions": persisted(document)}
+    )
     assert taught.json() == {"data": GSP_DATA, "extensions": taught.json()["extensions"]}
 
-    known = await http.post("/graphql", json={"extensions": persisted(GSP)}, headers=accept)
+    known = await http.post("/graphql", json={"extensions": persisted(document)}, headers=accept)
     assert known.status_code == 200
     assert known.json()["data"] == GSP_DATA
 
@@ -86,23 +96,25 @@ async def test_a_hash_is_unknown_until_sent_with_its_query(http: httpx.AsyncClie
 async def test_a_legacy_json_client_gets_the_miss_with_200(http: httpx.AsyncClient) -> None:
     """As Apollo Server answers it, and as the GraphQL-over-HTTP specification asks of a
     well-formed request under application/json."""
-    missed = await http.get("/graphql", params=url_params(GSP), headers={"accept": "*/*"})
+    document = gsp("Legacy")
+    missed = await http.get("/graphql", params=url_params(document), headers={"accept": "*/*"})
     assert missed.status_code == 200
     assert missed.headers["content-type"].startswith("application/json")
     assert missed.json() == NOT_FOUND
 
 
 async def test_a_hash_only_get_keeps_the_etag_and_its_304(http: httpx.AsyncClient) -> None:
-    full = await http.get("/graphql", params={"query": GSP})  # a GET may teach the hash too
-    registered = await http.get("/graphql", params={"query": GSP, **url_params(GSP)})
-    short = await http.get("/graphql", params=url_params(GSP))
+    document = gsp("Revalidated")
+    full = await http.get("/graphql", params={"query": document})  # a GET may teach the hash too
+    registered = await http.get("/graphql", params={"query": document, **url_params(document)})
+    short = await http.get("/graphql", params=url_params(document))
     assert short.status_code == 200
     assert short.json()["data"] == GSP_DATA
     # The same answer as the full text, so the same validator and caching.
     assert short.headers["etag"] == full.headers["etag"] == registered.headers["etag"]
     assert short.headers["cache-control"] == "no-cache"
     again = await http.get(
-        "/graphql", params=url_params(GSP), headers={"if-none-match": short.headers["etag"]}
+        "/graphql", params=url_params(document), headers={"if-none-match": short.headers["etag"]}
     )
     assert again.status_code == 304
     assert again.content == b""
@@ -121,19 +133,20 @@ async def test_a_hash_that_is_not_the_querys_is_refused_and_not_learned(
     http: httpx.AsyncClient,
 ) -> None:
     """Else anyone could file their query under another query's hash."""
-    forged = {"query": FAO, "extensions": persisted(GSP)}
+    document = gsp("Forged")
+    forged = {"query": FAO, "extensions": persisted(document)}
     refused = await http.post("/graphql", json=forged)
     assert refused.status_code == 400
     assert refused.json() == {
         "errors": [
             {
-                "message": f"The hash sent ({sha256(GSP)}) is not the SHA-256 of `query` "
+                "message": f"The hash sent ({sha256(document)}) is not the SHA-256 of `query` "
                 f"({sha256(FAO)}): hash the exact text sent, as UTF-8.",
                 "extensions": {"code": "BAD_REQUEST"},
             }
         ]
     }
-    still = await http.post("/graphql", json={"extensions": persisted(GSP)})
+    still = await http.post("/graphql", json={"extensions": persisted(document)})
     assert still.json() == NOT_FOUND
 
 
@@ -191,8 +204,9 @@ async def test_a_mutation_named_by_hash_does_not_run_over_get(http: httpx.AsyncC
 async def test_a_browser_asking_by_hash_gets_json_not_the_explorer(
     http: httpx.AsyncClient,
 ) -> None:
+    document = gsp("Browser")
     page = {"accept": "text/html,application/json;q=0.9"}
-    answer = await http.get("/graphql", params=url_params(GSP), headers=page)
+    answer = await http.get("/graphql", params=url_params(document), headers=page)
     assert answer.json() == NOT_FOUND
 
 
@@ -223,15 +237,13 @@ def test_the_learned_documents_are_bounded_in_bytes() -> None:
 # Trusted documents
 
 
-@pytest.fixture
-def manifest(tmp_path: Path) -> Path:
-    path = tmp_path / "persisted-documents.json"
-    path.write_text(json.dumps({sha256(GSP): GSP, sha256(FAO): FAO}), encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-async def trusted(engine: AsyncEngine, manifest: Path) -> AsyncIterator[httpx.AsyncClient]:
+@pytest.fixture(scope="module")
+async def trusted(
+    engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app locked to a manifest of two documents."""
+    manifest = tmp_path_factory.mktemp("trusted") / "persisted-documents.json"
+    manifest.write_text(json.dumps({sha256(GSP): GSP, sha256(FAO): FAO}), encoding="utf-8")
     async with app_client(engine, settings(trusted_documents=str(manifest))) as client:
         yield client
 
