@@ -33,10 +33,10 @@ from soilapi.repositories.paging import (
     ColumnElement,
     Slice,
     Window,
+    compiled_once,
     cursor_values,
     keyset_condition,
     order_by,
-    prepared_statement,
     to_slice,
     window_form,
 )
@@ -337,8 +337,8 @@ async def neighbourhood(
     (empty: any), nearest first; None when there is no such record."""
     every = _every(walk)
     form = ("neighbourhood", walk.direction, every, bool(kinds), *window_form(window))
-    statement = prepared_statement(
-        form, lambda: _neighbourhood(walk.direction, every, bool(kinds), window)
+    statement, _ = compiled_once(
+        form, lambda: (_neighbourhood(walk.direction, every, bool(kinds), window), 0)
     )
     values = _values(walk, start, kind) | cursor_values(window)
     values["limit"] = window.limit + 1
@@ -381,8 +381,8 @@ async def shortest_path(
     """A shortest path from `start` to `target` (each an id and its kind) within `walk`;
     None when either is not a record of its kind."""
     every = _every(walk)
-    statement = prepared_statement(
-        ("path", walk.direction, every), lambda: _path(walk.direction, every)
+    statement, _ = compiled_once(
+        ("path", walk.direction, every), lambda: (_path(walk.direction, every), 0)
     )
     values = _values(walk, *start) | {"target": target[0], "target_kind": target[1].value}
     rows = await reader.fetch(statement, values)

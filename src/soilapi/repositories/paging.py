@@ -281,13 +281,6 @@ def compiled_once(form: Hashable, build: Callable[[], tuple[Any, int]]) -> tuple
     return _compiled(form, build)
 
 
-def prepared_statement(form: Hashable, build: Callable[[], Any]) -> Prepared:
-    """The statement `build` makes, compiled at its first use and kept by `form` (which must
-    name everything baked into its SQL) with the page statements."""
-    prepared, _ = _compiled(form, lambda: (build(), 0))
-    return prepared
-
-
 def page_statement(
     shape: Hashable, window: Window, build: Callable[[], tuple[Any, int]]
 ) -> tuple[Prepared, int]:
