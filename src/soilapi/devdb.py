@@ -237,9 +237,9 @@ def _embedded_bindir() -> Path | None:
 
 
 def _reachable_copy(package: Path) -> Path:
-    """A copy of the wheel's files under /var/tmp, for a server user that cannot reach the
+    """A copy of the wheel's package under /var/tmp, for a server user that cannot reach the
     virtualenv (a checkout in a private folder): the package and its libraries, side by side
-    as the binaries' RPATH expects, made once per installed copy."""
+    as the binaries' RPATH expects, made once per installed copy. Returns the copied package."""
     target = _FALLBACK_ROOT / f"soilapi-pg-bin-{_short_hash(package)}"
     copied = target / _EMBEDDED
     if not _has_server(copied / "pginstall" / "bin"):
@@ -253,7 +253,7 @@ def _reachable_copy(package: Path) -> Path:
         partial.chmod(0o755)
         shutil.rmtree(target, ignore_errors=True)
         partial.rename(target)
-    return target
+    return copied
 
 
 def _apt_install() -> bool:
