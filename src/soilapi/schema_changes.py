@@ -3,9 +3,9 @@
 `schema.graphql` is what the code serves; `schema.released.graphql` is the schema of the last
 release. graphql-core's `find_breaking_changes` and `find_dangerous_changes` compare the two.
 A breaking change (a field removed, an argument made required...) may ship only once
-`CHANGELOG.md` lists it, under "Unreleased", with the deprecation that preceded it; a dangerous
-one (an enum value added, an argument's default changed) only once it is listed too, since
-clients that switch over an enum exhaustively will meet the new value. The test suite runs
+`CHANGELOG.md` lists it, under "Unreleased", with the deprecation that preceded it (or why
+none could); a dangerous one (an enum value added, an argument's default changed) only once
+it is listed too, since clients that switch over an enum exhaustively will meet the new value. The test suite runs
 `unannounced` on the repository's files.
 """
 
@@ -51,7 +51,7 @@ def unannounced(released: str, current: str, changelog: str) -> list[Unannounced
 
     A change is announced by a line of the Unreleased section quoting graphql-core's
     description in backticks; for a breaking change that line also says when the deprecation
-    began ("deprecated since 0.1.0").
+    began ("deprecated since 0.1.0"), or that none was possible ("cannot be deprecated").
     """
     old, new = build_schema(released), build_schema(current)
     lines = unreleased(changelog).splitlines()
