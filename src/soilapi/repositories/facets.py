@@ -145,9 +145,23 @@ def totals_query(where: Sequence[ColumnElement]) -> sa.Select[Any]:
     agreements `where` keeps: first the total (`total` 1, no type), then one row per type of
     instrument they have, most frequent first. `fte` sums the full-time equivalents seconded
     (0 where none is stated)."""
-    kind = _INSTRUMENTS.c.instrument_type
     agreement = EntityKind.PARTNER_AGREEMENT
-    agreements = sa.select(m.Entity.id).select_from(entities_from(agreement, where)).where(*where)
+    agreements = (
+        sa.select(m.Entity.id.label("id"))
+        .select_from(entities_from(agreement, where))
+        .where(*where)
+        .subquery("agreements")
+    )
+    # The agreements' instruments as a join to a LATERAL read: 5,055 instruments of 3,352
+    # agreements at bench scale 100 took 19 ms, where `agreement_id IN (agreements)` had the
+    # planner, expecting a third of the agreements, hash all 150,000 instruments (30 ms); for
+    # all 100,000 agreements both take ~120 ms.
+    instruments = (
+        sa.select(_INSTRUMENTS.c.instrument_type, _INSTRUMENTS.c.fte)
+        .where(_INSTRUMENTS.c.agreement_id == agreements.c.id)
+        .lateral("instruments")
+    )
+    kind = instruments.c.instrument_type
     total = sa.func.grouping(kind)
     count = sa.func.count()
     order = (total.desc(), count.desc(), kind)
@@ -155,11 +169,11 @@ def totals_query(where: Sequence[ColumnElement]) -> sa.Select[Any]:
         sa.select(
             sa.func.upper(_text(kind)).label("instrument_type"),
             count.label("count"),
-            sa.cast(sa.func.coalesce(sa.func.sum(_INSTRUMENTS.c.fte), 0), sa.Float).label("fte"),
+            sa.cast(sa.func.coalesce(sa.func.sum(instruments.c.fte), 0), sa.Float).label("fte"),
             total.label("total"),
             sa.func.row_number().over(order_by=order).label("position"),
         )
-        .where(_INSTRUMENTS.c.agreement_id.in_(agreements.scalar_subquery()))
+        .select_from(sa.join(agreements, instruments, sa.true()))
         .group_by(sa.func.rollup(kind))
         .order_by(*order)
     )
