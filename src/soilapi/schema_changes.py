@@ -5,8 +5,8 @@ release. graphql-core's `find_breaking_changes` and `find_dangerous_changes` com
 A breaking change (a field removed, an argument made required...) may ship only once
 `CHANGELOG.md` lists it, under "Unreleased", with the deprecation that preceded it (or why
 none could); a dangerous one (an enum value added, an argument's default changed) only once
-it is listed too, since clients that switch over an enum exhaustively will meet the new value. The test suite runs
-`unannounced` on the repository's files.
+it is listed too, since clients that switch over an enum exhaustively will meet the new value.
+The test suite runs `unannounced` on the repository's files.
 """
 
 from __future__ import annotations
