@@ -31,6 +31,7 @@ from soilapi.graphql.schema import build_schema
 from soilapi.seed.dataset import load_dataset
 from soilapi.seed.loader import load
 from soilapi.settings import Settings, normalise_url
+from soilapi.vocab import EntityKind
 
 
 def _free_port() -> int:
@@ -209,6 +210,22 @@ async def app_client(
             yield http
     finally:
         await app.state.version_probe.close()
+
+
+# Every root list by its kind: the root fields' names.
+ROOT_LISTS = {
+    EntityKind.ORGANIZATION: "organizations",
+    EntityKind.PROGRAMME: "programmes",
+    EntityKind.INITIATIVE: "initiatives",
+    EntityKind.FACILITY: "facilities",
+    EntityKind.STRATEGIC_OBJECTIVE: "strategicObjectives",
+    EntityKind.PARTNER_AGREEMENT: "partnerAgreements",
+    EntityKind.OUTPUT: "outputs",
+    EntityKind.EVENT: "events",
+    EntityKind.DOCUMENT: "documents",
+    EntityKind.PERSON: "people",
+    EntityKind.PLACE: "places",
+}
 
 
 @asynccontextmanager

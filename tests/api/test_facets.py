@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from conftest import ROOT_LISTS as LISTS
 from conftest import Api
 from soilapi.graphql.types.node import TYPE_NAMES
 from soilapi.services.facets import FACETS
 from soilapi.services.listing import ORDERS
-from soilapi.vocab import EntityKind
 
 Bucket = tuple[str, str | None, int]
 
@@ -51,21 +51,6 @@ query($countries: [String!], $instrumentTypes: [InstrumentType!], $activeOn: Dat
   }
 }
 """
-
-# Every root list by its kind (the root fields' names).
-LISTS = {
-    EntityKind.ORGANIZATION: "organizations",
-    EntityKind.PROGRAMME: "programmes",
-    EntityKind.INITIATIVE: "initiatives",
-    EntityKind.FACILITY: "facilities",
-    EntityKind.STRATEGIC_OBJECTIVE: "strategicObjectives",
-    EntityKind.PARTNER_AGREEMENT: "partnerAgreements",
-    EntityKind.OUTPUT: "outputs",
-    EntityKind.EVENT: "events",
-    EntityKind.DOCUMENT: "documents",
-    EntityKind.PERSON: "people",
-    EntityKind.PLACE: "places",
-}
 
 
 def buckets(facets: list[dict[str, Any]]) -> list[Bucket]:

@@ -17,24 +17,12 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+from conftest import ROOT_LISTS as LISTS
 from conftest import Api
 from soilapi.db.session import on_each_statement
 from soilapi.services.listing import ORDERS
 from soilapi.vocab import EntityKind
 
-LISTS = {
-    EntityKind.ORGANIZATION: "organizations",
-    EntityKind.PROGRAMME: "programmes",
-    EntityKind.INITIATIVE: "initiatives",
-    EntityKind.FACILITY: "facilities",
-    EntityKind.STRATEGIC_OBJECTIVE: "strategicObjectives",
-    EntityKind.PARTNER_AGREEMENT: "partnerAgreements",
-    EntityKind.OUTPUT: "outputs",
-    EntityKind.EVENT: "events",
-    EntityKind.DOCUMENT: "documents",
-    EntityKind.PERSON: "people",
-    EntityKind.PLACE: "places",
-}
 CASES = [
     (kind, order, descending)
     for kind, orders in ORDERS.items()
