@@ -433,3 +433,27 @@ IN_FORCE_VALUES: dict[InForceReason, TruthValue] = {
     InForceReason.BEFORE_END: TruthValue.TRUE,
     InForceReason.BEFORE_DERIVED_END: TruthValue.TRUE,
 }
+
+
+class Role(StrEnum):
+    """What an API key may do (README "For partners")."""
+
+    PARTNER = "partner"  # change its organisations' records; propose anything else
+    CURATOR = "curator"  # change anything; review proposals
+    ADMIN = "admin"  # a curator who also manages keys
+
+
+class Operation(StrEnum):
+    """What a revision did to its record."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    RETIRE = "retire"
+
+
+class ChangeRequestStatus(StrEnum):
+    """Where a proposal stands."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"

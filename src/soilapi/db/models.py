@@ -6,7 +6,7 @@ quantities and statements point at any record with a real foreign key.
 """
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -73,7 +73,7 @@ class SourceDocument(Base):
     __tablename__ = "source_documents"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID_PK, primary_key=True)
-    key: Mapped[str] = mapped_column(sa.String(8), unique=True)
+    key: Mapped[str] = mapped_column(sa.String(40), unique=True)
     file_name: Mapped[str] = mapped_column(sa.Text)
     sha256: Mapped[str] = mapped_column(sa.String(64))
     title: Mapped[str] = mapped_column(sa.Text)
@@ -83,6 +83,13 @@ class SourceDocument(Base):
     notes: Mapped[str | None] = mapped_column(sa.Text)
     content: Mapped[str] = mapped_column(sa.Text)
     line_count: Mapped[int]
+    # A source a contributor cited (soilapi.services.writes): a web page read on a day, or
+    # the contributor's own statement. Its content is the quoted excerpt.
+    url: Mapped[str | None] = mapped_column(sa.Text)
+    read_on: Mapped[date | None] = mapped_column(sa.Date)
+    stated_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("entities.id", ondelete="SET NULL"), index=True
+    )
 
 
 class Entity(Base):
@@ -120,6 +127,15 @@ class Entity(Base):
     country_code: Mapped[str | None] = mapped_column(sa.String(2), index=True)
     start_date, start_precision = partial_date("start")
     end_date, end_precision = partial_date("end")
+    # The record's revision number: 0 until a write or the seed loader records one
+    # (soilapi.db.history), so that a writer can say which revision it changed.
+    revision: Mapped[int] = mapped_column(server_default="0", info=DERIVED)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.text("now()"), info=DERIVED
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.text("now()"), info=DERIVED
+    )
 
     __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_abstract": True}
 
@@ -551,6 +567,7 @@ class Relation(ProvenanceMixin, Base):
     start_date, start_precision = partial_date("start")
     end_date, end_precision = partial_date("end")
     rank: Mapped[vocab.Rank] = mapped_column(enum_column(vocab.Rank))
+    revision: Mapped[int] = mapped_column(server_default="0")  # as Entity.revision
 
 
 class Quantity(ProvenanceMixin, Base):
@@ -602,3 +619,4 @@ DETAIL_MODELS: dict[vocab.EntityKind, type[Entity]] = {
 from soilapi.db.cache import DataVersion  # noqa: E402, F401 - on Base.metadata for alembic
 from soilapi.db.ratelimit import RateLimitBucket  # noqa: E402, F401 - on Base.metadata for alembic
 from soilapi.db.search import SearchEntry  # noqa: E402, F401 - on Base.metadata for alembic
+from soilapi.db.history import ApiKey  # noqa: E402, F401 - on Base.metadata for alembic
