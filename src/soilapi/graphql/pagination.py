@@ -229,3 +229,13 @@ def connection(
         count=count,
         **extra,
     )
+
+
+# The change feed's order: revision ids. A dump (`soilapi export`) is stamped with the cursor
+# of the last revision it includes, so that a client follows the feed from there.
+FEED_CURSOR_TAG = "changes"
+
+
+def feed_cursor(revision_id: int) -> str:
+    """The change feed's cursor just after revision `revision_id` (0: before every change)."""
+    return encode_cursor(FEED_CURSOR_TAG, [revision_id])
