@@ -274,3 +274,33 @@ def engine_api(request: pytest.FixtureRequest) -> Api:
 def run_sync(func: Any, *args: Any) -> Any:
     """Run blocking code (alembic's own event loop) outside the test's loop."""
     return asyncio.to_thread(func, *args)
+
+
+@asynccontextmanager
+async def writable_database(server_url: str) -> AsyncIterator[AsyncEngine]:
+    """A database of its own, migrated and seeded, for tests that write: the session's
+    seeded database stays exactly the seed for every other test. Dropped afterwards."""
+    import uuid  # noqa: PLC0415
+
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    name = f"writes_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(Settings(database_url=server_url), server_url)
+    try:
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = server_url.rsplit("/", 1)[0] + f"/{name}"
+        await asyncio.to_thread(migrate, url)
+        engine = create_engine(Settings(database_url=url), url)
+        try:
+            async with engine.begin() as conn:
+                await load(conn, load_dataset())
+            yield engine
+        finally:
+            await engine.dispose()
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()

@@ -63,6 +63,48 @@ async def seed(url: str) -> int:
     return 0
 
 
+async def keys(url: str, args: argparse.Namespace) -> int:
+    """`soilapi keys create | list | revoke`: issue, show and revoke API keys."""
+    from soilapi.db.session import create_engine
+    from soilapi.errors import InvalidInput
+    from soilapi.services import keys as service
+    from soilapi.vocab import Role
+
+    engine = create_engine(get_settings(), url)
+    try:
+        async with engine.begin() as conn:
+            if args.action == "create":
+                try:
+                    issued = await service.create(conn, Role(args.role), args.org, args.label)
+                except InvalidInput as exc:
+                    print(f"No key made: {exc}", file=sys.stderr)
+                    return 1
+                print(issued.secret)
+                scope = ", ".join(issued.organizations) or "every organisation"
+                print(
+                    f"{issued.role.value} key {issued.prefix} for {scope}. This is the only "
+                    "time it is shown: store it now. Send it as the X-API-Key header.",
+                    file=sys.stderr,
+                )
+            elif args.action == "revoke":
+                if not await service.revoke(conn, args.prefix):
+                    print(f"No live key has the prefix {args.prefix!r}.", file=sys.stderr)
+                    return 1
+                print(f"Key {args.prefix} revoked.", file=sys.stderr)
+            else:
+                print(f"{'prefix':14} {'role':8} {'created':20} {'revoked':20} label (orgs)")
+                for row in await service.every(conn):
+                    revoked = f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "-"
+                    orgs = ", ".join(row.organization_slugs)
+                    print(
+                        f"{row.prefix:14} {row.role.value:8} {row.created_at:%Y-%m-%d %H:%M}"
+                        f"{'':4} {revoked:20} {row.label} ({orgs or 'all'})"
+                    )
+    finally:
+        await engine.dispose()
+    return 0
+
+
 def export_schema(path: Path | None) -> int:
     """Print the schema SDL, or write it to a file."""
     from soilapi.graphql.schema import schema
@@ -210,6 +252,18 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
     sub.add_parser("seed", help="load the seed dataset (idempotent)")
     sub.add_parser("check-seed", help="validate the seed data files (no database)")
+    key = sub.add_parser("keys", help="issue, list and revoke API keys").add_subparsers(
+        dest="action", required=True
+    )
+    made = key.add_parser(
+        "create", help="issue a key; it is printed once, then only its hash stays"
+    )
+    made.add_argument("--role", required=True, choices=["partner", "curator", "admin"])
+    made.add_argument("--org", action="append", default=[], help="organisation slug (partners)")
+    made.add_argument("--label", default="", help="who holds the key, for `keys list`")
+    key.add_parser("list", help="list keys (prefix, role, organisations, revocation)")
+    gone = key.add_parser("revoke", help="revoke a key on every replica at once")
+    gone.add_argument("prefix", help="the key's prefix, as `keys list` shows it")
     export = sub.add_parser("export-schema", help="print or write schema.graphql")
     export.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
@@ -227,5 +281,7 @@ def main(argv: list[str] | None = None) -> None:
         from soilapi.seed.check import main as check
 
         sys.exit(check())
+    elif args.command == "keys":
+        sys.exit(asyncio.run(keys(_require_url(), args)))
     elif args.command == "export-schema":
         sys.exit(export_schema(args.output))

@@ -91,6 +91,44 @@ class ErrorCode(StrEnum):
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
     """A bug: the message is masked and carries an `errorId`; the server log has the rest."""
 
+    # A write's expected failures: the `code` of an entry in its payload's `errors` (data, not
+    # a top-level error), with `field` naming the input field at fault. Nothing was written.
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    """The write came without a valid API key (`X-API-Key`, or `Authorization: Bearer`), or
+    with a revoked one."""
+    FORBIDDEN = "FORBIDDEN"
+    """The key's role may not make this change (a partner may propose it instead)."""
+    INVALID = "INVALID"
+    """A field's value is malformed or out of range: control characters, an FTE below zero,
+    dates out of order, an unknown country code."""
+    NOT_FOUND = "NOT_FOUND"
+    """An ID names no record (or a retired one)."""
+    SLUG_TAKEN = "SLUG_TAKEN"
+    """Another record already has this slug."""
+    CYCLE = "CYCLE"
+    """The relation would make an organisation its own ancestor."""
+    CONFLICT = "CONFLICT"
+    """`expectedRevision` is not the record's current revision (the error says which is):
+    read the record again and reapply the change."""
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    """This `idempotencyKey` was used before with another mutation or another input."""
+    STALE = "STALE"
+    """The proposal was made against a revision that has changed since: it is not applied."""
+
+
+# The codes a write's payload may carry, in the order the GraphQL enum lists them.
+WRITE_ERROR_CODES = (
+    ErrorCode.UNAUTHENTICATED,
+    ErrorCode.FORBIDDEN,
+    ErrorCode.INVALID,
+    ErrorCode.NOT_FOUND,
+    ErrorCode.SLUG_TAKEN,
+    ErrorCode.CYCLE,
+    ErrorCode.CONFLICT,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED,
+    ErrorCode.STALE,
+)
+
 
 class DomainError(Exception):
     """An expected failure; its message is safe to show to any client."""
@@ -123,3 +161,32 @@ class PageSizeExceeded(DomainError):
     """`first`/`last` asked for more rows than one page may hold."""
 
     code = ErrorCode.PAGE_SIZE_EXCEEDED
+
+
+class FieldError(DomainError):
+    """A write's expected failure, about one input field (`path`, empty for the whole input).
+
+    Services raise `Rejected` with one or more; GraphQL returns them as the payload's
+    `errors`, and the transaction is rolled back, so nothing is written.
+    """
+
+    def __init__(
+        self,
+        path: tuple[str, ...],
+        message: str,
+        code: ErrorCode = ErrorCode.INVALID,
+        *,
+        current_revision: int | None = None,
+    ) -> None:
+        super().__init__(message, field=".".join(path) or None)
+        self.path = path
+        self.code = code
+        self.current_revision = current_revision
+
+
+class Rejected(Exception):
+    """A write that was refused, with every reason found."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors

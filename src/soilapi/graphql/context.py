@@ -143,11 +143,19 @@ class Context(BaseContext):
         self.limits = limits or Limits()
         # Set by the execution context when the operation reads only the schema.
         self.schema_only = False
+        # Set by the execution context for a mutation: its answer is never remembered.
+        self.mutates = False
         # What the SQL compiler compiled for this request, if it answered it.
         self.compiled: Any = None
         # CPU seconds spent parsing and validating this request's document (QueryLimits):
         # the rate limiter charges them to its client.
         self.cpu_seconds = 0.0
+
+    async def after_write(self) -> None:
+        """Read what a write just committed: the next read opens a new snapshot, with new
+        loaders (their answers so far came from the old one)."""
+        await self.reader.restart()
+        self.__dict__.pop("loaders", None)
 
     @cached_property
     def loaders(self) -> Loaders:

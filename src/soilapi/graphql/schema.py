@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 from soilapi.graphql.errors import ErrorCodes, log_client_errors
 from soilapi.graphql.execution import CompilerFirst, ResolversOnly
 from soilapi.graphql.limits import ExecutionTimeout, HideSuggestions, QueryLimits
+from soilapi.graphql.mutations import Mutation
 from soilapi.graphql.query import Query
 from soilapi.graphql.scalars import SCALAR_OVERRIDES
 from soilapi.graphql.types import registry  # noqa: F401 - declares every record type
@@ -60,6 +61,7 @@ def build_schema(
     tracing = [] if tracer_provider is None else [_spans(tracer_provider)]
     return Schema(
         query=Query,
+        mutation=Mutation,
         types=[*ENTITY_TYPES, SourceDocument],
         execution_context_class=CompilerFirst if compiler else ResolversOnly,
         scalar_overrides=SCALAR_OVERRIDES,

@@ -1,0 +1,112 @@
+"""API keys and who a request acts as.
+
+A key reads `sk_<prefix>_<secret>`. Only the prefix (to find the row) and the SHA-256 of the
+whole key are stored, so a leaked table gives no usable key; the key is shown once, when it is
+made. Keys live in PostgreSQL, so a revocation holds on every replica at once: a write checks
+its key inside its own transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+
+from soilapi.db.session import Connection
+from soilapi.errors import InvalidInput
+from soilapi.repositories import keys as repo
+from soilapi.vocab import Role
+
+_KEY = re.compile(r"sk_([0-9a-f]{12})_[A-Za-z0-9_-]{20,100}")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts as: `actor` is what revisions record ("key:<prefix>")."""
+
+    actor: str
+    role: Role
+    organizations: frozenset[uuid.UUID] = field(default_factory=frozenset)
+
+    def may_change_anything(self) -> bool:
+        """Curators and admins change any record; partners only those in their scope."""
+        return self.role in (Role.CURATOR, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A key just made: `secret` is the whole key, shown this once and never stored."""
+
+    secret: str
+    prefix: str
+    role: Role
+    organizations: tuple[str, ...]
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def credentials(x_api_key: str | None, authorization: str | None) -> str | None:
+    """The key a request presents: `X-API-Key`, else `Authorization: Bearer <key>`."""
+    if x_api_key:
+        return x_api_key.strip()
+    if authorization:
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip()
+    return None
+
+
+async def create(conn: Connection, role: Role, organizations: list[str], label: str) -> Issued:
+    """Issue a key; a partner's acts for one or more organisations (by slug), others for none."""
+    if role == Role.PARTNER and not organizations:
+        raise InvalidInput("a partner key needs at least one organisation (--org SLUG)")
+    if role != Role.PARTNER and organizations:
+        raise InvalidInput(f"a {role.value} key acts for every organisation: give no --org")
+    found = await repo.organization_ids(conn, organizations)
+    missing = sorted(set(organizations) - set(found))
+    if missing:
+        raise InvalidInput(f"no organisation has the slug {', '.join(missing)}")
+    prefix = secrets.token_hex(6)
+    secret = f"sk_{prefix}_{secrets.token_urlsafe(32)}"
+    await repo.insert(
+        conn,
+        prefix=prefix,
+        secret_sha256=_digest(secret),
+        role=role,
+        label=label,
+        organizations=[found[slug] for slug in organizations],
+    )
+    return Issued(secret, prefix, role, tuple(sorted(organizations)))
+
+
+async def verify(conn: Connection, presented: str | None) -> Principal | None:
+    """The principal of a presented key; None when it is absent, unknown or revoked.
+
+    The comparison takes the same time however much of the digest matches.
+    """
+    if presented is None:
+        return None
+    matched = _KEY.fullmatch(presented)
+    if matched is None:
+        return None
+    row = await repo.by_prefix(conn, matched.group(1))
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.secret_sha256, _digest(presented)):
+        return None
+    return Principal(f"key:{row.prefix}", row.role, frozenset(row.organization_ids))
+
+
+async def revoke(conn: Connection, prefix: str) -> bool:
+    """Revoke the key with this prefix; False when there is no such live key."""
+    return await repo.revoke(conn, prefix)
+
+
+async def every(conn: Connection) -> list[repo.KeyRow]:
+    """Every key, revoked ones included, oldest first (no secret is kept to show)."""
+    return await repo.every(conn)

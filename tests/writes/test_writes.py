@@ -1,0 +1,235 @@
+"""Writes through GraphQL: keys, scope, provenance, retries, conflicts, proposals, retiring.
+
+Each module writes to a database of its own (conftest.writable_database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tests.conftest import app_client, writable_database
+
+from soilapi.services import keys
+from soilapi.settings import Settings
+from soilapi.vocab import Role
+
+UPDATE = """
+mutation($input: OrganizationUpdateInput!) {
+  organizationUpdate(input: $input) {
+    organization { name acronym revision: id }
+    revision
+    diff { field before after }
+    changeRequest
+    errors { field message code currentRevision }
+  }
+}"""
+CREATE = """
+mutation($input: OrganizationCreateInput!) {
+  organizationCreate(input: $input) {
+    organization { id slug name country }
+    revision
+    diff { field before after }
+    changeRequest
+    errors { field message code }
+  }
+}"""
+LOOKUP = '{ organization(slug: "%s") { id name acronym } }'
+STATED = {"evidence": "STATED", "stated": True, "quote": "Our acronym is FAO-UN."}
+
+
+@pytest.fixture(scope="module")
+async def db(server_url: str) -> AsyncIterator[AsyncEngine]:
+    async with writable_database(server_url) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="module")
+async def http(db: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(database_url="postgresql://unused", rate_limit_enabled=False)
+    async with app_client(db, settings) as client:
+        yield client
+
+
+async def issue(db: AsyncEngine, role: Role, orgs: list[str]) -> str:
+    async with db.begin() as conn:
+        return (await keys.create(conn, role, orgs, "test")).secret
+
+
+async def post(
+    http: httpx.AsyncClient, query: str, variables: dict[str, Any], key: str | None = None
+) -> dict[str, Any]:
+    headers = {"x-api-key": key} if key else {}
+    response = await http.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+async def org_id(http: httpx.AsyncClient, slug: str) -> str:
+    found = await post(http, LOOKUP % slug, {})
+    return str(found["organization"]["id"])
+
+
+async def test_a_write_without_a_key_is_refused_and_writes_nothing(
+    http: httpx.AsyncClient,
+) -> None:
+    fao = await org_id(http, "fao")
+    data = await post(
+        http, UPDATE, {"input": {"id": fao, "fields": {"acronym": "X"}, "source": STATED}}
+    )
+    payload = data["organizationUpdate"]
+    assert payload["organization"] is None
+    assert [e["code"] for e in payload["errors"]] == ["UNAUTHENTICATED"]
+    assert (await post(http, LOOKUP % "fao", {}))["organization"]["acronym"] == "FAO"
+
+
+async def test_a_partner_updates_its_own_organisation_with_a_revision(
+    http: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    key = await issue(db, Role.PARTNER, ["fao"])
+    fao = await org_id(http, "fao")
+    data = await post(
+        http,
+        UPDATE,
+        {
+            "input": {
+                "id": fao,
+                "fields": {"acronym": "FAO-UN"},
+                "source": STATED,
+                "expectedRevision": 0,
+            }
+        },
+        key,
+    )
+    payload = data["organizationUpdate"]
+    assert payload["errors"] == []
+    assert payload["revision"] == 1
+    assert payload["diff"] == [{"field": "acronym", "before": "FAO", "after": "FAO-UN"}]
+    assert payload["organization"]["acronym"] == "FAO-UN"
+    # The old revision is now stale: CONFLICT with the current one, and nothing written.
+    stale = await post(
+        http,
+        UPDATE,
+        {"input": {"id": fao, "fields": {"acronym": "F"}, "source": STATED, "expectedRevision": 0}},
+        key,
+    )
+    [error] = stale["organizationUpdate"]["errors"]
+    assert (error["code"], error["currentRevision"]) == ("CONFLICT", 1)
+    assert (await post(http, LOOKUP % "fao", {}))["organization"]["acronym"] == "FAO-UN"
+
+
+async def test_dry_run_returns_the_diff_and_writes_nothing(
+    http: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    key = await issue(db, Role.CURATOR, [])
+    itps = await org_id(http, "itps")
+    data = await post(
+        http,
+        UPDATE,
+        {"input": {"id": itps, "fields": {"country": "IT"}, "source": STATED, "dryRun": True}},
+        key,
+    )
+    payload = data["organizationUpdate"]
+    assert payload["diff"] == [{"field": "country_code", "before": None, "after": "IT"}]
+    assert payload["organization"] is None
+    assert payload["errors"] == []
+
+
+async def test_bad_input_gets_field_errors_and_writes_nothing(
+    http: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    key = await issue(db, Role.CURATOR, [])
+    fields = {"name": "New\u0007Name", "country": "fr", "start": "2020", "end": "2019"}
+    data = await post(
+        http, CREATE, {"input": {"slug": "fao", "fields": fields, "source": STATED}}, key
+    )
+    errors = data["organizationCreate"]["errors"]
+    assert {(tuple(e["field"]), e["code"]) for e in errors} == {
+        (("name",), "INVALID"),
+        (("country",), "INVALID"),
+    }
+
+
+async def test_idempotency_key_returns_the_first_answer(
+    http: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    key = await issue(db, Role.CURATOR, [])
+    variables = {
+        "input": {
+            "slug": "soil-test-network",
+            "fields": {"name": "Soil Test Network", "country": "FR"},
+            "source": STATED,
+            "idempotencyKey": "create-1",
+        }
+    }
+    first = (await post(http, CREATE, variables, key))["organizationCreate"]
+    again = (await post(http, CREATE, variables, key))["organizationCreate"]
+    assert first["errors"] == []
+    assert again["errors"] == []
+    assert again["organization"]["id"] == first["organization"]["id"]
+    variables["input"]["fields"]["name"] = "Other"
+    other = (await post(http, CREATE, variables, key))["organizationCreate"]
+    assert [e["code"] for e in other["errors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+
+
+async def test_an_out_of_scope_change_is_proposed_then_approved(
+    http: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    partner = await issue(db, Role.PARTNER, ["giz"])
+    curator = await issue(db, Role.CURATOR, [])
+    esp = await org_id(http, "esp")
+    proposed = (
+        await post(
+            http,
+            UPDATE,
+            {"input": {"id": esp, "fields": {"description": "Proposed text."}, "source": STATED}},
+            partner,
+        )
+    )["organizationUpdate"]
+    assert proposed["errors"] == []
+    assert proposed["organization"] is None
+    assert proposed["changeRequest"] is not None
+    approve = """mutation($id: ID!) {
+      changeRequestApprove(input: {id: $id}) { revision errors { code } }
+    }"""
+    denied = (await post(http, approve, {"id": proposed["changeRequest"]}, partner))[
+        "changeRequestApprove"
+    ]
+    assert [e["code"] for e in denied["errors"]] == ["FORBIDDEN"]
+    done = (await post(http, approve, {"id": proposed["changeRequest"]}, curator))[
+        "changeRequestApprove"
+    ]
+    assert done["errors"] == []
+    assert done["revision"] == 1
+    found = await post(http, '{ organization(slug: "esp") { description } }', {})
+    assert found["organization"]["description"] == "Proposed text."
+
+
+async def test_retiring_removes_the_record_from_lookups(
+    http: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    curator = await issue(db, Role.CURATOR, [])
+    created = (
+        await post(
+            http,
+            CREATE,
+            {"input": {"slug": "short-lived", "fields": {"name": "Short-lived"}, "source": STATED}},
+            curator,
+        )
+    )["organizationCreate"]
+    retire = (
+        "mutation($id: ID!) { organizationRetire(input: {id: $id}) { revision errors { code } } }"
+    )
+    done = (await post(http, retire, {"id": created["organization"]["id"]}, curator))[
+        "organizationRetire"
+    ]
+    assert done["errors"] == []
+    assert done["revision"] == 2
+    assert (await post(http, LOOKUP % "short-lived", {}))["organization"] is None
