@@ -178,6 +178,23 @@ async def owners(
     )
     for row in await conn.execute(sa.union_all(as_subject, as_object)):
         found[row.record].add(row.org)
+    # An instrument is its agreement's; a post, its organisation's.
+    instruments, posts = _table("agreement_instruments"), _table("posts")
+    parents = await conn.execute(
+        sa.union_all(
+            sa.select(instruments.c.id, instruments.c.agreement_id.label("parent")).where(
+                instruments.c.id.in_(ids)
+            ),
+            sa.select(posts.c.id, posts.c.organization_id.label("parent")).where(
+                posts.c.id.in_(ids)
+            ),
+        )
+    )
+    above = {row.id: row.parent for row in parents}
+    if above:
+        upper = await owners(conn, sorted(set(above.values())))
+        for record, parent in above.items():
+            found[record] |= upper[parent]
     return {i: found.get(i, set()) for i in ids}
 
 
@@ -259,4 +276,66 @@ async def review_change_request(conn: AsyncConnection, request_id: uuid.UUID, va
     t = CHANGE_REQUESTS
     await conn.execute(
         sa.update(t).where(t.c.id == request_id).values(**values, reviewed_at=sa.func.now())
+    )
+
+
+def table(name: str) -> sa.Table:
+    """A registry table by name, for the writes that treat several alike (sub-facts)."""
+    return _table(name)
+
+
+async def lock_row(conn: AsyncConnection, name: str, row_id: uuid.UUID) -> Row | None:
+    """A row of `name`, locked until commit."""
+    t = _table(name)
+    found = (await conn.execute(sa.select(t).where(t.c.id == row_id).with_for_update())).first()
+    return None if found is None else dict(found._mapping)
+
+
+async def insert_row(conn: AsyncConnection, name: str, row: Row) -> None:
+    """Insert one row into `name`."""
+    await conn.execute(sa.insert(_table(name)).values(row))
+
+
+async def delete_row(conn: AsyncConnection, name: str, row_id: uuid.UUID) -> None:
+    """Delete one row of `name`."""
+    t = _table(name)
+    await conn.execute(sa.delete(t).where(t.c.id == row_id))
+
+
+async def lock_entities(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Lock records whose sub-facts change, and give their revision numbers."""
+    rows = await conn.execute(
+        sa.select(ENTITIES.c.id, ENTITIES.c.revision)
+        .where(ENTITIES.c.id.in_(ids))
+        .with_for_update()
+    )
+    return {row.id: row.revision for row in rows}
+
+
+async def refresh_agreement_dates(
+    conn: AsyncConnection, agreement_ids: Sequence[uuid.UUID]
+) -> None:
+    """Recompute the stored sort dates of these agreements from their instruments: the
+    earliest signature, and the earliest start (a signature standing in for a missing start),
+    as the seed loader's `agreement_dates` does (tests/writes prove they agree)."""
+    agreements, instruments = _table("partner_agreements"), _table("agreement_instruments")
+    dates = (
+        sa.select(
+            agreements.c.id,
+            sa.func.min(instruments.c.signed_date).label("signed"),
+            sa.func.min(sa.func.coalesce(ENTITIES.c.start_date, instruments.c.signed_date)).label(
+                "started"
+            ),
+        )
+        .select_from(agreements)
+        .outerjoin(instruments, instruments.c.agreement_id == agreements.c.id)
+        .outerjoin(ENTITIES, ENTITIES.c.id == instruments.c.id)
+        .where(agreements.c.id.in_(agreement_ids))
+        .group_by(agreements.c.id)
+        .subquery()
+    )
+    await conn.execute(
+        sa.update(agreements)
+        .where(agreements.c.id == dates.c.id)
+        .values(earliest_signed_date=dates.c.signed, earliest_start_date=dates.c.started)
     )

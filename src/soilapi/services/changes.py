@@ -1,133 +1,134 @@
-"""The changes partners make, as plain data: records of any kind (their shared fields and
-their kind's), relations between records, and retirement. Each plans itself for the write
-pipeline (soilapi.services.writes), which runs them all the same way.
+"""The changes partners make, as plain data (JSON values only, so a proposal can be kept and
+planned again): records of every writable kind, relations between records, the quantities
+and statements about a record, and retirement. Each plans itself for the write pipeline
+(soilapi.services.writes), which runs them all the same way; what each kind's fields are is
+declared once, in soilapi.services.fields.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from soilapi.db.session import Connection
 from soilapi.errors import ErrorCode, FieldError, Rejected
 from soilapi.repositories import writes as repo
-from soilapi.services.writes import Cited, Plan, change, day_of, diff_of, ordered, text
-from soilapi.vocab import EntityKind, Operation, OrgCategory, OrgClass, Predicate, Rank
+from soilapi.services.fields import OWNING, QUANTITY, STATEMENT, Shape, Writable, writable
+from soilapi.services.writes import Cited, Plan, as_json, change, day_of, diff_of, ordered, text
+from soilapi.vocab import EntityKind, Operation, Predicate, Rank
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-COUNTRY = re.compile(r"[A-Z]{2}")
 HIERARCHY = {Predicate.SUB_ORGANIZATION_OF, Predicate.UNIT_OF, Predicate.TECHNICAL_NETWORK_OF}
-
-Check = Callable[[Any, tuple[str, ...]], dict[str, Any]]
-
-
-def _text(column: str, *, required: bool = False, lines: bool = False) -> Check:
-    return lambda v, path: {column: text(v, path, required=required, lines=lines)}
+PROVENANCE = ("document_id", "line_start", "line_end", "quote", "evidence")
 
 
-def _date(prefix: str) -> Check:
-    def check(value: Any, path: tuple[str, ...]) -> dict[str, Any]:
-        day, precision = day_of(value, path)
-        return {f"{prefix}_date": day, f"{prefix}_precision": precision}
-
-    return check
-
-
-def _country(value: Any, path: tuple[str, ...]) -> dict[str, Any]:
-    if value is not None and not COUNTRY.fullmatch(value):
-        raise Rejected([FieldError(path, "is not an ISO 3166-1 alpha-2 code (upper case)")])
-    return {"country_code": value}
+def record_id(value: str, path: tuple[str, ...]) -> uuid.UUID:
+    """A record's id (GraphQL decodes the global ID it was sent as)."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Rejected([FieldError(path, "is not a valid ID", ErrorCode.NOT_FOUND)]) from None
 
 
-def _choice(column: str, values: type[Any]) -> Check:
-    def check(value: Any, path: tuple[str, ...]) -> dict[str, Any]:
-        if value is not None and value not in {v.value for v in values}:
-            raise Rejected([FieldError(path, f"is not one of {values.__name__}")])
-        return {column: value}
-
-    return check
-
-
-def _flag(column: str) -> Check:
-    return lambda v, path: {column: None if v is None else bool(v)}
-
-
-# What a record's shared fields are called in an input, and how each is checked. The GraphQL
-# inputs declare the same names (tests/api/test_writes.py proves they agree).
-SHARED: dict[str, Check] = {
-    "name": _text("name", required=True),
-    "acronym": _text("acronym"),
-    "description": _text("description", lines=True),
-    "country": _country,
-    "start": _date("start"),
-    "end": _date("end"),
-}
-# Each kind's own fields that partners may write.
-DETAIL: dict[EntityKind, dict[str, Check]] = {
-    EntityKind.ORGANIZATION: {
-        "org_class": _choice("org_class", OrgClass),
-        "category": _choice("category", OrgCategory),
-        "is_international_org": _flag("is_international_org"),
-        "jurisdiction_label": _text("jurisdiction_label"),
-        "purpose": _text("purpose", lines=True),
-    },
-}
-
-
-def _checked(
-    kind: EntityKind, values: dict[str, Any], unset: list[str]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(shared columns, kind's columns) of the given input fields, every error at once."""
+def checked(
+    declared: dict[str, Writable], values: dict[str, Any], *, creating: bool
+) -> tuple[dict[str, Any], list[tuple[str, Writable, uuid.UUID]]]:
+    """The columns the given input fields set, every error at once; and the references to
+    check (field name, declaration, id). A new record needs its required fields."""
     errors: list[FieldError] = []
-    base: dict[str, Any] = {}
-    detail: dict[str, Any] = {}
-    own = DETAIL.get(kind, {})
+    columns: dict[str, Any] = {}
+    refs: list[tuple[str, Writable, uuid.UUID]] = []
     for name, value in values.items():
-        check = SHARED.get(name) or own.get(name)
-        if check is None:
-            errors.append(FieldError((name,), f"is not a field of a {kind.value}"))
+        found = declared.get(name)
+        if found is None:
+            errors.append(FieldError((name,), "is not a field of this record"))
             continue
         try:
-            (base if name in SHARED else detail).update(check(value, (name,)))
+            set_ = found.columns(value, (name,))
         except Rejected as exc:
             errors.extend(exc.errors)
-    for name in unset:
-        if name == "name":
-            errors.append(FieldError((name,), "cannot be unset"))
-        elif name in SHARED or name in own:
-            target = base if name in SHARED else detail
-            target.update(dict.fromkeys((SHARED.get(name) or own[name])(None, (name,))))
+            continue
+        columns.update(set_)
+        if found.shape is Shape.REF and value is not None:
+            refs.append((name, found, set_[found.stored_as]))
+    if creating:
+        errors.extend(
+            FieldError((w.name,), "is required")
+            for w in declared.values()
+            if w.required and w.name not in values
+        )
     if errors:
         raise Rejected(errors)
-    return base, detail
+    return columns, refs
 
 
-def _dates_in_order(before: dict[str, Any], base: dict[str, Any]) -> None:
-    start = base.get("start_date", before.get("start_date"))
-    end = base.get("end_date", before.get("end_date"))
+async def check_refs(conn: Connection, refs: Sequence[tuple[str, Writable, uuid.UUID]]) -> None:
+    """Every referenced record exists, and is of a kind its field takes."""
+    if not refs:
+        return
+    kinds = await repo.kinds_of(conn, [ref for _, _, ref in refs])
+    wrong = [
+        FieldError(
+            (name,),
+            f"is not the ID of a {' or '.join(k.value for k in w.refs)}",
+            ErrorCode.NOT_FOUND,
+        )
+        for name, w, ref in refs
+        if kinds.get(ref) not in {k.value for k in w.refs}
+    ]
+    if wrong:
+        raise Rejected(wrong)
+
+
+def split(kind: EntityKind, columns: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(shared columns, the kind's columns)."""
+    shared = {
+        "name",
+        "acronym",
+        "description",
+        "country_code",
+        "start_date",
+        "start_precision",
+        "end_date",
+        "end_precision",
+    }
+    base = {k: v for k, v in columns.items() if k in shared}
+    return base, {k: v for k, v in columns.items() if k not in shared}
+
+
+def _in_order(before: dict[str, Any], columns: dict[str, Any]) -> None:
+    start = columns.get("start_date", before.get("start_date"))
+    end = columns.get("end_date", before.get("end_date"))
     ordered(start, end, ("end",))
 
 
-def _decode(value: str, path: tuple[str, ...]) -> uuid.UUID:
-    """A record's id (GraphQL decodes the global ID it was sent as)."""
-    try:
-        return uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        raise Rejected([FieldError(path, "is not a valid ID", ErrorCode.NOT_FOUND)]) from None
+async def _after_instruments(conn: Connection, kind: EntityKind, row: dict[str, Any]) -> None:
+    """An instrument's dates are its agreement's sort keys: recompute them."""
+    if kind is EntityKind.AGREEMENT_INSTRUMENT and row.get("agreement_id") is not None:
+        await repo.refresh_agreement_dates(conn, [row["agreement_id"]])
+
+
+def provenance(cited: Cited) -> dict[str, Any]:
+    """The inline provenance columns of a relation or sub-fact."""
+    if cited is None:  # the pipeline refuses a write without a source before this
+        raise Rejected([FieldError(("source",), "every write says where its fact comes from")])
+    return {k: cited[k] for k in PROVENANCE}
 
 
 @change
 @dataclass(frozen=True)
 class RecordCreate:
-    """A new record of `kind`, with its slug and fields."""
+    """A new record of `kind`, with its slug, fields and, optionally, the organisations it
+    belongs to (`owners`: its parent, its authors or organisers, the parties to it)."""
 
     mutation: ClassVar[str] = "recordCreate"
     kind: str
     slug: str
     values: dict[str, Any] = field(default_factory=dict)
+    owners: list[str] = field(default_factory=list)
 
     async def plan(self, conn: Connection) -> Plan:
         kind = EntityKind(self.kind)
@@ -135,47 +136,79 @@ class RecordCreate:
         if len(slug) > 120 or not SLUG.fullmatch(slug):
             message = "is lower-case letters and digits joined by single hyphens, up to 120"
             raise Rejected([FieldError(("slug",), message)])
-        base, detail = _checked(kind, dict(self.values), [])
-        if "name_" in base or base.get("name") is None:
-            raise Rejected([FieldError(("name",), "is required")])
-        _dates_in_order({}, base)
+        columns, refs = checked(writable(kind), dict(self.values), creating=True)
+        _in_order({}, columns)
+        owners = [record_id(o, ("owners",)) for o in self.owners]
+        if owners and kind not in OWNING:
+            raise Rejected([FieldError(("owners",), f"a {kind.value} has no owners")])
+        org = Writable("owners", Shape.REF, "", refs=(EntityKind.ORGANIZATION,))
+        await check_refs(conn, [*refs, *(("owners", org, o) for o in owners)])
         if await repo.slug_owner(conn, slug) is not None:
             raise Rejected([FieldError(("slug",), f"{slug!r} is taken", ErrorCode.SLUG_TAKEN)])
         new_id = uuid.uuid4()
+        base, detail = split(kind, columns)
         row = {"id": new_id, "kind": kind.value, "slug": slug, **base}
-        columns = {**row, **detail}
-        diff = diff_of({}, {k: v for k, v in columns.items() if k != "id" and v is not None})
+        diff = diff_of(
+            {}, {k: v for k, v in {**row, **detail}.items() if k != "id" and v is not None}
+        )
+        if owners:
+            diff["owners"] = [None, sorted(str(o) for o in owners)]
+        scope = frozenset(owners) | frozenset((await repo.owners(conn, [new_id]))[new_id])
+        parent: uuid.UUID | None = detail.get("agreement_id") or detail.get("organization_id")
+        if parent is not None:  # an instrument is its agreement's; a post its organisation's
+            scope |= frozenset((await repo.owners(conn, [parent]))[parent])
 
-        async def apply(c: Connection, _cited: Cited) -> None:
+        async def apply(c: Connection, cited: Cited) -> None:
             await repo.insert_entity(c, kind, row, {"id": new_id, **detail})
+            for org in owners:
+                predicate, org_first = OWNING[kind]
+                subject, target = (org, new_id) if org_first else (new_id, org)
+                await repo.insert_relation(
+                    c,
+                    {
+                        "id": uuid.uuid4(),
+                        "subject_id": subject,
+                        "predicate": predicate.value,
+                        "object_id": target,
+                        "rank": Rank.NORMAL.value,
+                        **provenance(cited),
+                    },
+                )
+            await _after_instruments(c, kind, detail)
 
-        return Plan(new_id, kind.value, Operation.CREATE, None, diff, frozenset(), apply)
+        plan = Plan(new_id, kind.value, Operation.CREATE, None, diff, scope, apply)
+        plan.sourced = tuple(name for name in diff if name != "owners")
+        return plan
 
 
 @change
 @dataclass(frozen=True)
 class RecordUpdate:
-    """New values for some fields of a record; `unset` clears optional ones."""
+    """New values for some fields of a record (null clears an optional one)."""
 
     mutation: ClassVar[str] = "recordUpdate"
     id: str
     values: dict[str, Any] = field(default_factory=dict)
-    unset: list[str] = field(default_factory=list)
     kind: str | None = None  # the kind the mutation is for; another kind is NOT_FOUND
 
     async def plan(self, conn: Connection) -> Plan:
-        target = _decode(self.id, ("id",))
+        target = record_id(self.id, ("id",))
         before = await repo.lock_entity(conn, target)
         if before is None or (self.kind is not None and before["kind"] != self.kind):
             raise Rejected([FieldError(("id",), "no such record", ErrorCode.NOT_FOUND)])
         kind = EntityKind(before["kind"])
-        base, detail = _checked(kind, dict(self.values), list(self.unset))
-        _dates_in_order(before, base)
-        diff = diff_of(before, {**base, **detail})
+        columns, refs = checked(writable(kind), dict(self.values), creating=False)
+        _in_order(before, columns)
+        await check_refs(conn, refs)
+        base, detail = split(kind, columns)
+        diff = diff_of(before, columns)
         scope = frozenset((await repo.owners(conn, [target]))[target])
 
         async def apply(c: Connection, _cited: Cited) -> None:
             await repo.update_entity(c, kind, target, base, detail)
+            await _after_instruments(c, kind, {**before, **detail})
+            if before.get("agreement_id") != detail.get("agreement_id", before.get("agreement_id")):
+                await _after_instruments(c, kind, before)  # the agreement it left
 
         return Plan(target, kind.value, Operation.UPDATE, before["revision"], diff, scope, apply)
 
@@ -191,72 +224,26 @@ class RecordRetire:
     kind: str | None = None
 
     async def plan(self, conn: Connection) -> Plan:
-        target = _decode(self.id, ("id",))
+        target = record_id(self.id, ("id",))
         before = await repo.lock_entity(conn, target)
         if before is None or (self.kind is not None and before["kind"] != self.kind):
             raise Rejected([FieldError(("id",), "no such record", ErrorCode.NOT_FOUND)])
         scope = frozenset((await repo.owners(conn, [target]))[target])
         relations = await repo.relations_touching(conn, target)
-        last = {k: history_value(v) for k, v in before.items() if v is not None}
-        diff = {k: [v, None] for k, v in last.items()}
+        diff = {k: [as_json(v), None] for k, v in before.items() if v is not None}
+        kind = EntityKind(before["kind"])
 
         async def apply(c: Connection, _cited: Cited) -> None:
             await repo.delete_entity(c, target)
+            await _after_instruments(c, kind, before)
 
         also = [
-            (r["id"], {k: [history_value(v), None] for k, v in r.items() if v is not None})
+            (r["id"], {k: [as_json(v), None] for k, v in r.items() if v is not None})
             for r in relations
         ]
         return Plan(
-            target, before["kind"], Operation.RETIRE, before["revision"], diff, scope, apply, also
+            target, kind.value, Operation.RETIRE, before["revision"], diff, scope, apply, also
         )
-
-
-def _provenance(cited: Cited) -> dict[str, Any]:
-    if cited is None:  # the pipeline refuses a write without a source first
-        raise Rejected([FieldError(("source",), "every write says where its fact comes from")])
-    return {k: cited[k] for k in ("document_id", "line_start", "line_end", "quote", "evidence")}
-
-
-@change
-@dataclass(frozen=True)
-class RelationRetire:
-    """Remove a relation (it stays in the history, and the feed shows a tombstone)."""
-
-    mutation: ClassVar[str] = "relationRetire"
-    id: str
-
-    async def plan(self, conn: Connection) -> Plan:
-        target = _decode(self.id, ("id",))
-        before = await repo.lock_relation(conn, target)
-        if before is None:
-            raise Rejected([FieldError(("id",), "no such relation", ErrorCode.NOT_FOUND)])
-        ends = [before["subject_id"], before["object_id"]]
-        scope = await repo.owners(conn, ends)
-        diff = {k: [history_value(v), None] for k, v in before.items() if v is not None}
-
-        async def apply(c: Connection, _cited: Cited) -> None:
-            await repo.delete_relations(c, [target])
-
-        return Plan(
-            target,
-            "relation",
-            Operation.RETIRE,
-            before["revision"],
-            diff,
-            frozenset(scope[ends[0]] | scope[ends[1]]),
-            apply,
-        )
-
-
-def history_value(value: Any) -> Any:
-    """A column value as a JSON diff holds it."""
-    from soilapi.services.writes import as_json  # noqa: PLC0415
-
-    return as_json(value)
-
-
-RELATION_FIELDS = ("predicate", "ordinal", "note", "start", "end", "rank")
 
 
 @change
@@ -274,8 +261,8 @@ class RelationCreate:
     ordinal: int | None = None
 
     async def plan(self, conn: Connection) -> Plan:
-        subject = _decode(self.subject, ("subject",))
-        target = _decode(self.object, ("object",))
+        subject = record_id(self.subject, ("subject",))
+        target = record_id(self.object, ("object",))
         try:
             predicate = Predicate(self.predicate)
         except ValueError:
@@ -297,8 +284,8 @@ class RelationCreate:
         end, end_precision = day_of(self.end, ("end",))
         ordered(start, end, ("end",))
         note = text(self.note, ("note",), lines=True)
-        if self.ordinal is not None and self.ordinal < 0:
-            raise Rejected([FieldError(("ordinal",), "is not below zero")])
+        if self.ordinal is not None and not 0 <= self.ordinal < 2**31:
+            raise Rejected([FieldError(("ordinal",), "is not between 0 and 2147483647")])
         new_id = uuid.uuid4()
         row = {
             "id": new_id,
@@ -318,9 +305,120 @@ class RelationCreate:
         diff = diff_of({}, {k: v for k, v in row.items() if k != "id" and v is not None})
 
         async def apply(c: Connection, cited: Cited) -> None:
-            await repo.insert_relation(c, {**row, **_provenance(cited)})
+            await repo.insert_relation(c, {**row, **provenance(cited)})
 
         return Plan(new_id, "relation", Operation.CREATE, None, diff, owned, apply)
 
 
-__all__ = ["RecordCreate", "RecordRetire", "RecordUpdate", "RelationCreate", "RelationRetire"]
+@change
+@dataclass(frozen=True)
+class RelationRetire:
+    """Remove a relation (it stays in the history, and the feed shows a tombstone)."""
+
+    mutation: ClassVar[str] = "relationRetire"
+    id: str
+
+    async def plan(self, conn: Connection) -> Plan:
+        target = record_id(self.id, ("id",))
+        before = await repo.lock_relation(conn, target)
+        if before is None:
+            raise Rejected([FieldError(("id",), "no such relation", ErrorCode.NOT_FOUND)])
+        ends = [before["subject_id"], before["object_id"]]
+        scope = await repo.owners(conn, ends)
+        diff = {k: [as_json(v), None] for k, v in before.items() if v is not None}
+
+        async def apply(c: Connection, _cited: Cited) -> None:
+            await repo.delete_relations(c, [target])
+
+        return Plan(
+            target,
+            "relation",
+            Operation.RETIRE,
+            before["revision"],
+            diff,
+            frozenset(scope[ends[0]] | scope[ends[1]]),
+            apply,
+        )
+
+
+# A record's sub-facts: (table, declared fields). Their changes are revisions of the record.
+SUB_FACTS: dict[str, tuple[str, tuple[Writable, ...]]] = {
+    "quantity": ("quantities", QUANTITY),
+    "statement": ("statements", STATEMENT),
+}
+
+
+@change
+@dataclass(frozen=True)
+class FactCreate:
+    """A quantity or statement about a record; a revision of that record."""
+
+    mutation: ClassVar[str] = "factCreate"
+    fact: str
+    subject: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    async def plan(self, conn: Connection) -> Plan:
+        table, declared = SUB_FACTS[self.fact]
+        subject = record_id(self.subject, ("subject",))
+        columns, _ = checked({w.name: w for w in declared}, dict(self.values), creating=True)
+        revisions = await repo.lock_entities(conn, [subject])
+        if subject not in revisions:
+            raise Rejected([FieldError(("subject",), "no such record", ErrorCode.NOT_FOUND)])
+        kind = (await repo.kinds_of(conn, [subject]))[subject]
+        new_id = uuid.uuid4()
+        row = {"id": new_id, "subject_id": subject, **columns}
+        shown = {"id": str(new_id), **{k: as_json(v) for k, v in columns.items() if v is not None}}
+        scope = frozenset((await repo.owners(conn, [subject]))[subject])
+
+        async def apply(c: Connection, cited: Cited) -> None:
+            await repo.insert_row(c, table, {**row, **provenance(cited)})
+
+        plan = Plan(
+            subject,
+            kind,
+            Operation.UPDATE,
+            revisions[subject],
+            {table: [None, shown]},
+            scope,
+            apply,
+        )
+        plan.sourced = ()  # the row carries its own provenance
+        return plan
+
+
+@change
+@dataclass(frozen=True)
+class FactRetire:
+    """Remove a quantity or statement (a revision of its record)."""
+
+    mutation: ClassVar[str] = "factRetire"
+    fact: str
+    id: str
+
+    async def plan(self, conn: Connection) -> Plan:
+        table, _ = SUB_FACTS[self.fact]
+        target = record_id(self.id, ("id",))
+        before = await repo.lock_row(conn, table, target)
+        if before is None:
+            raise Rejected([FieldError(("id",), f"no such {self.fact}", ErrorCode.NOT_FOUND)])
+        subject = before["subject_id"]
+        revisions = await repo.lock_entities(conn, [subject])
+        kind = (await repo.kinds_of(conn, [subject]))[subject]
+        shown = {k: as_json(v) for k, v in before.items() if v is not None and k not in PROVENANCE}
+        scope = frozenset((await repo.owners(conn, [subject]))[subject])
+
+        async def apply(c: Connection, _cited: Cited) -> None:
+            await repo.delete_row(c, table, target)
+
+        plan = Plan(
+            subject,
+            kind,
+            Operation.UPDATE,
+            revisions[subject],
+            {table: [shown, None]},
+            scope,
+            apply,
+        )
+        plan.sourced = ()  # the row carries its own provenance
+        return plan

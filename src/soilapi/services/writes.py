@@ -122,6 +122,8 @@ class Plan:
     apply: Callable[[Connection, Cited], Awaitable[None]]
     # Other targets the change also alters (a retired record's relations): (id, diff).
     also: list[tuple[uuid.UUID, Diff]] = field(default_factory=list)
+    # The record's fields the write's source backs (an entity source each); None: the diff's.
+    sourced: tuple[str, ...] | None = None
 
 
 class Change(Protocol):
@@ -426,7 +428,7 @@ async def _plan_and_apply(
                     "entity_id": plan.target_id,
                     "property": name,
                 }
-                for name in sorted(plan.diff)
+                for name in sorted(plan.diff if plan.sourced is None else plan.sourced)
             ],
         )
     who = actor or principal

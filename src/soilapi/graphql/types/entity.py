@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import strawberry
 from strawberry import Parent
 
-from soilapi.graphql import enums, resolve
+from soilapi.graphql import enums, ids, resolve
 from soilapi.graphql.pagination import After, Before, Connection, First, Last, PageArgs
 from soilapi.graphql.resolve import AnyInfo
-from soilapi.graphql.sqlmark import Attached, Listed, column_field, date_field, reads
+from soilapi.graphql.sqlmark import Attached, GlobalIdOf, Listed, column_field, date_field, reads
 from soilapi.graphql.types.node import Node
 from soilapi.graphql.types.time import in_force_field
 from soilapi.graphql.types.values import (  # noqa: F401 - attached_list names them as strings
@@ -162,6 +162,11 @@ class Entity(Node):
     "its provenance."
 )
 class Relation:
+    @strawberry.field(description="Opaque global ID; `relationRetire` removes the relation.")
+    @reads(GlobalIdOf())
+    def id(self, root: Parent[Record]) -> strawberry.ID:
+        return strawberry.ID(ids.encode("Relation", root.id))
+
     predicate: enums.Predicate = strawberry.field(description="The type of relation.")
     ordinal: int | None = strawberry.field(description="Order among siblings (e.g. speakers).")
     note: str | None = strawberry.field(description="Short qualifier (e.g. 'opening remarks').")

@@ -11,12 +11,13 @@ import strawberry
 from strawberry import Parent
 
 from soilapi.errors import InvalidInput
-from soilapi.graphql import enums
+from soilapi.graphql import enums, ids
 from soilapi.graphql.limits import MOST_ITEMS
 from soilapi.graphql.resolve import AnyInfo, loaders
 from soilapi.graphql.sqlmark import (
     Column,
     DocumentOf,
+    GlobalIdOf,
     LinesOf,
     SameRow,
     column_field,
@@ -163,6 +164,11 @@ class Identifier:
     description='A number stated about a record, with its qualifier ("over 300") and date.'
 )
 class Quantity:
+    @strawberry.field(description="Opaque global ID; `quantityRetire` removes it.")
+    @reads(GlobalIdOf())
+    def id(self, root: Parent[Record]) -> strawberry.ID:
+        return strawberry.ID(ids.encode("Quantity", root.id))
+
     metric: str = strawberry.field(
         description="What is counted (participants, registered_members, countries...)."
     )
@@ -186,6 +192,11 @@ class Quantity:
     description="A free-text fact about a record: an aim, objective, provision or remark."
 )
 class Statement:
+    @strawberry.field(description="Opaque global ID; `statementRetire` removes it.")
+    @reads(GlobalIdOf())
+    def id(self, root: Parent[Record]) -> strawberry.ID:
+        return strawberry.ID(ids.encode("Statement", root.id))
+
     property: enums.StatementProperty = strawberry.field(description="What kind of fact this is.")
     ordinal: int | None = strawberry.field(description="Position in a numbered list, if any.")
     text: str = strawberry.field(description="The fact, quoted or closely paraphrased.")
