@@ -155,6 +155,29 @@ async def ancestors(conn: AsyncConnection, entity_id: uuid.UUID) -> set[uuid.UUI
     return {row[0] for row in await conn.execute(sa.select(tree.c.node))}
 
 
+async def _ancestors_of(
+    conn: AsyncConnection, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """Each organisation's ancestors through the organisation tree's relations."""
+    if not ids:
+        return {}
+    r = RELATIONS
+    start = sa.select(r.c.subject_id.label("root"), r.c.object_id.label("node")).where(
+        r.c.subject_id.in_(ids), r.c.predicate.in_([p.value for p in HIERARCHY])
+    )
+    up = start.cte("up", recursive=True)
+    step = (
+        sa.select(up.c.root, r.c.object_id)
+        .join(r, r.c.subject_id == up.c.node)
+        .where(r.c.predicate.in_([p.value for p in HIERARCHY]))
+    )
+    tree = up.union(step)
+    found: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for row in await conn.execute(sa.select(tree.c.root, tree.c.node)):
+        found[row.root].add(row.node)
+    return found
+
+
 async def owners(
     conn: AsyncConnection, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, set[uuid.UUID]]:
@@ -170,6 +193,9 @@ async def owners(
     )
     for row in orgs:
         found[row.id].add(row.id)
+    # An organisation is also its parents' (a partner keeps its units current), at any depth.
+    for record, tops in (await _ancestors_of(conn, list(found))).items():
+        found[record] |= tops
     as_subject = sa.select(r.c.object_id.label("record"), r.c.subject_id.label("org")).where(
         r.c.object_id.in_(ids), r.c.predicate.in_([p.value for p in OWNED_AS_SUBJECT])
     )
@@ -190,10 +216,10 @@ async def owners(
             ),
         )
     )
-    above = {row.id: row.parent for row in parents}
-    if above:
-        upper = await owners(conn, sorted(set(above.values())))
-        for record, parent in above.items():
+    parent_of = {row.id: row.parent for row in parents}
+    if parent_of:
+        upper = await owners(conn, sorted(set(parent_of.values())))
+        for record, parent in parent_of.items():
             found[record] |= upper[parent]
     return {i: found.get(i, set()) for i in ids}
 

@@ -242,7 +242,15 @@ class RecordRetire:
             for r in relations
         ]
         return Plan(
-            target, kind.value, Operation.RETIRE, before["revision"], diff, scope, apply, also
+            target,
+            kind.value,
+            Operation.RETIRE,
+            before["revision"],
+            diff,
+            scope,
+            apply,
+            also,
+            states=False,
         )
 
 
@@ -338,6 +346,7 @@ class RelationRetire:
             diff,
             frozenset(scope[ends[0]] | scope[ends[1]]),
             apply,
+            states=False,
         )
 
 
@@ -420,5 +429,5 @@ class FactRetire:
             scope,
             apply,
         )
-        plan.sourced = ()  # the row carries its own provenance
+        plan.sourced, plan.states = (), False  # a removal states nothing
         return plan

@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
 from soilapi.db.session import Connection
@@ -124,6 +125,8 @@ class Plan:
     also: list[tuple[uuid.UUID, Diff]] = field(default_factory=list)
     # The record's fields the write's source backs (an entity source each); None: the diff's.
     sourced: tuple[str, ...] | None = None
+    # Whether the write states a fact, and so must say where it comes from (a removal does not).
+    states: bool = True
 
 
 class Change(Protocol):
@@ -198,6 +201,8 @@ def as_json(value: Any) -> Json:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, Decimal):  # NUMERIC columns: a JSON number
+        return int(value) if value == value.to_integral_value() else float(value)
     if hasattr(value, "value"):  # an enum
         return value.value
     return value
@@ -407,7 +412,7 @@ async def _plan_and_apply(
         if principal.role != Role.PARTNER:
             raise Rejected([FieldError((), "this key may not write", ErrorCode.FORBIDDEN)])
         return await _propose(conn, principal, change_, plan, data, options)
-    if source is None and plan.operation != Operation.RETIRE:
+    if source is None and plan.states:
         raise Rejected([FieldError(("source",), "every write says where its fact comes from")])
     cited = await source_row(conn, source, actor or principal) if source is not None else None
     if options.dry_run:
@@ -479,7 +484,7 @@ async def _propose(
     options: Options,
 ) -> Outcome:
     """File a partner's out-of-scope change for a curator (nothing else changes)."""
-    if data.get("source") is None and plan.operation != Operation.RETIRE:
+    if data.get("source") is None and plan.states:
         raise Rejected([FieldError(("source",), "every write says where its fact comes from")])
     if options.dry_run:
         return Outcome(plan.target_id, plan.current_revision, plan.diff, dry_run=True)
@@ -535,7 +540,7 @@ async def review(
                 "reason": why,
             },
         )
-        return Outcome(found["target_id"], found["base_revision"], dict(found["diff"]))
+        return Outcome(found["target_id"], None, dict(found["diff"]))  # nothing applied
     data = found["input"]
     proposed = CHANGES[found["mutation"]](**data["change"])
     source = Source(**data["source"]) if data.get("source") else None
