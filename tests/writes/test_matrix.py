@@ -195,7 +195,8 @@ async def relation_create(world: World, scope: str) -> tuple[str, dict[str, Any]
 
 async def relation(world: World, scope: str) -> str:
     subject = await target_org(world, scope)
-    query = """mutation($input: RelationCreateInput!) { relationCreate(input: $input) { errors { code } } }"""
+    query = """mutation($input: RelationCreateInput!) {
+      relationCreate(input: $input) { errors { code } } }"""
     variables = {
         "subject": subject,
         "predicate": "MEMBER_OF",
@@ -206,7 +207,8 @@ async def relation(world: World, scope: str) -> str:
         "errors"
     ] == []
     found = await world.post(
-        "query($id: ID!) { node(id: $id) { ... on Organization { relations(direction: OUTGOING) { nodes { id } } } } }",
+        """query($id: ID!) { node(id: $id) { ... on Organization {
+          relations(direction: OUTGOING) { nodes { id } } } } }""",
         {"id": subject},
         "curator",
     )
@@ -236,7 +238,8 @@ def fact(kind: str) -> Callable[[World, str], Awaitable[str]]:
         assert (await world.post(query, variables, "curator"))[f"{kind}Create"]["errors"] == []
         plural = "quantities" if kind == "quantity" else "statements"
         found = await world.post(
-            f"query($id: ID!) {{ node(id: $id) {{ ... on Organization {{ {plural} {{ nodes {{ id }} }} }} }} }}",
+            f"""query($id: ID!) {{ node(id: $id) {{ ... on Organization {{
+              {plural} {{ nodes {{ id }} }} }} }} }}""",
             {"id": variables["input"]["subject"]},
             "curator",
         )
