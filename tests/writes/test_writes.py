@@ -137,7 +137,7 @@ async def test_dry_run_returns_the_diff_and_writes_nothing(
         key,
     )
     payload = data["organizationUpdate"]
-    assert payload["diff"] == [{"field": "country_code", "before": None, "after": "IT"}]
+    assert payload["diff"] == [{"field": "country", "before": None, "after": "IT"}]
     assert payload["organization"] is None
     assert payload["errors"] == []
 

@@ -65,6 +65,20 @@ def checked(
     return columns, refs
 
 
+def field_diff(
+    declared: dict[str, Writable], before: dict[str, Any], columns: dict[str, Any]
+) -> dict[str, list[Any]]:
+    """{field: [before, after]} for every field the new columns change, named as the input
+    names it (and as the seed's sources name their properties)."""
+    after = {**before, **columns}
+    found = {}
+    for name, w in declared.items():
+        old, new = w.shown(before), w.shown(after)
+        if old != new:
+            found[name] = [old, new]
+    return found
+
+
 async def check_refs(conn: Connection, refs: Sequence[tuple[str, Writable, uuid.UUID]]) -> None:
     """Every referenced record exists, and is of a kind its field takes."""
     if not refs:
@@ -148,9 +162,7 @@ class RecordCreate:
         new_id = uuid.uuid4()
         base, detail = split(kind, columns)
         row = {"id": new_id, "kind": kind.value, "slug": slug, **base}
-        diff = diff_of(
-            {}, {k: v for k, v in {**row, **detail}.items() if k != "id" and v is not None}
-        )
+        diff = {"slug": [None, slug], **field_diff(writable(kind), {}, columns)}
         if owners:
             diff["owners"] = [None, sorted(str(o) for o in owners)]
         scope = frozenset(owners) | frozenset((await repo.owners(conn, [new_id]))[new_id])
@@ -201,7 +213,7 @@ class RecordUpdate:
         _in_order(before, columns)
         await check_refs(conn, refs)
         base, detail = split(kind, columns)
-        diff = diff_of(before, columns)
+        diff = field_diff(writable(kind), before, columns)
         scope = frozenset((await repo.owners(conn, [target]))[target])
 
         async def apply(c: Connection, _cited: Cited) -> None:
@@ -377,7 +389,11 @@ class FactCreate:
         kind = (await repo.kinds_of(conn, [subject]))[subject]
         new_id = uuid.uuid4()
         row = {"id": new_id, "subject_id": subject, **columns}
-        shown = {"id": str(new_id), **{k: as_json(v) for k, v in columns.items() if v is not None}}
+        facts = {w.name: w for w in declared}
+        shown = {
+            "id": str(new_id),
+            **{k: v for k, (_, v) in field_diff(facts, {}, columns).items()},
+        }
         scope = frozenset((await repo.owners(conn, [subject]))[subject])
 
         async def apply(c: Connection, cited: Cited) -> None:

@@ -58,6 +58,20 @@ class Writable:
             return self.column
         return f"{self.name}_id" if self.shape is Shape.REF else self.name
 
+    def shown(self, row: dict[str, Any]) -> Any:
+        """The field's value in a row, as a diff shows it: a date to its precision ("2015",
+        "2015-06", "2015-06-01"), an ID as the record's id, a number as a JSON number."""
+        from soilapi.services.writes import as_json  # noqa: PLC0415 - the rules' home
+
+        if self.shape is Shape.DATE:
+            day = row.get(f"{self.stored_as}_date")
+            precision = row.get(f"{self.stored_as}_precision")
+            if day is None:
+                return None
+            width = {"year": 4, "month": 7}.get(str(getattr(precision, "value", precision)), 10)
+            return str(day.isoformat())[:width]
+        return as_json(row.get(self.stored_as))
+
     def columns(self, value: Any, path: Path) -> dict[str, Any]:
         """The columns this value sets, checked; Rejected with a field error if it is wrong.
 

@@ -75,7 +75,10 @@ class SourceDocument(Node):
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
         return is_source_document(obj)
 
-    key: str = strawberry.field(description='Short key of the document ("000" ... "003").')
+    key: str = strawberry.field(
+        description='Short key of the document: "000" ... "003" for the seed documents, '
+        '"web-…" for a web page and "stated-…" for a partner\'s statement a write cited.'
+    )
     file_name: str = strawberry.field(description="File name of the verbatim copy.")
     sha256: str = strawberry.field(description="SHA-256 of the file, to detect any change.")
     title: str = strawberry.field(description="Title of the document.")
@@ -85,6 +88,8 @@ class SourceDocument(Node):
         description="What the document is, its date if known, and the junk that was skipped."
     )
     line_count: int = strawberry.field(description="Number of lines.")
+    url: str | None = strawberry.field(description="The web page a write cited, if it is one.")
+    read_on: date | None = strawberry.field(description="The day that web page was read.")
 
     published = date_field("published", "Publication date, when the document states one.")
 
