@@ -92,7 +92,8 @@ async def test_a_web_page_source_backs_the_changed_field(world: Any) -> None:
         world,
         "organizationUpdate",
         "OrganizationUpdateInput",
-        "organization { start { value precision } sources { nodes { property quote document { url readOn } } } } errors { code }",
+        "organization { start { value precision }"
+        " sources { nodes { property quote document { url readOn } } } } errors { code }",
         {"id": easp, "fields": {"start": "2015"}, "source": source},
     )
     assert found["errors"] == []
@@ -174,8 +175,9 @@ async def test_an_instrument_moves_its_agreements_sort_dates(world: Any) -> None
     async with db.connect() as conn:
         stored = await conn.execute(
             sa.text(
-                "SELECT earliest_signed_date::text, earliest_start_date::text FROM partner_agreements p "
-                "JOIN entities e USING (id) WHERE e.slug = '4p1000-partner-01'"
+                "SELECT earliest_signed_date::text, earliest_start_date::text "
+                "FROM partner_agreements p JOIN entities e USING (id) "
+                "WHERE e.slug = '4p1000-partner-01'"
             )
         )
         assert stored.one() == ("2001-02-01", "2001-02-01")
