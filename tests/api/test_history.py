@@ -25,8 +25,12 @@ from soilapi.graphql.pagination import feed_cursor
 from soilapi.repositories.history import NewRevision, record
 from soilapi.vocab import Operation
 
-SOURCE = {"document": "000", "lines": [5, 7], "quote": "Global Soil Partnership (2012)",
-          "evidence": "stated"}  # fmt: skip
+SOURCE = {
+    "document": "000",
+    "lines": [5, 7],
+    "quote": "Global Soil Partnership (2012)",
+    "evidence": "stated",
+}
 PAGE = {"url": "https://example.org/gsp", "title": "GSP", "readOn": "2025-09-26"}
 
 
@@ -91,14 +95,14 @@ async def written(engine: AsyncEngine) -> AsyncIterator[Written]:
                 diff={"acronym": ["GSP", "G.S.P."]},
                 comment="as written in 000",
                 request_id="req-1",
-            ),  # fmt: skip
+            ),
             change(
                 relation,
                 "relation",
                 Operation.UPDATE,
                 provenance=PAGE,
                 diff={"note": [None, "regional"]},
-            ),  # fmt: skip
+            ),
         ],
         [
             change(
@@ -115,7 +119,7 @@ async def written(engine: AsyncEngine) -> AsyncIterator[Written]:
                         {"iso": "2012-12", "precision": "MONTH"},
                     ]
                 },
-            ),  # fmt: skip
+            ),
             change(ghost, "output", Operation.CREATE, diff={"name": [None, "Draft"]}),
         ],
         [change(ghost, "output", Operation.RETIRE, diff={"name": ["Draft", None]})],
@@ -128,7 +132,7 @@ async def written(engine: AsyncEngine) -> AsyncIterator[Written]:
                 actor_role="seed",
                 diff={"description": ["a", "b"]},
             )
-        ],  # fmt: skip
+        ],
     ]
     done: list[int] = []
     for batch in batches:
@@ -158,7 +162,8 @@ HISTORY = """
         record { __typename ... on Organization { slug } } relation { predicate } } }
     relations(direction: BOTH, first: 50) {
       nodes { subject { slug } predicate revision changedBy { actor role }
-        revisions { nodes { number diff { field before after } provenance { url title readOn } } } } }
+        revisions { nodes { number diff { field before after }
+          provenance { url title readOn } } } } }
 } }
 """
 
@@ -197,7 +202,7 @@ async def test_a_records_history_newest_first(api: Api, written: Written) -> Non
                 "title": None,
                 "readOn": None,
                 "statedBy": "fao",
-            },  # fmt: skip
+            },
             "record": {"__typename": "Organization", "slug": "gsp"},
             "relation": None,
         },
@@ -220,7 +225,7 @@ async def test_a_records_history_newest_first(api: Api, written: Written) -> Non
                 "title": None,
                 "readOn": None,
                 "statedBy": None,
-            },  # fmt: skip
+            },
             "record": {"__typename": "Organization", "slug": "gsp"},
             "relation": None,
         },
