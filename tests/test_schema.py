@@ -44,7 +44,11 @@ def test_custom_scalars_say_how_they_are_written() -> None:
         for name, gql_type in parsed.type_map.items()
         if isinstance(gql_type, GraphQLScalarType) and name not in builtin
     }
-    assert custom == {"Date": "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"}
+    assert custom == {
+        "Date": "https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+        "DateTime": "https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+        "JSON": "https://ecma-international.org/wp-content/uploads/ECMA-404_2nd_edition_december_2017.pdf",
+    }
 
 
 def test_every_kind_has_one_model_and_one_record_type() -> None:
