@@ -27,11 +27,12 @@ from soilapi.vocab import Operation
 
 SOURCE = {
     "document": "000",
-    "lines": [5, 7],
+    "line_start": 5,
+    "line_end": 7,
     "quote": "Global Soil Partnership (2012)",
     "evidence": "stated",
 }
-PAGE = {"url": "https://example.org/gsp", "title": "GSP", "readOn": "2025-09-26"}
+PAGE = {"url": "https://example.org/gsp", "title": "GSP", "read_on": "2025-09-26"}
 
 
 @dataclass
@@ -112,7 +113,7 @@ async def written(engine: AsyncEngine) -> AsyncIterator[Written]:
                 actor="key:pk_cur01",
                 actor_role="curator",
                 approved_by="key:pk_cur01",
-                provenance={"statedBy": "fao", "evidence": "stated", "quote": "we host it"},
+                provenance={"stated": True, "evidence": "stated", "quote": "we host it"},
                 diff={
                     "start": [
                         {"iso": "2012", "precision": "YEAR"},
@@ -158,7 +159,7 @@ HISTORY = """
     revisions(first: 5) { totalCount pageInfo { hasNextPage }
       nodes { number operation kind changedBy { actor role } approvedBy requestId comment
         target diff { field before after }
-        provenance { document lines { start end } quote evidence url title readOn statedBy }
+        provenance { document lines { start end } quote evidence url title readOn stated }
         record { __typename ... on Organization { slug } } relation { predicate } } }
     relations(direction: BOTH, first: 50) {
       nodes { subject { slug } predicate revision changedBy { actor role }
@@ -201,7 +202,7 @@ async def test_a_records_history_newest_first(api: Api, written: Written) -> Non
                 "url": None,
                 "title": None,
                 "readOn": None,
-                "statedBy": "fao",
+                "stated": True,
             },
             "record": {"__typename": "Organization", "slug": "gsp"},
             "relation": None,
@@ -224,7 +225,7 @@ async def test_a_records_history_newest_first(api: Api, written: Written) -> Non
                 "url": None,
                 "title": None,
                 "readOn": None,
-                "statedBy": None,
+                "stated": False,
             },
             "record": {"__typename": "Organization", "slug": "gsp"},
             "relation": None,

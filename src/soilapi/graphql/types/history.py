@@ -78,38 +78,29 @@ class ChangeSource:
     url: str | None = strawberry.field(description="The web page it was read on.")
     title: str | None = strawberry.field(description="That page's title.")
     read_on: datetime.date | None = strawberry.field(description="When the page was read.")
-    stated_by: str | None = strawberry.field(
-        description="The organisation that states it itself, as the writer named it."
+    stated: bool = strawberry.field(
+        description="True when the contributor states the fact itself (its own statement)."
     )
 
 
-def _lines(value: Any) -> LineRange | None:
-    """Lines as written in a revision's provenance: `{start, end}`, `[start, end]` or one."""
-    if isinstance(value, dict):
-        return LineRange(start=int(value["start"]), end=int(value["end"]))
-    if isinstance(value, list) and len(value) == 2:
-        return LineRange(start=int(value[0]), end=int(value[1]))
-    if isinstance(value, int):
-        return LineRange(start=value, end=value)
-    return None
-
-
 def change_source(provenance: dict[str, Any] | None) -> ChangeSource | None:
-    """The typed form of a revision's `provenance` JSON (keys as soilapi.repositories.history
-    documents them); None when the change gave none."""
+    """The typed form of a revision's `provenance` JSON, as the write pipeline stores it
+    (soilapi.services.writes.Source: `document`, `line_start`, `line_end`, `quote`,
+    `evidence`, `url`, `title`, `read_on`, `stated`); None when the change gave none."""
     if not provenance:
         return None
     evidence = provenance.get("evidence")
-    read_on = provenance.get("readOn")
+    read_on = provenance.get("read_on")
+    start, end = provenance.get("line_start"), provenance.get("line_end")
     return ChangeSource(
         document=provenance.get("document"),
-        lines=_lines(provenance.get("lines")),
+        lines=None if start is None else LineRange(start=start, end=end or start),
         quote=provenance.get("quote"),
         evidence=None if evidence is None else vocab.Evidence(evidence),
         url=provenance.get("url"),
         title=provenance.get("title"),
         read_on=None if read_on is None else datetime.date.fromisoformat(read_on),
-        stated_by=provenance.get("statedBy"),
+        stated=bool(provenance.get("stated", False)),
     )
 
 
