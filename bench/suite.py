@@ -69,6 +69,7 @@ OPERATIONS = (
         "neighbourhood_varied", "records within two relations of 1,000 organisations", SOILAPI
     ),
     Operation("timeline", "first page of the 2021 timeline, all kinds", SOILAPI),
+    Operation("feed_page", "a page of 100 changes of the feed, with their records", SOILAPI),
 )
 BY_NAME = {op.name: op for op in OPERATIONS}
 

@@ -46,6 +46,7 @@ def test_custom_scalars_say_how_they_are_written() -> None:
     }
     assert custom == {
         "Date": "https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+        "DateTime": "https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
         # Strawberry's JSON scalar (a write's diff values): any JSON value.
         "JSON": "https://ecma-international.org/wp-content/uploads/ECMA-404_2nd_edition_december_2017.pdf",
     }

@@ -457,3 +457,16 @@ class ChangeRequestStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+class ActorRole(StrEnum):
+    """Who made a revision: a key's role, or the seed loader (a revision's `actor_role`)."""
+
+    PARTNER = "partner"
+    CURATOR = "curator"
+    ADMIN = "admin"
+    SEED = "seed"
+
+
+# What a revision's `kind` holds besides an EntityKind: a change to a relation.
+RELATION_KIND = "relation"

@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from soilapi.graphql.limits import Limits
-from soilapi.repositories import Reader, dates, graph
+from soilapi.repositories import Reader, dates, graph, history
 from soilapi.repositories import entities as repo
 from soilapi.repositories.paging import Slice, Window
 from soilapi.repositories.records import Record
@@ -111,6 +111,17 @@ class Loaders:
         # kind of record and day asked about.
         self.in_force: DataLoader[tuple[Any, uuid.UUID], dates.InForceRow | None] = grouped(
             lambda g, ids: _every(ids, dates.in_force_on(r, g[0], ids, g[1]))
+        )
+        # A level's records' histories: pages keyed ((window,), target), one statement per
+        # window; their newest revisions (`changedBy`), one statement per level.
+        self.revisions_page: DataLoader[tuple[Any, uuid.UUID], Slice] = grouped(
+            lambda g, ids: history.revisions_page(r, ids, g[1])
+        )
+        self.revisions_count: DataLoader[tuple[Any, uuid.UUID], int] = grouped(
+            lambda _, ids: history.revisions_count(r, ids)
+        )
+        self.latest_revision: DataLoader[uuid.UUID, history.Latest | None] = by_id(
+            lambda ids: history.latest_revisions(r, ids)
         )
         self.lookup: DataLoader[tuple[Any, str, Any], uuid.UUID | None] = DataLoader(
             load_fn=self._lookup_batch

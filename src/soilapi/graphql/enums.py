@@ -368,3 +368,37 @@ MatchType = _described(
         "acronym": "An acronym in the name given is its acronym; never chosen on its own.",
     },
 )
+
+Operation = _described(
+    vocab.Operation,
+    "Operation",
+    "What a revision did to its record.",
+    {
+        "create": "The record or relation was added.",
+        "update": "Some of its fields changed (the diff lists them).",
+        "retire": "It was retired: it left every list and lookup; its history stays, and the "
+        "change feed carries it as a tombstone.",
+    },
+)
+ActorRole = _described(
+    vocab.ActorRole,
+    "ActorRole",
+    "In what capacity a change was made.",
+    {
+        "partner": "A partner's API key, acting for its organisations.",
+        "curator": "A curator's API key.",
+        "admin": "An administrator's API key.",
+        "seed": "The seed loader, from the registry's own data files.",
+    },
+)
+# The kinds of record a revision can be about: every EntityKind, and relations.
+_RECORD_KINDS = enum.Enum(  # type: ignore[misc]
+    "RecordKindValues",
+    {**{kind.name: kind.value for kind in vocab.EntityKind}, "RELATION": vocab.RELATION_KIND},
+)
+RecordKind = _described(
+    _RECORD_KINDS,
+    "RecordKind",
+    "What a revision is about: a record of one kind (as EntityKind), or a RELATION.",
+    {"relation": "A typed relation between two records."},
+)

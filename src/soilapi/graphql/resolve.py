@@ -12,8 +12,14 @@ from strawberry import Info
 from strawberry.dataloader import DataLoader
 
 from soilapi.graphql.context import Context, Loaders
-from soilapi.graphql.pagination import Connection, PageArgs, connection, window
-from soilapi.repositories import dates
+from soilapi.graphql.pagination import (
+    FEED_CURSOR_TAG,
+    Connection,
+    PageArgs,
+    connection,
+    window,
+)
+from soilapi.repositories import dates, history
 from soilapi.repositories import entities as repo
 from soilapi.repositories import facets as facet_repo
 from soilapi.repositories.entities import ChildList, EntityFilter, RelationList
@@ -215,3 +221,38 @@ async def by_column(info: AnyInfo, kind: EntityKind, column: str, value: Any) ->
         entity_id = await loaders(info).lookup.load((kind, column, value))
     found = await entity(info, entity_id)
     return found if found is not None and found.kind == kind else None
+
+
+REVISIONS_TAG = "revisions"
+
+
+async def revisions(info: AnyInfo, target: uuid.UUID, args: PageArgs) -> Connection[Any]:
+    """A page of one record's revisions, newest first; the records of a level are read in
+    one statement (a page per record), their counts in one more when asked."""
+    l = loaders(info)  # noqa: E741
+    at = window(args, REVISIONS_TAG, page_limit(info), descending=True)
+    page = await l.revisions_page.load(((None, at), target))
+    return connection(
+        REVISIONS_TAG, page, page.rows, lambda: l.revisions_count.load((None, target))
+    )
+
+
+async def latest_revision(info: AnyInfo, target: uuid.UUID) -> history.Latest | None:
+    """A record's newest revision, None if never revised; a level's records in one statement."""
+    return await loaders(info).latest_revision.load(target)
+
+
+async def relation(info: AnyInfo, relation_id: uuid.UUID) -> Any:
+    """One relation by id, None when there is none (retired)."""
+    return await loaders(info).relation.load(relation_id)
+
+
+async def feed(info: AnyInfo, kinds: list[str] | None, args: PageArgs) -> Slice:
+    """A page of the change feed (checked cursor and size), in revision id order."""
+    at = window(args, FEED_CURSOR_TAG, page_limit(info))
+    return await history.feed_page(info.context.reader, kinds, at)
+
+
+async def feed_count(info: AnyInfo, kinds: list[str] | None) -> int:
+    """How many changes the feed holds (of `kinds`, None: all)."""
+    return await history.feed_count(info.context.reader, kinds)

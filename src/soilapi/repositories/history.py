@@ -1,4 +1,5 @@
-"""SQL of the history: revisions written in the writer's transaction, read back per record.
+"""SQL of the history: revisions written in the writer's transaction, read back per record
+and as the change feed.
 
 `record` is the only way a revision is written. It bumps the data version first: that
 UPDATE locks the version row until the transaction ends, so writers take their revision ids
@@ -11,14 +12,29 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from soilapi.db.history import Revision
 from soilapi.db.models import Entity, Relation
+from soilapi.db.session import Reader
 from soilapi.repositories.cache import bump_data_version
+from soilapi.repositories.paging import (
+    ListParts,
+    Parts,
+    Slice,
+    Window,
+    count_per_parent,
+    prepared_count,
+    prepared_page,
+    prepared_pages_per_parent,
+    prepared_rows,
+)
+from soilapi.repositories.records import Record, TableReader
 from soilapi.vocab import Operation
 
 
@@ -131,3 +147,92 @@ async def current_revisions(
             stmt = stmt.with_for_update(of=model.__table__)
         found.update({row[0]: row[1] for row in await conn.execute(stmt)})
     return found
+
+
+# --- reads: a record's history, and the change feed ------------------------------------------
+
+REVISIONS = TableReader(Revision)
+_REVISIONS = Revision.__table__
+
+
+async def revisions_page(
+    reader: Reader, targets: Sequence[uuid.UUID], window: Window
+) -> dict[uuid.UUID, Slice]:
+    """A page of each target's revisions by number (the window says which way), in one
+    statement: a LATERAL walk of the (target_id, number) index per target."""
+
+    def parts() -> Parts:
+        # An alias: the page's rows are joined to `revisions` again outside the LATERAL,
+        # which would otherwise correlate its only FROM away.
+        own = _REVISIONS.alias("own")
+        return own.c.target_id, own.c.id, [own.c.number], [], own
+
+    return await prepared_pages_per_parent(
+        reader, ("revisions",), parts, targets, window, rows=REVISIONS
+    )
+
+
+async def revisions_count(reader: Reader, targets: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many revisions each target has, in one grouped statement."""
+    return await count_per_parent(reader, Revision.target_id, targets, [], _REVISIONS)
+
+
+@dataclass(frozen=True)
+class Latest:
+    """A target's newest revision, and when its first one was made."""
+
+    revision: Record
+    first_at: datetime
+
+
+async def latest_revisions(reader: Reader, targets: Sequence[uuid.UUID]) -> dict[uuid.UUID, Latest]:
+    """Each target's newest revision (targets never revised are absent), in one statement."""
+
+    def build() -> sa.Select[Any]:
+        first_at = sa.func.min(Revision.created_at).over(partition_by=Revision.target_id)
+        return (
+            sa.select(*REVISIONS.labelled(), first_at.label("first_at"))
+            .where(Revision.target_id == sa.any_(sa.bindparam("targets", type_=_UUIDS)))
+            .order_by(Revision.target_id, Revision.number.desc())
+            .ext(distinct_on(Revision.target_id))
+        )
+
+    rows = await prepared_rows(reader, ("latest-revisions",), build, {"targets": list(targets)})
+    found = {}
+    for row in rows:
+        cells = dict(row)
+        first_at = cells.pop("first_at")
+        found[cells["target_id"]] = Latest(REVISIONS.one(cells), first_at)
+    return found
+
+
+async def feed_page(reader: Reader, kinds: Sequence[str] | None, window: Window) -> Slice:
+    """A page of the change feed: revisions in id order (commit order, see `record`), after
+    the window's cursor, of the given kinds (None: all). One statement, whatever the page."""
+
+    def parts() -> ListParts:
+        where = []
+        if kinds is not None:
+            where.append(Revision.kind == sa.any_(sa.bindparam("kinds", type_=_KINDS)))
+        return [Revision.id], where, _REVISIONS
+
+    values = {} if kinds is None else {"kinds": list(kinds)}
+    shape = ("feed", kinds is not None)
+    return await prepared_page(reader, shape, parts, window, values, REVISIONS)
+
+
+async def feed_count(reader: Reader, kinds: Sequence[str] | None) -> int:
+    """How many revisions the feed holds, of the given kinds (None: all)."""
+
+    def build() -> sa.Select[Any]:
+        stmt = sa.select(sa.func.count()).select_from(_REVISIONS)
+        if kinds is not None:
+            stmt = stmt.where(Revision.kind == sa.any_(sa.bindparam("kinds", type_=_KINDS)))
+        return stmt
+
+    values = {} if kinds is None else {"kinds": list(kinds)}
+    return await prepared_count(reader, ("feed", kinds is not None), build, values)
+
+
+_UUIDS = ARRAY(sa.Uuid(as_uuid=True))
+_KINDS = ARRAY(sa.String)

@@ -65,7 +65,7 @@ class Column:
     key: str
     name: str
     detail: bool = False
-    form: str = "plain"  # plain | enum | float
+    form: str = "plain"  # plain | enum | float | datetime
 
 
 @dataclass(frozen=True)
@@ -317,6 +317,8 @@ _ROW_COLUMNS[TIMELINE_ROWS] = dates.TIMELINE_COLUMNS
 def _form(column: Any) -> str:
     if isinstance(column.type, sa.Enum):
         return "enum"
+    if isinstance(column.type, sa.DateTime):
+        return "datetime"
     if isinstance(column.type, sa.Numeric) and not isinstance(column.type, sa.Integer):
         return "float"
     return "plain"
@@ -474,7 +476,18 @@ def _column(f: Column, row: _Row, _params: _Params) -> ColumnElement:
         return _enum_name(value)
     if f.form == "float":
         return sa.cast(value, sa.Float)
+    if f.form == "datetime":
+        return date_time_text(value)
     return value
+
+
+# soilapi.graphql.scalars.DATE_TIME_FORMAT in SQL: UTC, six fractional digits, "Z".
+DATE_TIME_SQL = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
+def date_time_text(value: ColumnElement) -> ColumnElement:
+    """A timestamptz written as the DateTime scalar writes it."""
+    return sa.func.to_char(sa.func.timezone("UTC", value), DATE_TIME_SQL)
 
 
 def _lines(f: Lines, row: _Row, _params: _Params) -> ColumnElement:

@@ -10,11 +10,11 @@ from datetime import date
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.scalars import JSON
 
 from soilapi.errors import WRITE_ERROR_CODES, ErrorCode, FieldError, InvalidId, Rejected
 from soilapi.graphql import enums, ids
 from soilapi.graphql.resolve import AnyInfo
+from soilapi.graphql.types.history import FieldChange
 from soilapi.services import writes
 from soilapi.services.keys import credentials
 
@@ -53,13 +53,6 @@ class WriteError:
     current_revision: int | None = strawberry.field(
         description="With CONFLICT or STALE: the record's current revision."
     )
-
-
-@strawberry.type(description="One field a write changed (or would change, with `dryRun`).")
-class FieldChange:
-    field: str = strawberry.field(description="The field, as the database names it.")
-    before: JSON | None = strawberry.field(description="Its value before (null: unset).")
-    after: JSON | None = strawberry.field(description="Its value after (null: unset).")
 
 
 @strawberry.input(

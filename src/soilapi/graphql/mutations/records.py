@@ -18,7 +18,6 @@ from strawberry import UNSET
 from soilapi.errors import Rejected
 from soilapi.graphql import enums
 from soilapi.graphql.mutations.common import (
-    FieldChange,
     SourceInput,
     WriteError,
     Written,
@@ -28,6 +27,7 @@ from soilapi.graphql.mutations.common import (
 )
 from soilapi.graphql.resolve import AnyInfo, entity
 from soilapi.graphql.types import registry  # noqa: F401 - declares every record type first
+from soilapi.graphql.types.history import FieldChange
 from soilapi.graphql.types.node import ENTITY_TYPES, TYPE_NAMES
 from soilapi.services import changes, writes
 from soilapi.services.fields import DETAIL, OWNING, QUANTITY, STATEMENT, Shape, Writable, writable

@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 from soilapi.graphql.query.events import EventQueries
 from soilapi.graphql.query.fourper1000 import FourPer1000Queries
 from soilapi.graphql.query.graph import GraphQueries
+from soilapi.graphql.query.history import HistoryQueries
 from soilapi.graphql.query.initiatives import InitiativeQueries
 from soilapi.graphql.query.organizations import OrganizationQueries
 from soilapi.graphql.query.records import RecordQueries, SourceQueries
@@ -29,6 +30,7 @@ Query = merge_types(
         SourceQueries,
         SearchQueries,
         TimeQueries,
+        HistoryQueries,
     ),
 )
 Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -13,6 +14,11 @@ from soilapi.graphql import enums, ids, resolve
 from soilapi.graphql.pagination import After, Before, Connection, First, Last, PageArgs
 from soilapi.graphql.resolve import AnyInfo
 from soilapi.graphql.sqlmark import Attached, GlobalIdOf, Listed, column_field, date_field, reads
+from soilapi.graphql.types.history import (
+    changed_by_field,
+    relation_time_field,
+    revisions_field,
+)
 from soilapi.graphql.types.node import Node
 from soilapi.graphql.types.time import in_force_field
 from soilapi.graphql.types.values import (  # noqa: F401 - attached_list names them as strings
@@ -114,6 +120,19 @@ class Entity(Node):
     )
     end = date_field("end", "When it ended or ends, if the sources say.")
 
+    revision: int = strawberry.field(
+        description="Its revision number: how many changes its history holds (0: never "
+        "revised). A write may say which revision it changes (`expectedRevision`)."
+    )
+    created_at: datetime.datetime = strawberry.field(
+        description="When the record was added to the registry."
+    )
+    updated_at: datetime.datetime = strawberry.field(
+        description="When the record last changed (its creation, if it never did)."
+    )
+    changed_by = changed_by_field()
+    revisions = revisions_field()
+
     sources = attached_list(
         "sources", "Provenance", "Where this record is stated: document, lines, quote."
     )
@@ -171,6 +190,17 @@ class Relation:
     ordinal: int | None = strawberry.field(description="Order among siblings (e.g. speakers).")
     note: str | None = strawberry.field(description="Short qualifier (e.g. 'opening remarks').")
     rank: enums.Rank = strawberry.field(description="Whether this is the preferred reading.")
+    revision: int = strawberry.field(
+        description="Its revision number: how many changes its history holds (0: never revised)."
+    )
+    created_at = relation_time_field(
+        True, "When its first revision was made; null if it was never revised."
+    )
+    updated_at = relation_time_field(
+        False, "When its latest revision was made; null if it was never revised."
+    )
+    changed_by = changed_by_field()
+    revisions = revisions_field()
 
     @strawberry.field(description="The record the relation starts from.")
     async def subject(self, root: Parent[Record], info: AnyInfo) -> Entity:
