@@ -233,3 +233,41 @@ async def test_retiring_removes_the_record_from_lookups(
     assert done["errors"] == []
     assert done["revision"] == 2
     assert (await post(http, LOOKUP % "short-lived", {}))["organization"] is None
+
+
+HISTORY = """query($slug: String!) {
+  organization(slug: $slug) {
+    revision changedBy { actor role }
+    revisions(first: 5) { nodes { number operation diff { field before after }
+                                  changedBy { role } provenance { stated quote } } }
+  }
+}"""
+FEED = """query($after: String) {
+  changes(after: $after, first: 100) {
+    pageInfo { endCursor hasNextPage }
+    nodes { operation kind target record { id } diff { field } }
+  }
+}"""
+
+
+async def test_a_write_is_in_the_records_history_and_the_feed(
+    http: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    key = await issue(db, Role.CURATOR, [])
+    start = (await post(http, FEED, {"after": None}))["changes"]["pageInfo"]["endCursor"]
+    eu = await org_id(http, "eu")
+    fields = {"acronym": "EU-27", "start": "1993-11"}
+    done = await post(http, UPDATE, {"input": {"id": eu, "fields": fields, "source": STATED}}, key)
+    assert done["organizationUpdate"]["errors"] == []
+    found = (await post(http, HISTORY, {"slug": "eu"}))["organization"]
+    assert found["revision"] == 1
+    assert found["changedBy"]["role"] == "CURATOR"
+    [revision] = found["revisions"]["nodes"]
+    assert revision["operation"] == "UPDATE"
+    assert {d["field"]: (d["before"], d["after"]) for d in revision["diff"]} == {
+        "acronym": ("EU", "EU-27"),
+        "start": (None, "1993-11"),
+    }
+    assert revision["provenance"] == {"stated": True, "quote": STATED["quote"]}
+    page = (await post(http, FEED, {"after": start}))["changes"]
+    assert [(n["operation"], n["target"]) for n in page["nodes"]] == [("UPDATE", eu)]
