@@ -44,6 +44,7 @@ from soilapi.http.observability import install_observability
 from soilapi.http.persisted import PersistedDocuments, read_manifest
 from soilapi.http.security import SecurityHeaders
 from soilapi.repositories.cache import version_probe
+from soilapi.services.keys import KnownKeys, credentials
 from soilapi.services.ratelimit import CpuBudget, RateLimitUnavailable, charge, client_key
 from soilapi.services.ratelimit import headers as rate_headers
 from soilapi.settings import Settings, get_settings
@@ -102,14 +103,28 @@ class RateLimiter:
         self.cpu = CpuBudget(
             settings.rate_limit_cpu_seconds_per_minute, settings.rate_limit_cpu_burst_seconds
         )
+        self.keys = KnownKeys()
+
+    async def _charged(self, request: Request) -> str:
+        """The bucket a request is charged to: a live API key's own (issued with `soilapi
+        keys create`, or listed in RATE_LIMIT_API_KEYS), else its network's."""
+        client = request.client.host if request.client else None
+        headers = request.headers
+        presented = credentials(headers.get("x-api-key"), headers.get("authorization"))
+        actor = None
+        if presented is not None:
+            actor = await self.keys.actor(request.app.state.engine, presented)
+        key = actor or client_key(presented, client, self.settings)
+        request.state.rate_key = key
+        return key
 
     def _key(self, request: Request) -> str:
-        client = request.client.host if request.client else None
-        return client_key(request.headers.get("x-api-key"), client, self.settings)
+        """The bucket `admit` charged this request to."""
+        return str(getattr(request.state, "rate_key", "ip:unknown"))
 
     async def admit(self, request: Request, params: Params) -> Mapping[str, str]:
         """Refuse with 429 a client whose CPU budget or bucket cannot pay; else charge it."""
-        key = self._key(request)
+        key = await self._charged(request)
         wait = self.cpu.wait(key)
         if wait > 0:
             raise self._cpu_spent(wait)

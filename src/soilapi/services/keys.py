@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from soilapi.db.session import Connection
 from soilapi.errors import InvalidInput
+from soilapi.lru import Lru
 from soilapi.repositories import keys as repo
 from soilapi.vocab import Role
 
@@ -110,3 +114,38 @@ async def revoke(conn: Connection, prefix: str) -> bool:
 async def every(conn: Connection) -> list[repo.KeyRow]:
     """Every key, revoked ones included, oldest first (no secret is kept to show)."""
     return await repo.every(conn)
+
+
+class KnownKeys:
+    """Which presented keys are live, remembered per process for `ttl` seconds: the rate
+    limiter charges a live key's own bucket, and must not read the database for every
+    request of a busy client. A revocation reaches the rate limiter within `ttl`; writes
+    check the key in their own transaction, so it stops them at once."""
+
+    def __init__(self, ttl: float = 10.0, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.seen: Lru[str, tuple[str, float]] = Lru(
+            "api_keys", max_entries=max_entries, max_bytes=max_entries * 300, weigh=_key_bytes
+        )
+
+    async def actor(self, engine: Any, presented: str) -> str | None:
+        """ "key:<prefix>" for a live key, else None (an unknown key is a stranger's)."""
+        now = time.monotonic()
+        found = self.seen.get(presented)
+        if found is not None and found[1] > now:
+            return found[0] or None
+        if _KEY.fullmatch(presented) is None:
+            return None  # not even a key's shape: no lookup, nothing kept
+        try:
+            async with engine.connect() as conn:
+                principal = await verify(conn, presented)
+        except Exception:  # the database is down: the request is limited by its address
+            logging.getLogger(__name__).warning("API key lookup failed", exc_info=True)
+            return None
+        actor = principal.actor if principal else ""
+        self.seen.put(presented, (actor, now + self.ttl))
+        return actor or None
+
+
+def _key_bytes(key: str, value: tuple[str, float]) -> int:
+    return len(key) + len(value[0]) + 100
