@@ -190,3 +190,9 @@ class Rejected(Exception):
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("; ".join(e.message for e in errors))
         self.errors = errors
+
+
+class Unauthenticated(DomainError):
+    """A read that depends on who asks came without a valid API key."""
+
+    code = ErrorCode.UNAUTHENTICATED

@@ -271,3 +271,56 @@ async def test_a_write_is_in_the_records_history_and_the_feed(
     assert revision["provenance"] == {"stated": True, "quote": STATED["quote"]}
     page = (await post(http, FEED, {"after": start}))["changes"]
     assert [(n["operation"], n["target"]) for n in page["nodes"]] == [("UPDATE", eu)]
+
+
+REQUESTS = """query($status: ChangeRequestStatus) {
+  changeRequests(status: $status, first: 10) {
+    totalCount
+    nodes { status stale proposer mutation baseRevision diff { field before after } }
+  }
+}"""
+
+
+async def test_proposals_are_listed_for_curators_and_their_proposers(
+    http: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    proposer = await issue(db, Role.PARTNER, ["giz"])
+    other = await issue(db, Role.PARTNER, ["giz"])
+    curator = await issue(db, Role.CURATOR, [])
+    wbsp = await org_id(http, "wbsp")
+    change = {
+        "input": {"id": wbsp, "fields": {"purpose": "Soils of the Balkans."}, "source": STATED}
+    }
+    proposed = (await post(http, UPDATE, change, proposer))["organizationUpdate"]
+    assert proposed["changeRequest"] is not None
+    mine = (await post(http, REQUESTS, {"status": "PENDING"}, proposer))["changeRequests"]
+    assert mine["totalCount"] == 1
+    assert mine["nodes"] == [
+        {
+            "status": "PENDING",
+            "stale": False,
+            "proposer": mine["nodes"][0]["proposer"],
+            "mutation": "recordUpdate",
+            "baseRevision": 0,
+            "diff": [{"field": "purpose", "before": None, "after": "Soils of the Balkans."}],
+        }
+    ]
+    assert (await post(http, REQUESTS, {"status": "PENDING"}, other))["changeRequests"][
+        "nodes"
+    ] == []
+    # A curator changes the record meanwhile: the proposal is stale, and approving it says so.
+    edit = {"input": {"id": wbsp, "fields": {"acronym": "WB-SP"}, "source": STATED}}
+    assert (await post(http, UPDATE, edit, curator))["organizationUpdate"]["errors"] == []
+    listed = (await post(http, REQUESTS, {"status": "PENDING"}, curator))["changeRequests"]
+    [stale] = [n for n in listed["nodes"] if n["proposer"] == mine["nodes"][0]["proposer"]]
+    assert stale["stale"] is True
+    approve = """mutation($id: ID!) {
+      changeRequestApprove(input: {id: $id}) { errors { code currentRevision } } }"""
+    done = await post(http, approve, {"id": proposed["changeRequest"]}, curator)
+    assert done["changeRequestApprove"]["errors"] == [{"code": "STALE", "currentRevision": 1}]
+
+
+async def test_change_requests_need_a_key(http: httpx.AsyncClient) -> None:
+    response = await http.post("/graphql", json={"query": REQUESTS})
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"

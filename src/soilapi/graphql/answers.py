@@ -191,7 +191,7 @@ class Answers:
             keep = (self.schema_answers, schema_key)
             return Answer(how, result, keep=keep, cpu_seconds=spent, tag=schema_key)
         # A mutation's answer depends on who sent it, and is never a read to serve again.
-        if key is not None and self.responses is not None and not context.mutates:
+        if key is not None and self.responses is not None and not context.private:
             keep = (self.responses, key)
             return Answer(how, result, keep=keep, cpu_seconds=spent, tag=key)
         return Answer(how, result, cpu_seconds=spent)

@@ -154,8 +154,9 @@ class Context(BaseContext):
         self.limits = limits or Limits()
         # Set by the execution context when the operation reads only the schema.
         self.schema_only = False
-        # Set by the execution context for a mutation: its answer is never remembered.
-        self.mutates = False
+        # Set for a mutation (by the execution context) and for a read that depends on who
+        # asks (change requests): such an answer is never remembered.
+        self.private = False
         # What the SQL compiler compiled for this request, if it answered it.
         self.compiled: Any = None
         # CPU seconds spent parsing and validating this request's document (QueryLimits):

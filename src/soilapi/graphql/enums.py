@@ -402,3 +402,13 @@ RecordKind = _described(
     "What a revision is about: a record of one kind (as EntityKind), or a RELATION.",
     {"relation": "A typed relation between two records."},
 )
+ChangeRequestStatus = _described(
+    vocab.ChangeRequestStatus,
+    "ChangeRequestStatus",
+    "Where a partner's proposal stands.",
+    {
+        "pending": "Waiting for a curator.",
+        "approved": "Applied, as a revision credited to the proposer and the approver.",
+        "rejected": "Not applied; the curator's reason says why.",
+    },
+)

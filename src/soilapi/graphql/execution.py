@@ -57,7 +57,7 @@ class CompilerFirst(StrawberryGraphQLCoreExecutionContext):
         names = {details[0].node.name.value for details in grouped_field_set.values()}
         if serially and self.context_value is not None:
             # A mutation: its answer depends on who sent it and changes the data; never kept.
-            self.context_value.mutates = True
+            self.context_value.private = True
         if names <= SCHEMA_ONLY_ROOTS and self.context_value is not None:
             # The answer depends on the schema alone: the caller may remember it for good.
             self.context_value.schema_only = True

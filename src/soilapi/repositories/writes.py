@@ -365,3 +365,44 @@ async def refresh_agreement_dates(
         .where(agreements.c.id == dates.c.id)
         .values(earliest_signed_date=dates.c.signed, earliest_start_date=dates.c.started)
     )
+
+
+async def change_requests_page(
+    conn: AsyncConnection,
+    status: str | None,
+    proposer: str | None,
+    after: tuple[str, uuid.UUID] | None,
+    limit: int,
+) -> tuple[list[Row], bool]:
+    """Proposals oldest first (the review queue), after a (created_at, id) cursor; each with
+    `current_revision`, the revision its record is at now (null if it has none). Returns the
+    rows and whether more follow."""
+    t = CHANGE_REQUESTS
+    stmt = (
+        sa.select(t, ENTITIES.c.revision.label("current_revision"))
+        .outerjoin(ENTITIES, ENTITIES.c.id == t.c.target_id)
+        .order_by(t.c.created_at, t.c.id)
+        .limit(limit + 1)
+    )
+    if status is not None:
+        stmt = stmt.where(t.c.status == status)
+    if proposer is not None:
+        stmt = stmt.where(t.c.proposer == proposer)
+    if after is not None:
+        stamp = sa.cast(sa.literal(after[0]), sa.DateTime(timezone=True))
+        stmt = stmt.where(sa.tuple_(t.c.created_at, t.c.id) > sa.tuple_(stamp, after[1]))
+    rows = [dict(row._mapping) for row in await conn.execute(stmt)]
+    return rows[:limit], len(rows) > limit
+
+
+async def change_requests_count(
+    conn: AsyncConnection, status: str | None, proposer: str | None
+) -> int:
+    """How many proposals the same filters list, on every page."""
+    t = CHANGE_REQUESTS
+    stmt = sa.select(sa.func.count()).select_from(t)
+    if status is not None:
+        stmt = stmt.where(t.c.status == status)
+    if proposer is not None:
+        stmt = stmt.where(t.c.proposer == proposer)
+    return int((await conn.execute(stmt)).scalar_one())

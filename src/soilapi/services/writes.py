@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
 from soilapi.db.session import Connection
-from soilapi.errors import ErrorCode, FieldError, InvalidInput, Rejected
+from soilapi.errors import ErrorCode, FieldError, InvalidInput, Rejected, Unauthenticated
 from soilapi.repositories import history
 from soilapi.repositories import writes as repo
 from soilapi.services import keys
@@ -614,3 +614,40 @@ async def commit_review(
             return await review(conn, presented_key, request_id, approve, reason)
     except Rejected as refused:
         return Outcome(errors=refused.errors)
+
+
+async def _reviewer_scope(conn: Connection, presented_key: str | None) -> str | None:
+    """Whose proposals a key may list: None for a curator's (all), else its own actor."""
+    principal = await keys.verify(conn, presented_key)
+    if principal is None:
+        raise Unauthenticated("change requests need a valid API key (X-API-Key)")
+    return None if principal.may_change_anything() else principal.actor
+
+
+async def change_requests(
+    engine: Any,
+    presented_key: str | None,
+    status: ChangeRequestStatus | None,
+    after: tuple[str, uuid.UUID] | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], bool]:
+    """The proposals a key may see, oldest first: a curator's every one, a partner's its own.
+    A pending one is `stale` when its record has changed since it was proposed."""
+    async with engine.connect() as conn:
+        proposer = await _reviewer_scope(conn, presented_key)
+        value = None if status is None else status.value
+        rows, more = await repo.change_requests_page(conn, value, proposer, after, limit)
+    for row in rows:
+        changed = row["current_revision"] != row["base_revision"]
+        row["stale"] = row["status"] == ChangeRequestStatus.PENDING.value and changed
+    return rows, more
+
+
+async def change_requests_count(
+    engine: Any, presented_key: str | None, status: ChangeRequestStatus | None
+) -> int:
+    """How many proposals `change_requests` lists on all its pages."""
+    async with engine.connect() as conn:
+        proposer = await _reviewer_scope(conn, presented_key)
+        value = None if status is None else status.value
+        return await repo.change_requests_count(conn, value, proposer)

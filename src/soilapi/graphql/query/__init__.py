@@ -14,6 +14,7 @@ from soilapi.graphql.query.graph import GraphQueries
 from soilapi.graphql.query.history import HistoryQueries
 from soilapi.graphql.query.initiatives import InitiativeQueries
 from soilapi.graphql.query.organizations import OrganizationQueries
+from soilapi.graphql.query.proposals import ProposalQueries
 from soilapi.graphql.query.records import RecordQueries, SourceQueries
 from soilapi.graphql.query.search import SearchQueries
 from soilapi.graphql.query.time import TimeQueries
@@ -30,6 +31,7 @@ Query = merge_types(
         SourceQueries,
         SearchQueries,
         TimeQueries,
+        ProposalQueries,
         HistoryQueries,
     ),
 )
