@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run stop test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak bench-neighbours bench-persisted fuzz
+.PHONY: help install run stop test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak bench-neighbours bench-persisted bench-writes fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -80,6 +80,10 @@ bench-soak: install ## Memory under a 60 s load: RSS of the first and last 10 s 
 
 bench-persisted: install ## One query sent in full, by hash (automatic persisted queries) and revalidated (304): req/s, latency, bytes (options: ARGS="--op dashboard")
 	$(BIN)/python -m bench.persisted $(ARGS)
+
+bench-writes: install ## Writes and the change feed at scale 100: mutation p50/p99, a feed page of 100 changes (options: ARGS="--writes 500")
+	$(UV) sync --frozen --python $(PYTHON) --group bench
+	$(BIN)/python -m bench.writes $(ARGS)
 
 bench-neighbours: install ## One client's latency while another sends the heaviest documents its rate limit allows (options: ARGS="--attack-seconds 30")
 	$(BIN)/python -m bench.neighbours $(ARGS)

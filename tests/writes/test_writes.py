@@ -324,3 +324,14 @@ async def test_change_requests_need_a_key(http: httpx.AsyncClient) -> None:
     response = await http.post("/graphql", json={"query": REQUESTS})
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_the_readmes_first_write_names_fao() -> None:
+    """The README's curl example sends FAO's global ID; ids are stable, so it stays right."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from soilapi.graphql import ids  # noqa: PLC0415
+    from soilapi.seed.loader import entity_id  # noqa: PLC0415
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert ids.encode("Organization", entity_id("fao")) in readme
