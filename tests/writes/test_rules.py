@@ -255,3 +255,16 @@ async def test_mutations_never_run_over_get(world: Any) -> None:
     )
     assert response.status_code == 405
     assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_a_country_must_be_an_iso_code_in_use(world: Any) -> None:
+    easp = await org(world, "easp")
+    for code in ("XX", "fr", "FRA"):
+        found = await write(
+            world,
+            "organizationUpdate",
+            "OrganizationUpdateInput",
+            "errors { field code }",
+            {"id": easp, "fields": {"country": code}, "source": STATED},
+        )
+        assert found["errors"] == [{"field": ["country"], "code": "INVALID"}], code

@@ -15,12 +15,19 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import pycountry
+
 from soilapi import vocab
 from soilapi.errors import ErrorCode, FieldError, Rejected
 from soilapi.vocab import EntityKind, Predicate
 
 Path = tuple[str, ...]
 COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+def is_country(code: str) -> bool:
+    """An ISO 3166-1 alpha-2 code in use (pycountry's list): "FR" is one, "XX" is not."""
+    return COUNTRY.fullmatch(code) is not None and pycountry.countries.get(alpha_2=code) is not None
 
 
 class Shape(enum.Enum):
@@ -109,7 +116,7 @@ class Writable:
                     [FieldError(path, "is not a valid ID", ErrorCode.NOT_FOUND)]
                 ) from None
         allowed = {m.value for m in self.choices} if self.choices else set()
-        if (shape is Shape.COUNTRY and not COUNTRY.fullmatch(str(value))) or (
+        if (shape is Shape.COUNTRY and not is_country(str(value))) or (
             shape is Shape.CHOICE and value not in allowed
         ):
             what = (
