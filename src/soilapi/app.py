@@ -44,7 +44,7 @@ from soilapi.http.observability import install_observability
 from soilapi.http.persisted import PersistedDocuments, read_manifest
 from soilapi.http.security import SecurityHeaders
 from soilapi.repositories.cache import version_probe
-from soilapi.services.keys import KnownKeys, credentials
+from soilapi.services.keys import Credentials, KnownKeys, TokenVerifier, credentials
 from soilapi.services.ratelimit import CpuBudget, RateLimitUnavailable, charge, client_key
 from soilapi.services.ratelimit import headers as rate_headers
 from soilapi.settings import Settings, get_settings
@@ -113,7 +113,8 @@ class RateLimiter:
         presented = credentials(headers.get("x-api-key"), headers.get("authorization"))
         actor = None
         if presented is not None:
-            actor = await self.keys.actor(request.app.state.engine, presented)
+            found = Credentials(presented, request.app.state.tokens)
+            actor = await self.keys.actor(request.app.state.engine, found)
         key = actor or client_key(presented, client, self.settings)
         request.state.rate_key = key
         return key
@@ -225,6 +226,8 @@ def create_app(
         app.state.read_only = read_only(engine)
         app.state.version_probe = probe_for(engine, settings)
     mount_explorer_static(app)
+    # Bearer tokens from an OpenID Connect provider, when the settings name one.
+    app.state.tokens = TokenVerifier.from_settings(settings)
 
     endpoint = GraphQLEndpoint(
         caching(schema, settings, app),

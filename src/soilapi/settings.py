@@ -195,6 +195,26 @@ class Settings(BaseSettings):
         default=1, ge=0, description="Retry-After of the 503 sent past MAX_REQUESTS_IN_FLIGHT."
     )
 
+    # Writes: bearer tokens from an OpenID Connect provider, besides the API keys in the
+    # database (soilapi.services.keys). All three set, or none.
+    oidc_issuer: str | None = Field(
+        default=None, description="Issuer (`iss`) whose tokens are accepted; unset: API keys only."
+    )
+    oidc_audience: str | None = Field(
+        default=None, description="Audience (`aud`) a token must be for, e.g. `soilapi`."
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None, description="Where the issuer publishes its signing keys (JWKS)."
+    )
+    oidc_role_claim: str = Field(
+        default="soilapi_role",
+        description="The claim holding the token's role: partner, curator or admin.",
+    )
+    oidc_organizations_claim: str = Field(
+        default="soilapi_organizations",
+        description="The claim listing a partner's organisations, by slug.",
+    )
+
     # Front-ends: what browsers and HTTP caches need (soilapi.http.frontends, endpoint).
     cors_allow_origins: str = Field(
         default="",

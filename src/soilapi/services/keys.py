@@ -8,6 +8,7 @@ its key inside its own transaction.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -18,10 +19,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import jwt
+
 from soilapi.db.session import Connection
 from soilapi.errors import InvalidInput
 from soilapi.lru import Lru
 from soilapi.repositories import keys as repo
+from soilapi.settings import Settings
 from soilapi.vocab import Role
 
 _KEY = re.compile(r"sk_([0-9a-f]{12})_[A-Za-z0-9_-]{20,100}")
@@ -88,15 +92,63 @@ async def create(conn: Connection, role: Role, organizations: list[str], label: 
     return Issued(secret, prefix, role, tuple(sorted(organizations)))
 
 
-async def verify(conn: Connection, presented: str | None) -> Principal | None:
-    """The principal of a presented key; None when it is absent, unknown or revoked.
+class TokenVerifier:
+    """Bearer tokens from an OpenID Connect provider: signature (the issuer's published keys,
+    fetched and cached by PyJWT), issuer, audience and expiry checked; the role and the
+    partner's organisations come from two claims. No hand-written cryptography."""
 
-    The comparison takes the same time however much of the digest matches.
-    """
+    def __init__(self, settings: Settings) -> None:
+        if not (settings.oidc_issuer and settings.oidc_audience and settings.oidc_jwks_url):
+            raise ValueError("OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL go together")
+        self.issuer = settings.oidc_issuer
+        self.audience = settings.oidc_audience
+        self.role_claim = settings.oidc_role_claim
+        self.organizations_claim = settings.oidc_organizations_claim
+        self.keys = jwt.PyJWKClient(settings.oidc_jwks_url, cache_keys=True, lifespan=300)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenVerifier | None:
+        """A verifier when the settings name an issuer, else None (API keys only)."""
+        return cls(settings) if settings.oidc_issuer else None
+
+    async def claims(self, token: str) -> dict[str, Any] | None:
+        """The token's claims if it is valid now; None otherwise (the reason is logged)."""
+        try:
+            # PyJWKClient reads the key set with urllib: off the event loop.
+            key = await asyncio.to_thread(self.keys.get_signing_key_from_jwt, token)
+            found: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except (jwt.PyJWTError, OSError) as exc:
+            logging.getLogger(__name__).info("bearer token refused: %s", exc)
+            return None
+        return found
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request presents (`X-API-Key`, or `Authorization: Bearer` with a key or a
+    token), and how this app checks tokens (None: it takes API keys only)."""
+
+    presented: str | None
+    tokens: TokenVerifier | None = None
+
+
+async def verify(conn: Connection, credentials: Credentials | None) -> Principal | None:
+    """The principal of a presented key or token; None when it is absent, unknown, revoked,
+    expired or forged. A key's digest is compared in constant time."""
+    presented = credentials.presented if credentials is not None else None
     if presented is None:
         return None
     matched = _KEY.fullmatch(presented)
     if matched is None:
+        if credentials is not None and credentials.tokens is not None and presented.count(".") == 2:
+            return await _token_principal(conn, credentials.tokens, presented)
         return None
     row = await repo.by_prefix(conn, matched.group(1))
     if row is None or row.revoked_at is not None:
@@ -104,6 +156,22 @@ async def verify(conn: Connection, presented: str | None) -> Principal | None:
     if not hmac.compare_digest(row.secret_sha256, _digest(presented)):
         return None
     return Principal(f"key:{row.prefix}", row.role, frozenset(row.organization_ids))
+
+
+async def _token_principal(conn: Connection, tokens: TokenVerifier, token: str) -> Principal | None:
+    claims = await tokens.claims(token)
+    if claims is None:
+        return None
+    try:
+        role = Role(str(claims.get(tokens.role_claim)))
+    except ValueError:
+        return None
+    slugs = claims.get(tokens.organizations_claim) or []
+    if not isinstance(slugs, list) or not all(isinstance(slug, str) for slug in slugs):
+        return None
+    found = await repo.organization_ids(conn, slugs[:100]) if slugs else {}
+    subject = str(claims["sub"])[:200]
+    return Principal(f"oidc:{subject}", role, frozenset(found.values()))
 
 
 async def revoke(conn: Connection, prefix: str) -> bool:
@@ -128,17 +196,22 @@ class KnownKeys:
             "api_keys", max_entries=max_entries, max_bytes=max_entries * 300, weigh=_key_bytes
         )
 
-    async def actor(self, engine: Any, presented: str) -> str | None:
-        """ "key:<prefix>" for a live key, else None (an unknown key is a stranger's)."""
+    async def actor(self, engine: Any, credentials: Credentials) -> str | None:
+        """ "key:<prefix>" for a live key, "oidc:<subject>" for a valid token, else None (an
+        unknown key is a stranger's)."""
+        presented = credentials.presented
+        if presented is None:
+            return None
         now = time.monotonic()
         found = self.seen.get(presented)
         if found is not None and found[1] > now:
             return found[0] or None
-        if _KEY.fullmatch(presented) is None:
-            return None  # not even a key's shape: no lookup, nothing kept
+        token = credentials.tokens is not None and presented.count(".") == 2
+        if _KEY.fullmatch(presented) is None and not token:
+            return None  # neither a key's shape nor a token's: no lookup, nothing kept
         try:
             async with engine.connect() as conn:
-                principal = await verify(conn, presented)
+                principal = await verify(conn, credentials)
         except Exception:  # the database is down: the request is limited by its address
             logging.getLogger(__name__).warning("API key lookup failed", exc_info=True)
             return None

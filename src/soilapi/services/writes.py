@@ -36,7 +36,7 @@ from soilapi.repositories import history
 from soilapi.repositories import writes as repo
 from soilapi.services import keys
 from soilapi.services.dates import partial_date
-from soilapi.services.keys import Principal
+from soilapi.services.keys import Credentials, Principal
 from soilapi.vocab import (
     ChangeRequestStatus,
     Evidence,
@@ -336,7 +336,7 @@ def may_change(principal: Principal, plan: Plan) -> bool:
 
 async def run(
     conn: Connection,
-    presented_key: str | None,
+    credentials: Credentials | None,
     change_: Any,
     source: Source | None,
     options: Options,
@@ -345,7 +345,7 @@ async def run(
 
     Expected failures come back as the outcome's errors, with nothing written.
     """
-    principal = await keys.verify(conn, presented_key)
+    principal = await keys.verify(conn, credentials)
     if principal is None:
         message = "Writes need a valid API key: send it as X-API-Key (see README, For partners)."
         raise Rejected([FieldError((), message, ErrorCode.UNAUTHENTICATED)])
@@ -508,7 +508,7 @@ async def _propose(
 
 async def review(
     conn: Connection,
-    presented_key: str | None,
+    credentials: Credentials | None,
     request_id: uuid.UUID,
     approve: bool,
     reason: str | None,
@@ -516,7 +516,7 @@ async def review(
     """A curator's decision on a proposal: approval plans the proposed change again and
     applies it as a revision credited to the proposer and the approver; a proposal whose
     record has changed since it was made is STALE and stays pending."""
-    principal = await keys.verify(conn, presented_key)
+    principal = await keys.verify(conn, credentials)
     if principal is None:
         message = "Reviews need a valid API key: send it as X-API-Key."
         raise Rejected([FieldError((), message, ErrorCode.UNAUTHENTICATED)])
@@ -586,13 +586,17 @@ def _unique_violation(exc: BaseException) -> bool:
 
 
 async def commit(
-    engine: Any, presented_key: str | None, change_: Any, source: Source | None, options: Options
+    engine: Any,
+    credentials: Credentials | None,
+    change_: Any,
+    source: Source | None,
+    options: Options,
 ) -> Outcome:
     """Run one write in a transaction of its own and commit it; a refusal rolls everything
     back and comes back as the outcome's errors."""
     try:
         async with engine.begin() as conn:
-            outcome = await run(conn, presented_key, change_, source, options)
+            outcome = await run(conn, credentials, change_, source, options)
             if outcome.dry_run:
                 await conn.rollback()
             return outcome
@@ -606,19 +610,23 @@ async def commit(
 
 
 async def commit_review(
-    engine: Any, presented_key: str | None, request_id: uuid.UUID, approve: bool, reason: str | None
+    engine: Any,
+    credentials: Credentials | None,
+    request_id: uuid.UUID,
+    approve: bool,
+    reason: str | None,
 ) -> Outcome:
     """A curator's review of a proposal, committed on its own (see `review`)."""
     try:
         async with engine.begin() as conn:
-            return await review(conn, presented_key, request_id, approve, reason)
+            return await review(conn, credentials, request_id, approve, reason)
     except Rejected as refused:
         return Outcome(errors=refused.errors)
 
 
-async def _reviewer_scope(conn: Connection, presented_key: str | None) -> str | None:
+async def _reviewer_scope(conn: Connection, credentials: Credentials | None) -> str | None:
     """Whose proposals a key may list: None for a curator's (all), else its own actor."""
-    principal = await keys.verify(conn, presented_key)
+    principal = await keys.verify(conn, credentials)
     if principal is None:
         raise Unauthenticated("change requests need a valid API key (X-API-Key)")
     return None if principal.may_change_anything() else principal.actor
@@ -626,7 +634,7 @@ async def _reviewer_scope(conn: Connection, presented_key: str | None) -> str | 
 
 async def change_requests(
     engine: Any,
-    presented_key: str | None,
+    credentials: Credentials | None,
     status: ChangeRequestStatus | None,
     after: tuple[str, uuid.UUID] | None,
     limit: int,
@@ -634,7 +642,7 @@ async def change_requests(
     """The proposals a key may see, oldest first: a curator's every one, a partner's its own.
     A pending one is `stale` when its record has changed since it was proposed."""
     async with engine.connect() as conn:
-        proposer = await _reviewer_scope(conn, presented_key)
+        proposer = await _reviewer_scope(conn, credentials)
         value = None if status is None else status.value
         rows, more = await repo.change_requests_page(conn, value, proposer, after, limit)
     for row in rows:
@@ -644,10 +652,10 @@ async def change_requests(
 
 
 async def change_requests_count(
-    engine: Any, presented_key: str | None, status: ChangeRequestStatus | None
+    engine: Any, credentials: Credentials | None, status: ChangeRequestStatus | None
 ) -> int:
     """How many proposals `change_requests` lists on all its pages."""
     async with engine.connect() as conn:
-        proposer = await _reviewer_scope(conn, presented_key)
+        proposer = await _reviewer_scope(conn, credentials)
         value = None if status is None else status.value
         return await repo.change_requests_count(conn, value, proposer)

@@ -16,7 +16,7 @@ from soilapi.graphql import enums, ids
 from soilapi.graphql.resolve import AnyInfo
 from soilapi.graphql.types.history import FieldChange
 from soilapi.services import writes
-from soilapi.services.keys import credentials
+from soilapi.services.keys import Credentials, credentials
 
 # Each code's meaning, as ErrorCode's docstrings give it at more length.
 _WRITE_ERRORS = {
@@ -144,14 +144,13 @@ def record_id(value: strawberry.ID, path: str, type_names: tuple[str, ...]) -> s
     return str(found)
 
 
-def caller(info: AnyInfo) -> tuple[Any, str | None]:
-    """The app's engine, and the API key the request presents (None: anonymous)."""
+def caller(info: AnyInfo) -> tuple[Any, Credentials]:
+    """The app's engine, and the key or token the request presents (and how to check it)."""
     request = info.context.request
     assert request is not None  # every GraphQL request comes through HTTP
     headers = request.headers
-    return request.app.state.engine, credentials(
-        headers.get("x-api-key"), headers.get("authorization")
-    )
+    presented = credentials(headers.get("x-api-key"), headers.get("authorization"))
+    return request.app.state.engine, Credentials(presented, request.app.state.tokens)
 
 
 async def perform(
@@ -163,7 +162,7 @@ async def perform(
     """Run one write for this request and, once it committed, read the new state: the rest
     of the document (the payload's record, later mutations) sees the write."""
     context = info.context
-    engine, presented = caller(info)
+    engine, who = caller(info)
     options = writes.Options(
         idempotency_key=options.idempotency_key,
         expected_revision=options.expected_revision,
@@ -173,7 +172,7 @@ async def perform(
     )
     outcome = await writes.commit(
         engine,
-        presented,
+        who,
         change,
         source.as_source() if source is not None else None,
         options,

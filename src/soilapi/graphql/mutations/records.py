@@ -389,8 +389,8 @@ async def _review(info: AnyInfo, input: ChangeRequestReviewInput, *, approve: bo
         request_id = uuid.UUID(str(input.id))
     except ValueError:
         request_id = uuid.UUID(int=0)  # names no proposal: NOT_FOUND
-    engine, presented = caller(info)
-    outcome = await writes.commit_review(engine, presented, request_id, approve, input.reason)
+    engine, who = caller(info)
+    outcome = await writes.commit_review(engine, who, request_id, approve, input.reason)
     await info.context.after_write()
     return Written(outcome)
 

@@ -92,13 +92,13 @@ class ProposalQueries:
         if asked.after is not None:
             stamp, key = asked.after
             cursor = (str(stamp), uuid.UUID(str(key)))
-        engine, presented = caller(info)
+        engine, who = caller(info)
         chosen = None if status is None else ChangeRequestStatus(status.value)
-        rows, more = await writes.change_requests(engine, presented, chosen, cursor, asked.limit)
+        rows, more = await writes.change_requests(engine, who, chosen, cursor, asked.limit)
         keys = [(row["created_at"].isoformat(), row["id"]) for row in rows]
         page = Slice(rows=rows, keys=keys, has_next=more, has_previous=asked.after is not None)
 
         async def count() -> int:
-            return await writes.change_requests_count(engine, presented, chosen)
+            return await writes.change_requests_count(engine, who, chosen)
 
         return connection(TAG, page, [_request(row) for row in rows], count)
