@@ -135,7 +135,8 @@ async def _measure(args: argparse.Namespace, cluster: pg.Server, database: str, 
     try:
         key = _curator_key(url)
         headers = {"x-api-key": key}
-        async with httpx.AsyncClient(base_url=server.url(""), headers=headers, timeout=60) as http:
+        base = f"http://127.0.0.1:{server.port}"
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
             orgs = await _organizations(http)
             start = (await _post(http, START, {}))["changes"]["pageInfo"]["endCursor"]
 

@@ -35,6 +35,7 @@ from soilapi.graphql.inputs import variable_errors
 from soilapi.graphql.limits import (
     SCHEMA_ONLY_ROOTS,
     Limits,
+    is_query,
     known_query,
     measured,
     root_field_names,
@@ -326,4 +327,8 @@ def _may_be_schema_only(asked: Asked, tokens: int) -> bool:
     its root fields, read from the parsed document, are all meta-fields. `__typename` deeper
     in a query (Apollo Client adds it to every selection) does not make it one."""
     names = root_field_names(asked.query, asked.operation_name, tokens)
-    return bool(names) and names <= SCHEMA_ONLY_ROOTS
+    return (
+        bool(names)
+        and names <= SCHEMA_ONLY_ROOTS
+        and is_query(asked.query, asked.operation_name, tokens)
+    )

@@ -740,6 +740,13 @@ def root_field_names(query: str, operation_name: str | None, tokens: int) -> fro
     return frozenset(names)
 
 
+def is_query(query: str, operation_name: str | None, tokens: int) -> bool:
+    """Whether the operation to run is a query (not a mutation): only a query's answer may be
+    kept and served again, and only a query runs over GET."""
+    found = _operation(query, operation_name, tokens)
+    return found is not None and found[1].operation is OperationType.QUERY
+
+
 class QueryLimits(SchemaExtension):
     """Applies the limits at parse and validation time and reports the cost.
 
