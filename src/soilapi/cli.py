@@ -50,16 +50,23 @@ async def seed(url: str) -> int:
         print(f"The seed data files are invalid:\n{exc}", file=sys.stderr)
         return 1
     engine = create_engine(get_settings(), url)
+    started = time.perf_counter()
     try:
         async with engine.begin() as conn:
-            reports = await load(conn, dataset)
+            report = await load(conn, dataset)
     finally:
         await engine.dispose()
     print(f"{'table':24} {'rows':>6} {'added':>6} {'changed':>8} {'removed':>8}")
-    for r in reports:
+    for r in report.tables:
         print(f"{r.table:24} {r.total:6} {r.inserted:6} {r.updated:8} {r.deleted:8}")
-    changes = sum(r.inserted + r.updated + r.deleted for r in reports)
-    print("seed data already up to date" if changes == 0 else f"{changes} row changes applied")
+    for conflict in report.conflicts:
+        print(f"conflict: {conflict}", file=sys.stderr)
+    changes = report.changes()
+    took = f"in {time.perf_counter() - started:.2f} s"
+    if changes == 0:
+        print(f"seed data already up to date ({took})")
+    else:
+        print(f"{changes} row changes applied, {report.revisions} revisions recorded ({took})")
     return 0
 
 
