@@ -1,4 +1,5 @@
-"""`soilapi run | stop | serve | migrate | seed | check-seed | export-schema`: the commands."""
+"""`soilapi run | stop | serve | migrate | seed | check-seed | export-schema | export`: the
+commands."""
 
 from __future__ import annotations
 
@@ -68,6 +69,64 @@ async def seed(url: str) -> int:
     else:
         print(f"{changes} row changes applied, {report.revisions} revisions recorded ({took})")
     return 0
+
+
+async def export_dump(url: str, fmt: str, path: Path | None) -> int:
+    """Write the dump to `path` (or stdout), read from one snapshot; a CSV's header (the
+    feed cursor) goes to `<path>.header.json`, or to stderr when the CSV goes to stdout."""
+    import orjson
+
+    from soilapi.db.session import create_engine
+    from soilapi.graphql.dump import ENCODERS
+    from soilapi.services import export
+
+    engine = create_engine(get_settings(), url)
+    out = path.open("wb") if path else sys.stdout.buffer
+    try:
+        async with export.open_dump(engine, ENCODERS) as dump:
+            progress = Progress(dump.total) if sys.stderr.isatty() else None
+            async for chunk in export.writer(fmt)(dump):
+                out.write(chunk)
+                if progress:
+                    progress.advance()
+            header = orjson.dumps(dump.header)
+    finally:
+        if path:
+            out.close()
+        await engine.dispose()
+    if progress:
+        progress.close()
+    if fmt == "csv" and path:
+        path.with_name(path.name + ".header.json").write_bytes(header + b"\n")
+    elif fmt == "csv":
+        print(header.decode(), file=sys.stderr)
+    return 0
+
+
+class Progress:
+    """A one-line count of the entries written, on a terminal's stderr."""
+
+    EVERY = 0.2  # seconds between redraws
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = -1  # the first chunk is the header line
+        self.shown = 0.0
+
+    def advance(self) -> None:
+        """Count one entry; redraw at most every EVERY seconds."""
+        self.done += 1
+        now = time.monotonic()
+        if now - self.shown >= self.EVERY:
+            self.shown = now
+            share = 100 * self.done / self.total if self.total else 100
+            print(
+                f"\rexporting {self.done:,}/{self.total:,} ({share:.0f} %)", end="", file=sys.stderr
+            )
+
+    def close(self) -> None:
+        """The final count, and the line ended."""
+        print(f"\rexported {max(self.done, 0):,} records and relations", file=sys.stderr)
 
 
 def export_schema(path: Path | None) -> int:
@@ -219,6 +278,11 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("check-seed", help="validate the seed data files (no database)")
     export = sub.add_parser("export-schema", help="print or write schema.graphql")
     export.add_argument("--output", type=Path, default=None)
+    dump = sub.add_parser(
+        "export", help="write the full dump (every record and relation) with its feed cursor"
+    )
+    dump.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    dump.add_argument("--output", type=Path, default=None, help="a file (default: stdout)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve()
@@ -236,3 +300,5 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(check())
     elif args.command == "export-schema":
         sys.exit(export_schema(args.output))
+    elif args.command == "export":
+        sys.exit(asyncio.run(export_dump(_require_url(), args.format, args.output)))

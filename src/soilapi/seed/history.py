@@ -28,7 +28,7 @@ from typing import Any
 
 from soilapi.db.attributes import attributes
 from soilapi.repositories.history import NewRevision
-from soilapi.vocab import DatePrecision, EntityKind, Operation
+from soilapi.vocab import EntityKind, Operation, partial_iso
 
 Row = dict[str, Any]
 View = dict[str, Any]
@@ -94,13 +94,7 @@ class Names:
 
 def partial(day: date | None, precision: Any) -> str | None:
     """A partial date as the seed files write it: "2012", "2013-11" or "2021-05-27"."""
-    if day is None:
-        return None
-    if precision == DatePrecision.YEAR:
-        return f"{day.year:04d}"
-    if precision == DatePrecision.MONTH:
-        return f"{day.year:04d}-{day.month:02d}"
-    return day.isoformat()
+    return None if day is None else partial_iso(day, precision)
 
 
 def field_columns(row: Mapping[str, Any], skip: Iterable[str] = ()) -> dict[str, tuple[str, ...]]:
