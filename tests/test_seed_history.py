@@ -294,3 +294,16 @@ async def test_a_record_a_contributor_relies_on_is_not_retired(
     assert Conflict(EFSN, "(retired by the seed)", None, "contributors' rows point at it") in (
         report.conflicts
     )
+
+
+async def test_a_contribution_diffed_by_column_names_is_recognised(
+    conn: AsyncConnection,
+) -> None:
+    """A writer may name columns in its diff (`start_date`, `start_precision`): same field."""
+    sql = "UPDATE entities SET start_date = '2013-01-01', start_precision = 'year' WHERE id = :id"
+    await conn.execute(sa.text(sql), {"id": GSP})
+    diff = {"start_date": ["2012-01-01", "2013-01-01"], "start_precision": ["year", "year"]}
+    await contribute(conn, GSP, "organization", diff, Operation.UPDATE)
+    report = await load(conn, load_dataset())
+    assert report.conflicts == [Conflict("gsp", "start", "2012", "2013")]
+    assert report.revisions == 0

@@ -122,6 +122,17 @@ def _field_columns(row: tuple[str, ...], skip: frozenset[str]) -> dict[str, tupl
     return out
 
 
+def field_of(key: str) -> str:
+    """The field a diff key names, whether the writer named the field (`start`, `country`) or
+    a column of it (`start_date`, `start_precision`, `country_code`, `facility_id`)."""
+    for suffix in ("_date", "_precision", "_id"):
+        if key.endswith(suffix) and key not in PROVENANCE:
+            return key.removesuffix(suffix)
+    if key in PROVENANCE:
+        return "source"
+    return _RENAMED.get(key, key)
+
+
 def field_value(row: Mapping[str, Any], columns: tuple[str, ...], names: Names) -> Any:
     """One field of a row as JSON."""
     if columns == PROVENANCE:
@@ -194,7 +205,7 @@ class Guard:
             if is_seed(actor):
                 self.seed_actor[target] = actor
             else:
-                self.contributed.setdefault(target, set()).add(name)
+                self.contributed.setdefault(target, set()).add(field_of(name))
 
     def contributor_made(self, target: uuid.UUID) -> bool:
         """True when a contributor created the target (its latest CREATE was not the seed's)."""
