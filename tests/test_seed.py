@@ -749,7 +749,7 @@ SPEAKER_SQL = """
 async def test_reloading_changes_nothing(engine: AsyncEngine) -> None:
     async with engine.connect() as conn, conn.begin() as tx:
         try:
-            reports = await load(conn, load_dataset())
+            reports = (await load(conn, load_dataset())).tables
         finally:
             await tx.rollback()
     assert changes(reports) == {}
@@ -767,14 +767,14 @@ async def test_reloading_repairs_exactly_what_was_changed(engine: AsyncEngine) -
             speaker = (await conn.execute(sa.text(SPEAKER_SQL))).scalar_one()
             await conn.execute(sa.text("DELETE FROM relations WHERE id = :id"), {"id": speaker})
             await conn.execute(sa.text("UPDATE entities SET name = 'Tampered' WHERE slug = 'gsp'"))
-            reports = await load(conn, load_dataset())
+            reports = (await load(conn, load_dataset())).tables
             assert changes(reports) == {"relations": (1, 0, 0), "entities": (0, 1, 0)}
             # Back to the dataset's content, under the same stable id.
             assert (await conn.execute(sa.text(SPEAKER_SQL))).scalar_one() == speaker
             assert await relation_count(conn) == before
             name = "SELECT name FROM entities WHERE slug = 'gsp'"
             assert (await conn.execute(sa.text(name))).scalar_one() == "Global Soil Partnership"
-            again = await load(conn, load_dataset())
+            again = (await load(conn, load_dataset())).tables
             assert changes(again) == {}
         finally:
             await tx.rollback()
@@ -796,7 +796,7 @@ async def test_reloading_removes_rows_the_dataset_does_not_have(engine: AsyncEng
                     """
                 )
             )
-            reports = await load(conn, load_dataset())
+            reports = (await load(conn, load_dataset())).tables
             assert changes(reports) == {"statements": (0, 0, 1)}
             stray = "SELECT count(*) FROM statements WHERE text = 'stray'"
             assert (await conn.execute(sa.text(stray))).scalar_one() == 0

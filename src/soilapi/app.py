@@ -37,6 +37,7 @@ from soilapi.graphql.schema import build_schema
 from soilapi.http.admission import Admission
 from soilapi.http.endpoint import GraphQLEndpoint
 from soilapi.http.endpoint_params import Limits, Params, Problem
+from soilapi.http.export import ROUTES as EXPORT_ROUTES
 from soilapi.http.frontends import install_compression, install_cors
 from soilapi.http.landing import SCHEMA_PATH, landing, schema_file
 from soilapi.http.metrics import record_operation, record_rejection
@@ -253,6 +254,7 @@ def create_app(
     app.router.routes.append(Route("/graphql", endpoint, include_in_schema=False))
     app.router.routes.append(Route(SCHEMA_PATH, schema_file(schema.as_str() + "\n")))
     app.router.routes.append(Route("/", landing))
+    app.router.routes.extend(EXPORT_ROUTES)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -1,4 +1,5 @@
-"""`soilapi run | stop | serve | migrate | seed | check-seed | export-schema`: the commands."""
+"""`soilapi run | stop | serve | migrate | seed | check-seed | export-schema | export`: the
+commands."""
 
 from __future__ import annotations
 
@@ -50,16 +51,23 @@ async def seed(url: str) -> int:
         print(f"The seed data files are invalid:\n{exc}", file=sys.stderr)
         return 1
     engine = create_engine(get_settings(), url)
+    started = time.perf_counter()
     try:
         async with engine.begin() as conn:
-            reports = await load(conn, dataset)
+            report = await load(conn, dataset)
     finally:
         await engine.dispose()
     print(f"{'table':24} {'rows':>6} {'added':>6} {'changed':>8} {'removed':>8}")
-    for r in reports:
+    for r in report.tables:
         print(f"{r.table:24} {r.total:6} {r.inserted:6} {r.updated:8} {r.deleted:8}")
-    changes = sum(r.inserted + r.updated + r.deleted for r in reports)
-    print("seed data already up to date" if changes == 0 else f"{changes} row changes applied")
+    for conflict in report.conflicts:
+        print(f"conflict: {conflict}", file=sys.stderr)
+    changes = report.changes()
+    took = f"in {time.perf_counter() - started:.2f} s"
+    if changes == 0:
+        print(f"seed data already up to date ({took})")
+    else:
+        print(f"{changes} row changes applied, {report.revisions} revisions recorded ({took})")
     return 0
 
 
@@ -103,6 +111,64 @@ async def keys(url: str, args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     return 0
+
+
+async def export_dump(url: str, fmt: str, path: Path | None) -> int:
+    """Write the dump to `path` (or stdout), read from one snapshot; a CSV's header (the
+    feed cursor) goes to `<path>.header.json`, or to stderr when the CSV goes to stdout."""
+    import orjson
+
+    from soilapi.db.session import create_engine
+    from soilapi.graphql.dump import ENCODERS
+    from soilapi.services import export
+
+    engine = create_engine(get_settings(), url)
+    out = path.open("wb") if path else sys.stdout.buffer
+    try:
+        async with export.open_dump(engine, ENCODERS) as dump:
+            progress = Progress(dump.total) if sys.stderr.isatty() else None
+            async for chunk in export.writer(fmt)(dump):
+                out.write(chunk)
+                if progress:
+                    progress.advance()
+            header = orjson.dumps(dump.header)
+    finally:
+        if path:
+            out.close()
+        await engine.dispose()
+    if progress:
+        progress.close()
+    if fmt == "csv" and path:
+        path.with_name(path.name + ".header.json").write_bytes(header + b"\n")
+    elif fmt == "csv":
+        print(header.decode(), file=sys.stderr)
+    return 0
+
+
+class Progress:
+    """A one-line count of the entries written, on a terminal's stderr."""
+
+    EVERY = 0.2  # seconds between redraws
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = -1  # the first chunk is the header line
+        self.shown = 0.0
+
+    def advance(self) -> None:
+        """Count one entry; redraw at most every EVERY seconds."""
+        self.done += 1
+        now = time.monotonic()
+        if now - self.shown >= self.EVERY:
+            self.shown = now
+            share = 100 * self.done / self.total if self.total else 100
+            print(
+                f"\rexporting {self.done:,}/{self.total:,} ({share:.0f} %)", end="", file=sys.stderr
+            )
+
+    def close(self) -> None:
+        """The final count, and the line ended."""
+        print(f"\rexported {max(self.done, 0):,} records and relations", file=sys.stderr)
 
 
 def export_schema(path: Path | None) -> int:
@@ -266,6 +332,11 @@ def main(argv: list[str] | None = None) -> None:
     gone.add_argument("prefix", help="the key's prefix, as `keys list` shows it")
     export = sub.add_parser("export-schema", help="print or write schema.graphql")
     export.add_argument("--output", type=Path, default=None)
+    dump = sub.add_parser(
+        "export", help="write the full dump (every record and relation) with its feed cursor"
+    )
+    dump.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    dump.add_argument("--output", type=Path, default=None, help="a file (default: stdout)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve()
@@ -285,3 +356,5 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(asyncio.run(keys(_require_url(), args)))
     elif args.command == "export-schema":
         sys.exit(export_schema(args.output))
+    elif args.command == "export":
+        sys.exit(asyncio.run(export_dump(_require_url(), args.format, args.output)))

@@ -4,6 +4,7 @@ Kept as plain enums in one module so that a value added here reaches the column 
 constraints (via a migration), the seed validator and the GraphQL enums at once.
 """
 
+from datetime import date
 from enum import StrEnum
 
 
@@ -36,6 +37,18 @@ class DatePrecision(StrEnum):
     YEAR = "year"
     MONTH = "month"
     DAY = "day"
+
+
+def partial_iso(day: date, precision: str) -> str:
+    """The known part of a date in ISO 8601: "2012", "2013-11" or "2021-05-27".
+
+    The one Python definition: GraphQL's `PartialDate.iso`, revision diffs and the dump use it.
+    """
+    if precision == DatePrecision.YEAR:
+        return f"{day.year:04d}"
+    if precision == DatePrecision.MONTH:
+        return f"{day.year:04d}-{day.month:02d}"
+    return day.isoformat()
 
 
 class Evidence(StrEnum):

@@ -2,7 +2,9 @@
 
 The loader computes the full desired content of every table, compares it with what is there,
 and inserts, updates or deletes only the difference, all in one transaction: a second run
-changes nothing, and a failed run changes nothing either.
+changes nothing, and a failed run changes nothing either. Each record or relation it changes
+gets one revision (actor "seed:<data file>", soilapi.seed.history), and what contributors
+own is left as they wrote it (soilapi.seed.keeper).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -19,6 +21,8 @@ from soilapi.db.base import stable_id
 from soilapi.db.session import Connection
 from soilapi.repositories import seed as tables
 from soilapi.repositories.cache import bump_data_version
+from soilapi.repositories.history import record
+from soilapi.seed import history
 from soilapi.seed.dataset import (
     ATTRS,
     Dataset,
@@ -26,7 +30,10 @@ from soilapi.seed.dataset import (
     PartialDate,
     Provenance,
     Ref,
+    RelationSpec,
 )
+from soilapi.seed.history import Changes, Conflict, Guard, Names
+from soilapi.seed.keeper import DETAIL_TABLES, Keeper
 from soilapi.vocab import EntityKind
 
 Row = dict[str, Any]
@@ -187,7 +194,7 @@ def _side_rows(ds: Dataset) -> dict[str, list[Row]]:
     sources.extend(_source_row(entity_id(slug), p) for slug, p, _ in ds.mentions)
     relations = [
         {
-            "id": stable_id("relation", r.subject, r.predicate, r.object, r.ordinal, r.note),
+            "id": relation_id(r),
             "subject_id": entity_id(r.subject),
             "predicate": r.predicate,
             "object_id": entity_id(r.object),
@@ -247,6 +254,27 @@ def _side_rows(ds: Dataset) -> dict[str, list[Row]]:
     }
 
 
+def relation_id(r: RelationSpec) -> uuid.UUID:
+    """The stable id of a relation, from the facts that tell it apart."""
+    return stable_id("relation", r.subject, r.predicate, r.object, r.ordinal, r.note)
+
+
+def _origins(ds: Dataset) -> dict[uuid.UUID, str]:
+    """The data file each record and relation comes from: its revisions' actor."""
+    found = {entity_id(slug): spec.file for slug, spec in ds.entities.items()}
+    found.update((relation_id(r), r.file) for r in ds.relations)
+    return found
+
+
+def _names(*states: dict[str, dict[uuid.UUID, Row]]) -> Names:
+    """Slugs and document keys of every record and document before and after the load."""
+    names = Names()
+    for rows in states:
+        names.slugs.update((key, row["slug"]) for key, row in rows["entities"].items())
+        names.documents.update((key, row["key"]) for key, row in rows["source_documents"].items())
+    return names
+
+
 def _source_row(eid: uuid.UUID, p: Provenance) -> Row:
     return {
         "id": stable_id("source", eid, p.doc, p.line_start, p.line_end, p.quote, p.property),
@@ -270,15 +298,55 @@ def _detail_order() -> list[str]:
     return [t.name for t in models.Base.metadata.sorted_tables]
 
 
-async def load(conn: Connection, ds: Dataset) -> list[TableReport]:
-    """Bring the database to exactly the dataset's content; report the changes per table."""
+@dataclass
+class SeedReport:
+    """What one seed run did: per table, the revisions it recorded, the conflicts it kept."""
+
+    tables: list[TableReport]
+    revisions: int = 0
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    def changes(self) -> int:
+        """Rows inserted, updated or deleted, over every table."""
+        return sum(r.inserted + r.updated + r.deleted for r in self.tables)
+
+
+async def load(conn: Connection, ds: Dataset) -> SeedReport:
+    """Bring the database to the dataset's content, but for what contributors wrote; record
+    every change as a revision and report the seed facts a contributor's value outlived."""
+    await tables.hold_writers(conn)
     desired = desired_rows(ds)
     order = [name for name in _detail_order() if name in desired]
-    reports: dict[str, TableReport] = {}
     wanted = {name: _unique_by_id(name, desired[name]) for name in order}
     existing: dict[str, dict[uuid.UUID, Row]] = {}
     for name in order:
         existing[name] = await tables.rows_by_id(conn, name)
+    guard = Guard(*await tables.ownership(conn))
+    names = _names(existing, wanted)
+    conflicts = Keeper(existing, wanted, guard, names).run()
+    reports = await _write(conn, order, existing, wanted)
+    changes = Changes(existing, wanted, DETAIL_TABLES, guard, names, _origins(ds)).revisions()
+    await record(conn, changes)
+    if any(r.inserted or r.updated or r.deleted for r in reports.values()):
+        if not changes:  # record() bumps the data version itself
+            # Every cached response was computed from the old data: retire them all,
+            # atomically with this write (see soilapi/graphql/answers.py).
+            await bump_data_version(conn)
+        # Fresh statistics, so the planner sees the real (small) tables right away instead
+        # of waiting for autovacuum.
+        await tables.analyze(conn, order)
+    history.report(conflicts)
+    return SeedReport([reports[name] for name in order], len(changes), conflicts)
+
+
+async def _write(
+    conn: Connection,
+    order: list[str],
+    existing: dict[str, dict[uuid.UUID, Row]],
+    wanted: dict[str, dict[uuid.UUID, Row]],
+) -> dict[str, TableReport]:
+    """Delete, insert and update the difference between `existing` and `wanted`."""
+    reports: dict[str, TableReport] = {}
     # Deletes go child-first so foreign keys never point at a removed row.
     for name in reversed(order):
         gone = [i for i in existing[name] if i not in wanted[name]]
@@ -289,22 +357,11 @@ async def load(conn: Connection, ds: Dataset) -> list[TableReport]:
         new = [r for i, r in wanted[name].items() if i not in existing[name]]
         changed = [
             r for i, r in wanted[name].items()
-            if i in existing[name] and _differs(existing[name][i], r)
+            if i in existing[name] and history.differs(existing[name][i], r)
         ]  # fmt: skip
         if new:
             await tables.insert(conn, name, new)
         await tables.update(conn, name, changed)
         reports[name].inserted = len(new)
         reports[name].updated = len(changed)
-    if any(r.inserted or r.updated or r.deleted for r in reports.values()):
-        # Every cached response was computed from the old data: retire them all, atomically
-        # with this write (see soilapi/graphql/answers.py).
-        await bump_data_version(conn)
-        # Fresh statistics, so the planner sees the real (small) tables right away instead
-        # of waiting for autovacuum.
-        await tables.analyze(conn, order)
-    return [reports[name] for name in order]
-
-
-def _differs(current: Row, wanted: Row) -> bool:
-    return any(current.get(key) != value for key, value in wanted.items())
+    return reports

@@ -26,7 +26,7 @@ from soilapi.graphql.sqlmark import (
 )
 from soilapi.graphql.types.node import Node
 from soilapi.repositories.records import Record, is_source_document
-from soilapi.vocab import DatePrecision
+from soilapi.vocab import partial_iso
 
 
 @strawberry.type(
@@ -41,11 +41,7 @@ class PartialDate:
 
     @strawberry.field(description="The known part in ISO 8601: YYYY, YYYY-MM or YYYY-MM-DD.")
     def iso(self) -> str:
-        if self.precision == DatePrecision.YEAR:
-            return f"{self.value.year:04d}"
-        if self.precision == DatePrecision.MONTH:
-            return f"{self.value.year:04d}-{self.value.month:02d}"
-        return self.value.isoformat()
+        return partial_iso(self.value, self.precision)
 
     @strawberry.field(description="The year.")
     def year(self) -> int:
