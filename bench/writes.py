@@ -24,6 +24,7 @@ import asyncpg
 import httpx
 
 from bench import generate, pg, servers
+from soilapi.graphql.pagination import feed_cursor
 
 ORGS = """query($after: String) {
   organizations(first: 100, after: $after) { nodes { id } pageInfo { endCursor } } }"""
@@ -32,7 +33,6 @@ UPDATE = """mutation($input: OrganizationUpdateInput!) {
 FEED = """query($after: String) { changes(after: $after, first: 100) {
   pageInfo { endCursor hasNextPage }
   nodes { operation kind target changedAt diff { field before after } record { id } } } }"""
-START = "query { changes(first: 0) { pageInfo { endCursor } } }"
 SOURCE = {"evidence": "STATED", "stated": True, "quote": "As the benchmark states."}
 
 
@@ -65,6 +65,14 @@ async def _drop(cluster: pg.Server, copy: str) -> None:
     conn = await asyncpg.connect(cluster.admin_url)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def _latest_revision(url: str) -> int:
+    conn = await asyncpg.connect(pg.plain_url(url))
+    try:
+        return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM revisions"))
     finally:
         await conn.close()
 
@@ -138,7 +146,7 @@ async def _measure(args: argparse.Namespace, cluster: pg.Server, database: str, 
         base = f"http://127.0.0.1:{server.port}"
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
             orgs = await _organizations(http)
-            start = (await _post(http, START, {}))["changes"]["pageInfo"]["endCursor"]
+            start = feed_cursor(await _latest_revision(url))  # the feed from here on
 
             def write(n: int) -> Callable[[], Awaitable[None]]:
                 text = f"Benchmark text {'A' if (n // len(orgs)) % 2 == 0 else 'B'}."
