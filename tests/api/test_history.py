@@ -245,9 +245,10 @@ async def test_a_records_history_newest_first(api: Api, written: Written) -> Non
         "diff": [{"field": "note", "before": None, "after": "regional"}],
         "provenance": {"url": PAGE["url"], "title": "GSP", "readOn": "2025-09-26"},
     }
-    never = [r for r in data["relations"]["nodes"] if r["revision"] == 0]
-    assert len(never) > 10, "the GSP has other relations, never revised"
-    assert {r["changedBy"] is None and r["revisions"]["nodes"] == [] for r in never} == {True}
+    # The GSP's other relations have the seed's CREATE alone.
+    seeded = [r for r in data["relations"]["nodes"] if r is not esp]
+    assert len(seeded) > 10
+    assert {(r["revision"], r["changedBy"]["role"]) for r in seeded} == {(1, "SEED")}
 
 
 TIMES = """

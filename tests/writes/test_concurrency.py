@@ -75,7 +75,7 @@ async def test_one_of_n_conflicting_writes_wins(
             {
                 "input": {
                     "id": global_id,
-                    "expectedRevision": 0,
+                    "expectedRevision": 1,
                     "fields": {"description": f"Writer {n}"},
                     "source": STATED,
                 }
@@ -87,8 +87,8 @@ async def test_one_of_n_conflicting_writes_wins(
     won = [a for a in answers if not a["errors"]]
     lost = [a["errors"] for a in answers if a["errors"]]
     assert len(won) == 1
-    assert won[0]["revision"] == 1
-    assert lost == [[{"code": "CONFLICT", "currentRevision": 1}]] * (N - 1)
+    assert won[0]["revision"] == 2  # after the seed's CREATE
+    assert lost == [[{"code": "CONFLICT", "currentRevision": 2}]] * (N - 1)
     assert await revisions_of(db, target) == before + 1
 
 

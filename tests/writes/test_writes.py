@@ -103,25 +103,25 @@ async def test_a_partner_updates_its_own_organisation_with_a_revision(
                 "id": fao,
                 "fields": {"acronym": "FAO-UN"},
                 "source": STATED,
-                "expectedRevision": 0,
+                "expectedRevision": 1,
             }
         },
         key,
     )
     payload = data["organizationUpdate"]
     assert payload["errors"] == []
-    assert payload["revision"] == 1
+    assert payload["revision"] == 2  # the seed's CREATE was the first
     assert payload["diff"] == [{"field": "acronym", "before": "FAO", "after": "FAO-UN"}]
     assert payload["organization"]["acronym"] == "FAO-UN"
     # The old revision is now stale: CONFLICT with the current one, and nothing written.
     stale = await post(
         http,
         UPDATE,
-        {"input": {"id": fao, "fields": {"acronym": "F"}, "source": STATED, "expectedRevision": 0}},
+        {"input": {"id": fao, "fields": {"acronym": "F"}, "source": STATED, "expectedRevision": 1}},
         key,
     )
     [error] = stale["organizationUpdate"]["errors"]
-    assert (error["code"], error["currentRevision"]) == ("CONFLICT", 1)
+    assert (error["code"], error["currentRevision"]) == ("CONFLICT", 2)
     assert (await post(http, LOOKUP % "fao", {}))["organization"]["acronym"] == "FAO-UN"
 
 
@@ -207,7 +207,7 @@ async def test_an_out_of_scope_change_is_proposed_then_approved(
         "changeRequestApprove"
     ]
     assert done["errors"] == []
-    assert done["revision"] == 1
+    assert done["revision"] == 2
     found = await post(http, '{ organization(slug: "esp") { description } }', {})
     assert found["organization"]["description"] == "Proposed text."
 
@@ -254,15 +254,22 @@ async def test_a_write_is_in_the_records_history_and_the_feed(
     http: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
     key = await issue(db, Role.CURATOR, [])
-    start = (await post(http, FEED, {"after": None}))["changes"]["pageInfo"]["endCursor"]
+    start = None  # the feed's end: page through the seed's revisions and the tests' so far
+    while True:
+        info = (await post(http, FEED, {"after": start}))["changes"]["pageInfo"]
+        start = info["endCursor"]
+        if not info["hasNextPage"]:
+            break
     eu = await org_id(http, "eu")
     fields = {"acronym": "EU-27", "start": "1993-11"}
     done = await post(http, UPDATE, {"input": {"id": eu, "fields": fields, "source": STATED}}, key)
     assert done["organizationUpdate"]["errors"] == []
     found = (await post(http, HISTORY, {"slug": "eu"}))["organization"]
-    assert found["revision"] == 1
+    assert found["revision"] == 2
     assert found["changedBy"]["role"] == "CURATOR"
-    [revision] = found["revisions"]["nodes"]
+    revision, seeded = found["revisions"]["nodes"]  # newest first
+    assert seeded["operation"] == "CREATE"
+    assert seeded["changedBy"]["role"] == "SEED"
     assert revision["operation"] == "UPDATE"
     assert {d["field"]: (d["before"], d["after"]) for d in revision["diff"]} == {
         "acronym": ("EU", "EU-27"),
@@ -301,7 +308,7 @@ async def test_proposals_are_listed_for_curators_and_their_proposers(
             "stale": False,
             "proposer": mine["nodes"][0]["proposer"],
             "mutation": "recordUpdate",
-            "baseRevision": 0,
+            "baseRevision": 1,
             "diff": [{"field": "purpose", "before": None, "after": "Soils of the Balkans."}],
         }
     ]
@@ -317,7 +324,7 @@ async def test_proposals_are_listed_for_curators_and_their_proposers(
     approve = """mutation($id: ID!) {
       changeRequestApprove(input: {id: $id}) { errors { code currentRevision } } }"""
     done = await post(http, approve, {"id": proposed["changeRequest"]}, curator)
-    assert done["changeRequestApprove"]["errors"] == [{"code": "STALE", "currentRevision": 1}]
+    assert done["changeRequestApprove"]["errors"] == [{"code": "STALE", "currentRevision": 2}]
 
 
 async def test_change_requests_need_a_key(http: httpx.AsyncClient) -> None:
