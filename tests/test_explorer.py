@@ -109,7 +109,8 @@ async def test_page_has_default_query_and_no_remote_references(
     parser = _AssetCollector()
     parser.feed(page)
     [(_, settings)] = [(k, text) for k, text in parser.inline if k == "application/json"]
-    assert json.loads(settings) == {"endpoint": "/graphql", "tabs": [e.tab() for e in EXAMPLES]}
+    tabs = [e.tab() for e in EXAMPLES]
+    assert json.loads(settings) == {"endpoint": "/graphql", "tabs": tabs, "explain": False}
 
 
 async def test_page_policy_allows_its_own_assets_alone(client: httpx.AsyncClient) -> None:
