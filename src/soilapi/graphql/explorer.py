@@ -54,6 +54,8 @@ _STYLESHEETS = ("graphiql.min.css", "plugin-explorer.css")
 # that starts GraphiQL. The script is a file rather than inline so the page's CSP can allow
 # scripts from this server alone ('self'), with no 'unsafe-inline' and no hash to keep in step.
 _OWN_STYLESHEET = "soilapi-explorer.css"
+# The Explain panel (EXPLAIN_QUERIES), loaded before the bootstrap that may add it.
+_EXPLAIN = "soilapi-explain.js"
 _BOOTSTRAP = "soilapi-explorer.js"
 CONFIG_ID = "graphiql-config"
 """Element id of the page's JSON data block (endpoint, example tabs), read by the bootstrap."""
@@ -135,7 +137,8 @@ def explorer_html(
         for name in (*_STYLESHEETS, _OWN_STYLESHEET)
     )
     scripts = "\n".join(
-        f'<script src="{prefix}/{name}{version}"></script>' for name in (*_SCRIPTS, _BOOTSTRAP)
+        f'<script src="{prefix}/{name}{version}"></script>'
+        for name in (*_SCRIPTS, *((_EXPLAIN,) if explain else ()), _BOOTSTRAP)
     )
     config = _script_json(
         {"endpoint": endpoint, "tabs": [dict(tab) for tab in tabs], "explain": explain}
