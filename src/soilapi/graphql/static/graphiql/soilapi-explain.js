@@ -43,13 +43,17 @@
     }).join("\n");
   }
 
+  // A statement's plan first (what it costs), its SQL and values folded beneath.
   function Statement(props) {
     var statement = props.statement;
+    var plan = statement.error || statement.planText;
     return h("details", { className: "soilapi-explain-statement", open: true },
-      h("summary", null, "Statement " + props.number),
-      h("pre", { className: "soilapi-explain-sql" }, statement.sql),
-      statement.values.length ? h("pre", { className: "soilapi-explain-values" }, values(statement)) : null,
-      h("pre", { className: "soilapi-explain-plan" }, statement.error || statement.planText));
+      h("summary", null, "Statement " + props.number + ": " + plan.split("\n")[0]),
+      h("pre", { className: "soilapi-explain-plan" }, plan),
+      h("details", { className: "soilapi-explain-source" },
+        h("summary", null, "SQL and values"),
+        h("pre", { className: "soilapi-explain-sql" }, statement.sql),
+        statement.values.length ? h("pre", { className: "soilapi-explain-values" }, values(statement)) : null));
   }
 
   function summary(report) {
