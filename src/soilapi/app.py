@@ -56,15 +56,21 @@ if TYPE_CHECKING:
 log = logging.getLogger("soilapi.app")
 
 
-def graphiql_page(request: Request) -> HTMLResponse:
+def graphiql_page(settings: Settings) -> Callable[[Request], HTMLResponse]:
     """The offline GraphiQL page, talking to the URL it was loaded from, with the CSP that
-    lets it load its own assets and nothing else."""
-    page = explorer_html(
-        endpoint=request.url.path,
-        static_prefix=DEFAULT_STATIC_PREFIX,
-        tabs=[example.tab() for example in EXAMPLES],
-    )
-    return HTMLResponse(page, headers={"content-security-policy": CONTENT_SECURITY_POLICY})
+    lets it load its own assets and nothing else; with the Explain panel when
+    EXPLAIN_QUERIES is on."""
+
+    def page(request: Request) -> HTMLResponse:
+        html = explorer_html(
+            endpoint=request.url.path,
+            static_prefix=DEFAULT_STATIC_PREFIX,
+            tabs=[example.tab() for example in EXAMPLES],
+            explain=settings.explain_queries,
+        )
+        return HTMLResponse(html, headers={"content-security-policy": CONTENT_SECURITY_POLICY})
+
+    return page
 
 
 def caching(schema: strawberry.Schema, settings: Settings, app: FastAPI) -> Answers:
@@ -74,15 +80,18 @@ def caching(schema: strawberry.Schema, settings: Settings, app: FastAPI) -> Answ
     is the one it was computed at (soilapi.graphql.answers).
     """
     limits = OperationLimits.from_settings(settings)
+    explains = settings.explain_queries
     if not settings.response_cache_enabled:
-        return Answers(schema, limits=limits)
+        return Answers(schema, limits=limits, explains=explains)
 
     async def current() -> int:
         probe: SharedRead = app.state.version_probe
         return int(await probe.read())
 
     store = responses(settings.response_cache_max_entries, settings.response_cache_max_bytes)
-    return Answers(schema, responses=store, current_version=current, limits=limits)
+    return Answers(
+        schema, responses=store, current_version=current, limits=limits, explains=explains
+    )
 
 
 def probe_for(engine: AsyncEngine, settings: Settings) -> SharedRead:
@@ -240,7 +249,7 @@ def create_app(
             settings.max_response_bytes,
         ),
         retry_after_seconds=settings.retry_after_seconds,
-        ide=graphiql_page,
+        ide=graphiql_page(settings),
         on_operation=record_operation,
         on_rejection=record_rejection,
         rate_limiter=RateLimiter(schema, settings, operation_limits)

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
         default=5000, description="PostgreSQL statement_timeout for API queries, in ms."
     )
     log_sql: bool = Field(default=False, description="Echo every SQL statement (debugging).")
+    explain_queries: bool = Field(
+        default=False,
+        description='Development only: a request that sends `extensions: {"explain": true}` '
+        "gets the SQL statements it ran, with their values and EXPLAIN plans, in "
+        "`extensions.explain`, and GraphiQL gets an Explain panel. Off: the extension is "
+        "ignored. It shows the SQL and the data's shape to anyone: never in production.",
+    )
     query_compiler: bool = Field(
         default=True,
         description="Answer queries with one SQL statement per root field where the SQL "

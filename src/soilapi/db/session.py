@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeAlias, TypeVar
 
@@ -166,12 +167,13 @@ class Prepared:
         return [values[n] if n in values else self.defaults[n] for n in self.names]
 
 
-def on_each_statement(engine: AsyncEngine, listener: Callable[..., None]) -> None:
-    """Call `listener` before every statement the engine sends; a second call adds nothing.
+def on_each_statement(engine: AsyncEngine | AsyncConnection, listener: Callable[..., None]) -> None:
+    """Call `listener` before every statement the engine (or the one connection) sends; a
+    second call adds nothing.
 
     Reader.fetch announces its raw asyncpg reads with the same event, so they count too.
     """
-    target = engine.sync_engine
+    target = engine.sync_engine if isinstance(engine, AsyncEngine) else engine.sync_connection
     if not event.contains(target, "before_cursor_execute", listener):
         event.listen(target, "before_cursor_execute", listener)
 
@@ -210,6 +212,14 @@ def _pays_side_by_side(reads: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> b
     return sum(expected[:-1]) >= SIDE_BY_SIDE_SECONDS
 
 
+@dataclass(frozen=True)
+class Ran:
+    """A statement a request ran, as it was sent: its text ($n placeholders) and values."""
+
+    sql: str
+    values: tuple[Any, ...]
+
+
 class RequestFinished(Exception):
     """A read of a request whose session is closed: its result could reach nobody."""
 
@@ -237,6 +247,29 @@ class Reader:
         # Set when a read was cancelled halfway (see `_guard`): the connection then never
         # goes back to the pool.
         self.interrupted = False
+        # The statements run while `record` is on (EXPLAIN_QUERIES' explain extension).
+        self._journal: list[Ran] | None = None
+
+    def record(self) -> None:
+        """Keep every statement this request runs from now on, as sent: both engines' reads
+        (the compiler's raw reads, the resolvers' SQLAlchemy ones) pass the connection's
+        `before_cursor_execute` event, which a listener on this request's connection alone
+        hears, so other requests' statements never mix in."""
+        self._journal = []
+        if self._connection is not None:
+            self._listen(self._connection)
+
+    def recorded(self) -> list[Ran]:
+        """Stop recording; the statements run since `record`, in order."""
+        journal, self._journal = self._journal or [], None
+        return journal
+
+    def _listen(self, connection: AsyncConnection) -> None:
+        on_each_statement(connection, self._note)
+
+    def _note(self, _conn: Any, _cursor: Any, sql: str, values: Any, *_: Any) -> None:
+        if self._journal is not None:
+            self._journal.append(Ran(sql, tuple(values or ())))
 
     async def close(self) -> None:
         """Give the request's connection back once no statement is running.
@@ -266,6 +299,8 @@ class Reader:
     async def _connect(self) -> AsyncConnection:
         if self._connection is None:
             self._connection = await self.engine.connect()
+            if self._journal is not None:
+                self._listen(self._connection)
         return self._connection
 
     async def fetch(
@@ -370,6 +405,17 @@ class Reader:
         rows = list(await driver.fetch(query.sql, *args))
         query.took(time.perf_counter() - started)
         return rows
+
+    async def fetch_text(self, sql: str, values: Sequence[Any]) -> list[Any]:
+        """Run SQL text with $n `values` in the request's snapshot (the EXPLAIN of a statement
+        it ran, whose text and values `recorded` gives); rows are asyncpg records."""
+        async with self._lock:
+            return await self._guard(self._fetch_text(sql, values))
+
+    async def _fetch_text(self, sql: str, values: Sequence[Any]) -> list[Any]:
+        driver = self._driver = self._driver or await self._snapshot()
+        self._sync.dispatch.before_cursor_execute(self._sync, None, sql, values, None, False)
+        return list(await driver.fetch(sql, *values))
 
     async def restart(self) -> None:
         """Leave a transaction a failed statement aborted; the next read opens a new one.

@@ -6,6 +6,10 @@ current data version; then, in the request's snapshot, a remembered response for
 that snapshot reads; the statements the SQL compiler made for the same request before,
 replayed without parsing, validating or planning; else strawberry's execution.
 
+A request that asks for `extensions.explain` (when EXPLAIN_QUERIES allows it: see
+soilapi.graphql.explain) skips every cache, both ways: it is executed (or replayed) with its
+statements recorded, then explained, and its answer is never remembered.
+
 The response cache can never serve a stale answer. Entries are keyed by the query text,
 variables, operation name and the data version read in the request's own snapshot. A write
 bumps the version in the same transaction, so after it no process can match an older entry:
@@ -24,11 +28,14 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from graphql import GraphQLError
 from graphql.execution.values import get_variable_values
 from strawberry import Schema
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from soilapi.errors import ErrorCode
+from soilapi.graphql import explain
 from soilapi.graphql.compiler import Compiled, rebind
 from soilapi.graphql.context import Context
 from soilapi.graphql.inputs import variable_errors
@@ -136,11 +143,14 @@ class Answers:
         responses: Lru[str, bytes] | None = None,
         current_version: Callable[[], Awaitable[int]] | None = None,
         limits: Limits | None = None,
+        explains: bool = False,
     ) -> None:
         """`responses` turns the response cache on; `current_version` reads the data version
         outside any request (a shared probe), to serve a remembered response at once;
-        `limits` are the query limits (their token limit bounds the parse of each request)."""
+        `limits` are the query limits (their token limit bounds the parse of each request);
+        `explains` lets requests ask for the `explain` extension (EXPLAIN_QUERIES)."""
         self.schema = schema
+        self.explains = explains
         # QUERY_COMPILER=off: the schema's execution never compiles, and nor does a rebind.
         self.compiles = bool(getattr(schema.execution_context_class, "compile", False))
         self.limits = limits or Limits()
@@ -170,7 +180,33 @@ class Answers:
         refused = variable_errors(asked.variables)
         if refused:
             return Answer(How.REFUSED, ExecutionResult(data=None, errors=refused))
+        if self.explains:
+            try:
+                explained = explain.wanted(asked.extensions)
+            except explain.Malformed as bad:
+                error = GraphQLError(str(bad), extensions={"code": ErrorCode.BAD_REQUEST})
+                return Answer(How.REFUSED, ExecutionResult(data=None, errors=[error]))
+            if explained:
+                return await self._explained(asked, open_context, allowed)
         return await self._answer(asked, open_context, allowed)
+
+    async def _explained(
+        self, asked: Asked, open_context: OpenContext, allowed: Collection[OperationType]
+    ) -> Answer:
+        """The answer with `extensions.explain`: run (or replayed) with every statement
+        recorded, then each explained in the same snapshot. No cache is read, so the
+        statements are the ones this answer took; none is written (`keep` and `tag` stay
+        None), so an explained answer is never served to anyone, and over GET it is sent
+        `no-store` without an ETag."""
+        async with open_context() as context:
+            context.reader.record()
+            result, how = await self._run(context, asked, allowed)
+            compiled = how is How.REPLAYED or context.compiled is not None
+            report = await explain.report(context.reader, compiled=compiled)
+        # A new result: the one `_run` returned may share its extensions with the replays.
+        extensions = {**(result.extensions or {}), explain.EXTENSION: report}
+        explained = ExecutionResult(data=result.data, errors=result.errors, extensions=extensions)
+        return Answer(how, explained, cpu_seconds=context.cpu_seconds)
 
     async def _answer(
         self, asked: Asked, open_context: OpenContext, allowed: Collection[OperationType]
@@ -188,7 +224,9 @@ class Answers:
                 return Answer(How.REMEMBERED, body=body, tag=key)
             result, how = await self._run(context, asked, allowed)
         spent = context.cpu_seconds
-        if schema_key is not None and context.schema_only:
+        # `mutation { __typename }` reads the schema alone too, but kept it would be served
+        # to the same text sent over GET, where no mutation may run (405).
+        if schema_key is not None and context.schema_only and not context.private:
             keep = (self.schema_answers, schema_key)
             return Answer(how, result, keep=keep, cpu_seconds=spent, tag=schema_key)
         # A mutation's answer depends on who sent it, and is never a read to serve again.

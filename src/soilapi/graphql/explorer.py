@@ -54,6 +54,8 @@ _STYLESHEETS = ("graphiql.min.css", "plugin-explorer.css")
 # that starts GraphiQL. The script is a file rather than inline so the page's CSP can allow
 # scripts from this server alone ('self'), with no 'unsafe-inline' and no hash to keep in step.
 _OWN_STYLESHEET = "soilapi-explorer.css"
+# The Explain panel (EXPLAIN_QUERIES), loaded before the bootstrap that may add it.
+_EXPLAIN = "soilapi-explain.js"
 _BOOTSTRAP = "soilapi-explorer.js"
 CONFIG_ID = "graphiql-config"
 """Element id of the page's JSON data block (endpoint, example tabs), read by the bootstrap."""
@@ -111,14 +113,22 @@ def _script_json(value: Any) -> str:
     )
 
 
-def explorer_html(*, endpoint: str, static_prefix: str, tabs: Sequence[Mapping[str, str]]) -> str:
+def explorer_html(
+    *,
+    endpoint: str,
+    static_prefix: str,
+    tabs: Sequence[Mapping[str, str]],
+    explain: bool = False,
+) -> str:
     """Render the GraphiQL page that loads its assets from ``static_prefix``, not a CDN.
 
     ``endpoint`` is the GraphQL URL the page talks to (usually a path like ``/graphql``);
     ``tabs`` (each a ``query`` and its ``variables`` as JSON text) fill the editor's tabs the
     first time a browser opens the page (GraphiQL keeps the user's own edits in local storage
-    afterwards). Both travel in a JSON data block, which
-    browsers never run, so the page has no inline script for its CSP to allow.
+    afterwards); ``explain`` adds the Explain panel, which asks for the SQL and plans of each
+    query (EXPLAIN_QUERIES must be on for the server to send them). They travel in a JSON
+    data block, which browsers never run, so the page has no inline script for its CSP to
+    allow.
     """
     prefix = html.escape(static_prefix.rstrip("/"))
     version = f"?v={asset_version()}"
@@ -127,9 +137,12 @@ def explorer_html(*, endpoint: str, static_prefix: str, tabs: Sequence[Mapping[s
         for name in (*_STYLESHEETS, _OWN_STYLESHEET)
     )
     scripts = "\n".join(
-        f'<script src="{prefix}/{name}{version}"></script>' for name in (*_SCRIPTS, _BOOTSTRAP)
+        f'<script src="{prefix}/{name}{version}"></script>'
+        for name in (*_SCRIPTS, *((_EXPLAIN,) if explain else ()), _BOOTSTRAP)
     )
-    config = _script_json({"endpoint": endpoint, "tabs": [dict(tab) for tab in tabs]})
+    config = _script_json(
+        {"endpoint": endpoint, "tabs": [dict(tab) for tab in tabs], "explain": explain}
+    )
     return _PAGE.format(
         stylesheets=stylesheets, scripts=scripts, config_id=CONFIG_ID, config=config
     )

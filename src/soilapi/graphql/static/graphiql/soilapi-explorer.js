@@ -7,13 +7,19 @@
   var url = new URL(config.endpoint, window.location.href);
   var wsUrl = new URL(url.toString());
   wsUrl.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  var explain = config.explain && window.SoilapiExplain;
   var fetcher = GraphiQL.createFetcher({
     url: url.toString(),
-    subscriptionUrl: wsUrl.toString()
+    subscriptionUrl: wsUrl.toString(),
+    // With EXPLAIN_QUERIES on, requests ask for the SQL's plans (soilapi-explain.js).
+    fetch: explain ? explain.fetch : window.fetch.bind(window)
   });
   var plugins = [];
   if (window.GraphiQLPluginExplorer) {
     plugins.push(GraphiQLPluginExplorer.explorerPlugin());
+  }
+  if (explain) {
+    plugins.push(explain.plugin);
   }
   var root = ReactDOM.createRoot(document.getElementById("graphiql"));
   root.render(
