@@ -224,9 +224,7 @@ class Answers:
                 return Answer(How.REMEMBERED, body=body, tag=key)
             result, how = await self._run(context, asked, allowed)
         spent = context.cpu_seconds
-        # `mutation { __typename }` reads the schema alone too, but kept it would be served
-        # to the same text sent over GET, where no mutation may run (405).
-        if schema_key is not None and context.schema_only and not context.private:
+        if schema_key is not None and context.schema_only:  # a query's (_may_be_schema_only)
             keep = (self.schema_answers, schema_key)
             return Answer(how, result, keep=keep, cpu_seconds=spent, tag=schema_key)
         # A mutation's answer depends on who sent it, and is never a read to serve again.
