@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.conftest import Api, app_client
 
 from soilapi.cli import export_dump
+from soilapi.graphql import ids
 from soilapi.graphql.dump import ENCODERS
 from soilapi.graphql.pagination import feed_cursor
 from soilapi.services import export
@@ -41,7 +43,8 @@ async def test_the_dump_has_every_record_and_relation_once(engine: AsyncEngine) 
     linked = [e for e in entries if e["type"] == "relation"]
     assert (len(records), len(linked), len(entries)) == (244, 203, 447)
     assert sorted(e["slug"] for e in records) == sorted(slugs)
-    assert {e["id"] for e in linked} == relation_ids
+    # A relation's `id` is its global ID, as `Relation.id` and `relationRetire` have it.
+    assert {e["id"] for e in linked} == {ids.encode("Relation", uuid.UUID(r)) for r in relation_ids}
     assert len({e["id"] for e in records}) == 244
     assert header["type"] == "header"
     assert (header["format"], header["version"]) == ("soilapi-dump", 1)

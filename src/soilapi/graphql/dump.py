@@ -16,4 +16,9 @@ def global_id(kind: EntityKind, key: uuid.UUID) -> str:
     return ids.encode(TYPE_NAMES[kind], key)
 
 
-ENCODERS = Encoders(global_id=global_id, cursor=feed_cursor)
+def relation_id(key: uuid.UUID) -> str:
+    """The `id` GraphQL gives a relation (`relationRetire` takes it)."""
+    return ids.encode("Relation", key)
+
+
+ENCODERS = Encoders(global_id=global_id, cursor=feed_cursor, relation_id=relation_id)

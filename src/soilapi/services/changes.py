@@ -170,27 +170,34 @@ class RecordCreate:
         if parent is not None:  # an instrument is its agreement's; a post its organisation's
             scope |= frozenset((await repo.owners(conn, [parent]))[parent])
 
+        ties = [_ownership(kind, org, new_id) for org in owners]
+
         async def apply(c: Connection, cited: Cited) -> None:
             await repo.insert_entity(c, kind, row, {"id": new_id, **detail})
-            for org in owners:
-                predicate, org_first = OWNING[kind]
-                subject, target = (org, new_id) if org_first else (new_id, org)
-                await repo.insert_relation(
-                    c,
-                    {
-                        "id": uuid.uuid4(),
-                        "subject_id": subject,
-                        "predicate": predicate.value,
-                        "object_id": target,
-                        "rank": Rank.NORMAL.value,
-                        **provenance(cited),
-                    },
-                )
+            for tie in ties:
+                await repo.insert_relation(c, {**tie, **provenance(cited)})
             await _after_instruments(c, kind, detail)
 
-        plan = Plan(new_id, kind.value, Operation.CREATE, None, diff, scope, apply)
+        made = [
+            (tie["id"], Operation.CREATE, diff_of({}, {k: v for k, v in tie.items() if k != "id"}))
+            for tie in ties
+        ]
+        plan = Plan(new_id, kind.value, Operation.CREATE, None, diff, scope, apply, made)
         plan.sourced = tuple(name for name in diff if name != "owners")
         return plan
+
+
+def _ownership(kind: EntityKind, org: uuid.UUID, record: uuid.UUID) -> dict[str, Any]:
+    """The relation that makes a new record one of an organisation's (OWNING)."""
+    predicate, org_first = OWNING[kind]
+    subject, target = (org, record) if org_first else (record, org)
+    return {
+        "id": uuid.uuid4(),
+        "subject_id": subject,
+        "predicate": predicate.value,
+        "object_id": target,
+        "rank": Rank.NORMAL.value,
+    }
 
 
 @change
@@ -250,7 +257,11 @@ class RecordRetire:
             await _after_instruments(c, kind, before)
 
         also = [
-            (r["id"], {k: [as_json(v), None] for k, v in r.items() if v is not None})
+            (
+                r["id"],
+                Operation.RETIRE,
+                {k: [as_json(v), None] for k, v in r.items() if v is not None},
+            )
             for r in relations
         ]
         return Plan(

@@ -47,6 +47,7 @@ class Encoders:
 
     global_id: GlobalId
     cursor: Callable[[int], str]
+    relation_id: Callable[[uuid.UUID], str]
 
 
 def _camel(name: str) -> str:
@@ -124,7 +125,7 @@ class Dump:
         }
         return {
             "type": "relation",
-            "id": str(row["id"]),
+            "id": self.encoders.relation_id(row["id"]),
             "revision": row["revision"],
             "subject": ends["subject"],
             "predicate": str(row["predicate"]),

@@ -121,8 +121,9 @@ class Plan:
     diff: Diff
     scope: frozenset[uuid.UUID]
     apply: Callable[[Connection, Cited], Awaitable[None]]
-    # Other targets the change also alters (a retired record's relations): (id, diff).
-    also: list[tuple[uuid.UUID, Diff]] = field(default_factory=list)
+    # Relations the change also makes or retires (a new record's ties to its owners, a
+    # retired record's relations), each a revision of its own: (id, operation, diff).
+    also: list[tuple[uuid.UUID, Operation, Diff]] = field(default_factory=list)
     # The record's fields the write's source backs (an entity source each); None: the diff's.
     sourced: tuple[str, ...] | None = None
     # Whether the write states a fact, and so must say where it comes from (a removal does not).
@@ -459,7 +460,7 @@ async def _plan_and_apply(
             history.NewRevision(
                 target_id=other,
                 kind="relation",
-                operation=Operation.RETIRE,
+                operation=operation,
                 diff=diff,
                 actor=who.actor,
                 actor_role=who.role.value,
@@ -468,7 +469,7 @@ async def _plan_and_apply(
                 approved_by=approved_by,
                 request_id=options.request_id,
             )
-            for other, diff in plan.also
+            for other, operation, diff in plan.also
         ),
     ]
     recorded = await history.record(conn, revisions)
