@@ -406,3 +406,13 @@ async def change_requests_count(
     if proposer is not None:
         stmt = stmt.where(t.c.proposer == proposer)
     return int((await conn.execute(stmt)).scalar_one())
+
+
+async def slugs_of(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The slug of each live record among `ids` (diffs name references by slug)."""
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(ENTITIES.c.id, ENTITIES.c.slug).where(ENTITIES.c.id.in_(sorted(set(ids))))
+    )
+    return {row.id: row.slug for row in rows}

@@ -17,7 +17,7 @@ from soilapi.db.session import Connection
 from soilapi.errors import ErrorCode, FieldError, Rejected
 from soilapi.repositories import writes as repo
 from soilapi.services.fields import OWNING, QUANTITY, STATEMENT, Shape, Writable, writable
-from soilapi.services.writes import Cited, Plan, as_json, change, day_of, diff_of, ordered, text
+from soilapi.services.writes import Cited, Plan, change, day_of, ordered, text
 from soilapi.vocab import EntityKind, Operation, Predicate, Rank
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -65,18 +65,52 @@ def checked(
     return columns, refs
 
 
-def field_diff(
-    declared: dict[str, Writable], before: dict[str, Any], columns: dict[str, Any]
+async def field_diff(
+    conn: Connection,
+    declared: dict[str, Writable],
+    before: dict[str, Any],
+    columns: dict[str, Any],
 ) -> dict[str, list[Any]]:
-    """{field: [before, after]} for every field the new columns change, named as the input
-    names it (and as the seed's sources name their properties)."""
+    """{field: [before, after]} for every field the new columns change, named and written as
+    the seed loader's diffs are (the input's field names; references by slug)."""
     after = {**before, **columns}
+    refs = [
+        row.get(w.stored_as)
+        for w in declared.values()
+        if w.shape is Shape.REF
+        for row in (before, after)
+    ]
+    slugs = await repo.slugs_of(conn, [r for r in refs if r is not None])
     found = {}
     for name, w in declared.items():
-        old, new = w.shown(before), w.shown(after)
+        old, new = w.shown(before, slugs), w.shown(after, slugs)
         if old != new:
             found[name] = [old, new]
     return found
+
+
+RELATION_FIELDS: dict[str, Writable] = {
+    "subject": Writable("subject", Shape.REF, "", column="subject_id"),
+    "predicate": Writable("predicate", Shape.TEXT, ""),
+    "object": Writable("object", Shape.REF, "", column="object_id"),
+    "ordinal": Writable("ordinal", Shape.INT, ""),
+    "note": Writable("note", Shape.TEXT, ""),
+    "start": Writable("start", Shape.DATE, ""),
+    "end": Writable("end", Shape.DATE, ""),
+    "rank": Writable("rank", Shape.TEXT, ""),
+}
+
+
+async def relation_diff(
+    conn: Connection, before: dict[str, Any], after: dict[str, Any]
+) -> dict[str, list[Any]]:
+    """A relation's diff, by the fields the seed loader's relation diffs name."""
+    return await field_diff(conn, RELATION_FIELDS, before, after)
+
+
+async def gone(conn: Connection, declared: dict[str, Writable], row: dict[str, Any]) -> Any:
+    """The diff of a retirement: every field's last value, then nothing."""
+    return await field_diff(conn, declared, row, dict.fromkeys(row))
 
 
 async def check_refs(conn: Connection, refs: Sequence[tuple[str, Writable, uuid.UUID]]) -> None:
@@ -162,9 +196,10 @@ class RecordCreate:
         new_id = uuid.uuid4()
         base, detail = split(kind, columns)
         row = {"id": new_id, "kind": kind.value, "slug": slug, **base}
-        diff = {"slug": [None, slug], **field_diff(writable(kind), {}, columns)}
+        diff = {"slug": [None, slug], **await field_diff(conn, writable(kind), {}, columns)}
         if owners:
-            diff["owners"] = [None, sorted(str(o) for o in owners)]
+            named = await repo.slugs_of(conn, owners)
+            diff["owners"] = [None, sorted(named.get(o, str(o)) for o in owners)]
         scope = frozenset(owners) | frozenset((await repo.owners(conn, [new_id]))[new_id])
         parent: uuid.UUID | None = detail.get("agreement_id") or detail.get("organization_id")
         if parent is not None:  # an instrument is its agreement's; a post its organisation's
@@ -178,10 +213,7 @@ class RecordCreate:
                 await repo.insert_relation(c, {**tie, **provenance(cited)})
             await _after_instruments(c, kind, detail)
 
-        made = [
-            (tie["id"], Operation.CREATE, diff_of({}, {k: v for k, v in tie.items() if k != "id"}))
-            for tie in ties
-        ]
+        made = [(tie["id"], Operation.CREATE, await relation_diff(conn, {}, tie)) for tie in ties]
         plan = Plan(new_id, kind.value, Operation.CREATE, None, diff, scope, apply, made)
         plan.sourced = tuple(name for name in diff if name != "owners")
         return plan
@@ -220,7 +252,7 @@ class RecordUpdate:
         _in_order(before, columns)
         await check_refs(conn, refs)
         base, detail = split(kind, columns)
-        diff = field_diff(writable(kind), before, columns)
+        diff = await field_diff(conn, writable(kind), before, columns)
         scope = frozenset((await repo.owners(conn, [target]))[target])
 
         async def apply(c: Connection, _cited: Cited) -> None:
@@ -249,20 +281,15 @@ class RecordRetire:
             raise Rejected([FieldError(("id",), "no such record", ErrorCode.NOT_FOUND)])
         scope = frozenset((await repo.owners(conn, [target]))[target])
         relations = await repo.relations_touching(conn, target)
-        diff = {k: [as_json(v), None] for k, v in before.items() if v is not None}
         kind = EntityKind(before["kind"])
+        diff = {"slug": [before["slug"], None], **await gone(conn, writable(kind), before)}
 
         async def apply(c: Connection, _cited: Cited) -> None:
             await repo.delete_entity(c, target)
             await _after_instruments(c, kind, before)
 
         also = [
-            (
-                r["id"],
-                Operation.RETIRE,
-                {k: [as_json(v), None] for k, v in r.items() if v is not None},
-            )
-            for r in relations
+            (r["id"], Operation.RETIRE, await gone(conn, RELATION_FIELDS, r)) for r in relations
         ]
         return Plan(
             target,
@@ -333,7 +360,7 @@ class RelationCreate:
         }
         scope = await repo.owners(conn, [subject, target])
         owned = frozenset(scope[subject] | scope[target])
-        diff = diff_of({}, {k: v for k, v in row.items() if k != "id" and v is not None})
+        diff = await relation_diff(conn, {}, row)
 
         async def apply(c: Connection, cited: Cited) -> None:
             await repo.insert_relation(c, {**row, **provenance(cited)})
@@ -356,7 +383,7 @@ class RelationRetire:
             raise Rejected([FieldError(("id",), "no such relation", ErrorCode.NOT_FOUND)])
         ends = [before["subject_id"], before["object_id"]]
         scope = await repo.owners(conn, ends)
-        diff = {k: [as_json(v), None] for k, v in before.items() if v is not None}
+        diff = await gone(conn, RELATION_FIELDS, before)
 
         async def apply(c: Connection, _cited: Cited) -> None:
             await repo.delete_relations(c, [target])
@@ -403,7 +430,7 @@ class FactCreate:
         facts = {w.name: w for w in declared}
         shown = {
             "id": str(new_id),
-            **{k: v for k, (_, v) in field_diff(facts, {}, columns).items()},
+            **{k: v for k, (_, v) in (await field_diff(conn, facts, {}, columns)).items()},
         }
         scope = frozenset((await repo.owners(conn, [subject]))[subject])
 
@@ -441,7 +468,9 @@ class FactRetire:
         subject = before["subject_id"]
         revisions = await repo.lock_entities(conn, [subject])
         kind = (await repo.kinds_of(conn, [subject]))[subject]
-        shown = {k: as_json(v) for k, v in before.items() if v is not None and k not in PROVENANCE}
+        facts = {w.name: w for w in SUB_FACTS[self.fact][1]}
+        last = await gone(conn, facts, before)
+        shown = {"id": str(target), **{k: v for k, (v, _) in last.items()}}
         scope = frozenset((await repo.owners(conn, [subject]))[subject])
 
         async def apply(c: Connection, _cited: Cited) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,7 +20,7 @@ import pycountry
 
 from soilapi import vocab
 from soilapi.errors import ErrorCode, FieldError, Rejected
-from soilapi.vocab import EntityKind, Predicate
+from soilapi.vocab import EntityKind, Predicate, partial_iso
 
 Path = tuple[str, ...]
 COUNTRY = re.compile(r"[A-Z]{2}")
@@ -65,19 +66,20 @@ class Writable:
             return self.column
         return f"{self.name}_id" if self.shape is Shape.REF else self.name
 
-    def shown(self, row: dict[str, Any]) -> Any:
-        """The field's value in a row, as a diff shows it: a date to its precision ("2015",
-        "2015-06", "2015-06-01"), an ID as the record's id, a number as a JSON number."""
+    def shown(self, row: dict[str, Any], slugs: Mapping[uuid.UUID, str]) -> Any:
+        """The field's value in a row, as a diff shows it, the way the seed loader's do
+        (soilapi.seed.history): a date to its precision ("2015", "2015-06", "2015-06-01"), a
+        reference as the slug of the record it names, a number as a JSON number."""
         from soilapi.services.writes import as_json  # noqa: PLC0415 - the rules' home
 
         if self.shape is Shape.DATE:
             day = row.get(f"{self.stored_as}_date")
             precision = row.get(f"{self.stored_as}_precision")
-            if day is None:
-                return None
-            width = {"year": 4, "month": 7}.get(str(getattr(precision, "value", precision)), 10)
-            return str(day.isoformat())[:width]
-        return as_json(row.get(self.stored_as))
+            return None if day is None else partial_iso(day, str(precision))
+        value = row.get(self.stored_as)
+        if self.shape is Shape.REF and value is not None:
+            return slugs.get(value, str(value))
+        return as_json(value)
 
     def columns(self, value: Any, path: Path) -> dict[str, Any]:
         """The columns this value sets, checked; Rejected with a field error if it is wrong.

@@ -209,15 +209,6 @@ def as_json(value: Any) -> Json:
     return value
 
 
-def diff_of(before: Mapping[str, Any], after: Mapping[str, Any]) -> Diff:
-    """{column: [before, after]} for every column `after` sets to something new."""
-    return {
-        key: [as_json(before.get(key)), as_json(value)]
-        for key, value in after.items()
-        if as_json(before.get(key)) != as_json(value)
-    }
-
-
 # --- provenance ------------------------------------------------------------------------------
 
 
