@@ -218,7 +218,9 @@ async def relation(world: World, scope: str) -> str:
 FACTS = {
     "quantity": {"metric": "members", "value": 12, "qualifier": "EXACT"},
     "statement": {"property": "AIM", "text": "A matrix aim."},
+    "name": {"value": "Matrix alias", "kind": "ALIAS"},
 }
+PLURALS = {"quantity": "quantities", "statement": "statements", "name": "names"}
 
 
 def fact_create(fact: str) -> Prepare:
@@ -236,7 +238,7 @@ def fact(kind: str) -> Callable[[World, str], Awaitable[str]]:
     async def make(world: World, scope: str) -> str:
         query, variables = await fact_create(kind)(world, scope)
         assert (await world.post(query, variables, "curator"))[f"{kind}Create"]["errors"] == []
-        plural = "quantities" if kind == "quantity" else "statements"
+        plural = PLURALS[kind]
         found = await world.post(
             f"""query($id: ID!) {{ node(id: $id) {{ ... on Organization {{
               {plural} {{ nodes {{ id }} }} }} }} }}""",
@@ -310,6 +312,8 @@ MUTATIONS: dict[str, Prepare] = {
     "quantityRetire": retire("quantityRetire", fact("quantity")),
     "statementCreate": fact_create("statement"),
     "statementRetire": retire("statementRetire", fact("statement")),
+    "nameCreate": fact_create("name"),
+    "nameRetire": retire("nameRetire", fact("name")),
     "changeRequestApprove": proposal,
     "changeRequestReject": rejection,
 }

@@ -272,3 +272,30 @@ async def test_a_country_must_be_an_iso_code_in_use(world: Any) -> None:
             {"id": easp, "fields": {"country": code}, "source": STATED},
         )
         assert found["errors"] == [{"field": ["country"], "code": "INVALID"}], code
+
+
+async def test_a_new_alias_is_found_by_search_and_can_be_removed(world: Any) -> None:
+    http = world[0]
+    gsp = await org(world, "gsp")
+    made = await write(
+        world,
+        "nameCreate",
+        "NameCreateInput",
+        "revision errors { code }",
+        {
+            "subject": gsp,
+            "fields": {"value": "Worldwide Soil Compact", "kind": "ALIAS"},
+            "source": STATED,
+        },
+    )
+    assert made["errors"] == []
+    search = '{ search(query: "Worldwide Soil Compact") { nodes { field node { slug } } } }'
+    hits = (await http.post("/graphql", json={"query": search})).json()["data"]["search"]["nodes"]
+    assert hits[0] == {"field": "ALIAS", "node": {"slug": "gsp"}}
+    names = '{ organization(slug: "gsp") { names { nodes { id value } } } }'
+    found = (await http.post("/graphql", json={"query": names})).json()["data"]["organization"]
+    [alias] = [n for n in found["names"]["nodes"] if n["value"] == "Worldwide Soil Compact"]
+    gone = await write(world, "nameRetire", "RetireInput", "errors { code }", {"id": alias["id"]})
+    assert gone["errors"] == []
+    hits = (await http.post("/graphql", json={"query": search})).json()["data"]["search"]["nodes"]
+    assert all(hit["field"] != "ALIAS" for hit in hits)

@@ -102,6 +102,8 @@ class ObservabilityMiddleware:
         self._instrument(scope)
         request_id = _request_id(scope)
         id_token = bind_request_id(request_id)
+        # Starlette's `request.state`: a write records the request id in its revision.
+        scope.setdefault("state", {})["request_id"] = request_id
         stats, stats_token = metrics.start_request()
         status = _CLIENT_CLOSED
         started_response = False

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from soilapi.db.session import Connection
 from soilapi.errors import ErrorCode, FieldError, Rejected
 from soilapi.repositories import writes as repo
-from soilapi.services.fields import OWNING, QUANTITY, STATEMENT, Shape, Writable, writable
+from soilapi.services.fields import NAME, OWNING, QUANTITY, STATEMENT, Shape, Writable, writable
 from soilapi.services.writes import Cited, Plan, change, day_of, ordered, text
 from soilapi.vocab import EntityKind, Operation, Predicate, Rank
 
@@ -401,16 +401,28 @@ class RelationRetire:
 
 
 # A record's sub-facts: (table, declared fields). Their changes are revisions of the record.
-SUB_FACTS: dict[str, tuple[str, tuple[Writable, ...]]] = {
-    "quantity": ("quantities", QUANTITY),
-    "statement": ("statements", STATEMENT),
+@dataclass(frozen=True)
+class SubFact:
+    """A kind of fact about a record: its table, the column naming the record, the field a
+    diff of the record lists it under (as the seed loader's diffs do), and its fields."""
+
+    table: str
+    subject: str
+    field: str
+    declared: tuple[Writable, ...]
+
+
+SUB_FACTS: dict[str, SubFact] = {
+    "quantity": SubFact("quantities", "subject_id", "quantities", QUANTITY),
+    "statement": SubFact("statements", "subject_id", "statements", STATEMENT),
+    "name": SubFact("entity_names", "entity_id", "names", NAME),
 }
 
 
 @change
 @dataclass(frozen=True)
 class FactCreate:
-    """A quantity or statement about a record; a revision of that record."""
+    """A quantity, statement or name of a record; a revision of that record."""
 
     mutation: ClassVar[str] = "factCreate"
     fact: str
@@ -418,7 +430,8 @@ class FactCreate:
     values: dict[str, Any] = field(default_factory=dict)
 
     async def plan(self, conn: Connection) -> Plan:
-        table, declared = SUB_FACTS[self.fact]
+        fact = SUB_FACTS[self.fact]
+        table, declared = fact.table, fact.declared
         subject = record_id(self.subject, ("subject",))
         columns, _ = checked({w.name: w for w in declared}, dict(self.values), creating=True)
         revisions = await repo.lock_entities(conn, [subject])
@@ -426,7 +439,7 @@ class FactCreate:
             raise Rejected([FieldError(("subject",), "no such record", ErrorCode.NOT_FOUND)])
         kind = (await repo.kinds_of(conn, [subject]))[subject]
         new_id = uuid.uuid4()
-        row = {"id": new_id, "subject_id": subject, **columns}
+        row = {"id": new_id, fact.subject: subject, **columns}
         facts = {w.name: w for w in declared}
         shown = {
             "id": str(new_id),
@@ -442,7 +455,7 @@ class FactCreate:
             kind,
             Operation.UPDATE,
             revisions[subject],
-            {table: [None, shown]},
+            {fact.field: [None, shown]},
             scope,
             apply,
         )
@@ -453,22 +466,23 @@ class FactCreate:
 @change
 @dataclass(frozen=True)
 class FactRetire:
-    """Remove a quantity or statement (a revision of its record)."""
+    """Remove a quantity, statement or name (a revision of its record)."""
 
     mutation: ClassVar[str] = "factRetire"
     fact: str
     id: str
 
     async def plan(self, conn: Connection) -> Plan:
-        table, _ = SUB_FACTS[self.fact]
+        fact = SUB_FACTS[self.fact]
+        table = fact.table
         target = record_id(self.id, ("id",))
         before = await repo.lock_row(conn, table, target)
         if before is None:
             raise Rejected([FieldError(("id",), f"no such {self.fact}", ErrorCode.NOT_FOUND)])
-        subject = before["subject_id"]
+        subject = before[fact.subject]
         revisions = await repo.lock_entities(conn, [subject])
         kind = (await repo.kinds_of(conn, [subject]))[subject]
-        facts = {w.name: w for w in SUB_FACTS[self.fact][1]}
+        facts = {w.name: w for w in fact.declared}
         last = await gone(conn, facts, before)
         shown = {"id": str(target), **{k: v for k, (v, _) in last.items()}}
         scope = frozenset((await repo.owners(conn, [subject]))[subject])
@@ -481,7 +495,7 @@ class FactRetire:
             kind,
             Operation.UPDATE,
             revisions[subject],
-            {table: [shown, None]},
+            {fact.field: [shown, None]},
             scope,
             apply,
         )

@@ -276,3 +276,12 @@ STATEMENT = (
     ),
     Writable("text", Shape.LINES, "The statement.", required=True),
 )
+NAME = (
+    Writable("value", Shape.TEXT, "The name as written.", required=True),
+    _choice(
+        "kind",
+        vocab.NameKind,
+        "Acronym, alias, spelling variant, full or former name.",
+        required=True,
+    ),
+)

@@ -168,7 +168,8 @@ async def perform(
         expected_revision=options.expected_revision,
         dry_run=options.dry_run,
         comment=options.comment,
-        request_id=context.request.headers.get("x-request-id") if context.request else None,
+        # The id the server logs the request under (soilapi.http.observability).
+        request_id=getattr(context.request.state, "request_id", None) if context.request else None,
     )
     outcome = await writes.commit(
         engine,

@@ -30,7 +30,16 @@ from soilapi.graphql.types import registry  # noqa: F401 - declares every record
 from soilapi.graphql.types.history import FieldChange
 from soilapi.graphql.types.node import ENTITY_TYPES, TYPE_NAMES
 from soilapi.services import changes, writes
-from soilapi.services.fields import DETAIL, OWNING, QUANTITY, STATEMENT, Shape, Writable, writable
+from soilapi.services.fields import (
+    DETAIL,
+    NAME,
+    OWNING,
+    QUANTITY,
+    STATEMENT,
+    Shape,
+    Writable,
+    writable,
+)
 from soilapi.vocab import EntityKind
 
 INPUT = strawberry.argument(description="What to write, where it comes from, and how.")
@@ -419,6 +428,7 @@ def _mutation_type() -> Any:
     )
     namespace.update(fact_mutations("quantity", QUANTITY))
     namespace.update(fact_mutations("statement", STATEMENT))
+    namespace.update(fact_mutations("name", NAME))
     namespace["change_request_approve"] = strawberry.mutation(
         resolver=change_request_approve,
         description="Curators: apply a proposal, as a revision credited to its proposer and to "

@@ -139,6 +139,11 @@ class Provenance:
 
 @strawberry.type(description="Another name of a record: an acronym, alias or spelling variant.")
 class Name:
+    @strawberry.field(description="Opaque global ID; `nameRetire` removes the name.")
+    @reads(GlobalIdOf())
+    def id(self, root: Parent[Record]) -> strawberry.ID:
+        return strawberry.ID(ids.encode("Name", root.id))
+
     value: str = strawberry.field(description="The name as written.")
     kind: enums.NameKind = strawberry.field(description="Why the record has this name.")
 
