@@ -342,3 +342,23 @@ def test_the_readmes_first_write_names_fao() -> None:
 
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert ids.encode("Organization", entity_id("fao")) in readme
+
+
+async def test_the_response_cache_never_serves_an_answer_older_than_a_write(
+    db: AsyncEngine,
+) -> None:
+    key = await issue(db, Role.CURATOR, [])
+    settings = Settings(
+        database_url="postgresql://unused", rate_limit_enabled=False, response_cache_enabled=True
+    )
+    query = {"query": '{ organization(slug: "alpsp") { id purpose } }'}
+    async with app_client(db, settings) as cached:
+        first = await cached.post("/graphql", json=query)
+        again = await cached.post("/graphql", json=query)
+        assert again.headers.get("x-cache") == "hit"
+        alpsp = first.json()["data"]["organization"]["id"]
+        change = {"input": {"id": alpsp, "fields": {"purpose": "Alpine soils."}, "source": STATED}}
+        assert (await post(cached, UPDATE, change, key))["organizationUpdate"]["errors"] == []
+        after = await cached.post("/graphql", json=query)
+        assert after.headers.get("x-cache") != "hit"
+        assert after.json()["data"]["organization"]["purpose"] == "Alpine soils."
