@@ -434,34 +434,20 @@ async def _plan_and_apply(
         if source is None
         else {k: v for k, v in dataclasses.asdict(source).items() if v not in (None, False)}
     )
+
+    # The same who, why and source for the change itself and the relations it brings along.
+    def revision(
+        target: uuid.UUID, kind: str, operation: Operation, diff: Diff
+    ) -> history.NewRevision:
+        return history.NewRevision(
+            target_id=target, kind=kind, operation=operation, diff=diff, actor=who.actor,
+            actor_role=who.role.value, provenance=provenance, comment=options.comment,
+            approved_by=approved_by, request_id=options.request_id,
+        )  # fmt: skip
+
     revisions = [
-        history.NewRevision(
-            target_id=plan.target_id,
-            kind=plan.kind,
-            operation=plan.operation,
-            diff=plan.diff,
-            actor=who.actor,
-            actor_role=who.role.value,
-            provenance=provenance,
-            comment=options.comment,
-            approved_by=approved_by,
-            request_id=options.request_id,
-        ),
-        *(
-            history.NewRevision(
-                target_id=other,
-                kind="relation",
-                operation=operation,
-                diff=diff,
-                actor=who.actor,
-                actor_role=who.role.value,
-                provenance=provenance,
-                comment=options.comment,
-                approved_by=approved_by,
-                request_id=options.request_id,
-            )
-            for other, operation, diff in plan.also
-        ),
+        revision(plan.target_id, plan.kind, plan.operation, plan.diff),
+        *(revision(other, "relation", operation, diff) for other, operation, diff in plan.also),
     ]
     recorded = await history.record(conn, revisions)
     return Outcome(plan.target_id, recorded[0].number, plan.diff)
