@@ -4,8 +4,13 @@ Kept as plain enums in one module so that a value added here reaches the column 
 constraints (via a migration), the seed validator and the GraphQL enums at once.
 """
 
+import re
 from datetime import date
 from enum import StrEnum
+
+# A record's slug: lower-case letters and digits in words joined by single hyphens (the seed
+# files' rule and the writes').
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 class EntityKind(StrEnum):

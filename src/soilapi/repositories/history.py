@@ -134,21 +134,6 @@ async def _renumber(
         await conn.execute(stmt)
 
 
-async def current_revisions(
-    conn: AsyncConnection, ids: Sequence[uuid.UUID], *, lock: bool = False
-) -> dict[uuid.UUID, int]:
-    """The revision number of each live record or relation among `ids`; `lock` takes each
-    row's lock until the transaction ends, so a writer that checked `expectedRevision` keeps
-    its answer true until it commits."""
-    found: dict[uuid.UUID, int] = {}
-    for model in (Entity, Relation):
-        stmt = sa.select(model.id, model.revision).where(model.id.in_(ids))
-        if lock:
-            stmt = stmt.with_for_update(of=model.__table__)
-        found.update({row[0]: row[1] for row in await conn.execute(stmt)})
-    return found
-
-
 # --- reads: a record's history, and the change feed ------------------------------------------
 
 REVISIONS = TableReader(Revision)

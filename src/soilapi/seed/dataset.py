@@ -26,7 +26,6 @@ PACKAGE_DIR = Path(__file__).parent
 DATA_DIR = PACKAGE_DIR / "data"
 DOCUMENTS_DIR = PACKAGE_DIR / "documents"
 
-SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 LINES_RE = re.compile(r"^(\d+)(?:-(\d+))?$")
 WS_RE = re.compile(r"\s+")
@@ -403,7 +402,7 @@ def _entity(r: _Reader, raw: Mapping[str, Any], index: int) -> EntitySpec | None
     r.keys(where, raw, ENTITY_KEYS)
     kind = r.value(where, _enum(EntityKind), raw.get("kind"))
     slug = raw.get("slug")
-    if not isinstance(slug, str) or not SLUG_RE.match(slug):
+    if not isinstance(slug, str) or not vocab.SLUG.fullmatch(slug):
         r.fail(where, f"bad slug {slug!r}")
         return None
     name = r.value(where, _str, raw.get("name"))

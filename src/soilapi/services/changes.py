@@ -7,7 +7,6 @@ declared once, in soilapi.services.fields.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,12 +15,20 @@ from typing import Any, ClassVar
 from soilapi.db.session import Connection
 from soilapi.errors import ErrorCode, FieldError, Rejected
 from soilapi.repositories import writes as repo
-from soilapi.services.fields import NAME, OWNING, QUANTITY, STATEMENT, Shape, Writable, writable
+from soilapi.repositories.entities import HIERARCHY
+from soilapi.services.fields import (
+    NAME,
+    OWNING,
+    QUANTITY,
+    SHARED_COLUMNS,
+    STATEMENT,
+    Shape,
+    Writable,
+    writable,
+)
 from soilapi.services.writes import Cited, Plan, change, day_of, ordered, text
-from soilapi.vocab import EntityKind, Operation, Predicate, Rank
+from soilapi.vocab import SLUG, EntityKind, Operation, Predicate, Rank
 
-SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-HIERARCHY = {Predicate.SUB_ORGANIZATION_OF, Predicate.UNIT_OF, Predicate.TECHNICAL_NETWORK_OF}
 PROVENANCE = ("document_id", "line_start", "line_end", "quote", "evidence")
 
 
@@ -132,19 +139,9 @@ async def check_refs(conn: Connection, refs: Sequence[tuple[str, Writable, uuid.
 
 
 def split(kind: EntityKind, columns: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(shared columns, the kind's columns)."""
-    shared = {
-        "name",
-        "acronym",
-        "description",
-        "country_code",
-        "start_date",
-        "start_precision",
-        "end_date",
-        "end_precision",
-    }
-    base = {k: v for k, v in columns.items() if k in shared}
-    return base, {k: v for k, v in columns.items() if k not in shared}
+    """(shared columns, the kind's columns): the shared ones are SHARED's."""
+    base = {k: v for k, v in columns.items() if k in SHARED_COLUMNS}
+    return base, {k: v for k, v in columns.items() if k not in SHARED_COLUMNS}
 
 
 def _in_order(before: dict[str, Any], columns: dict[str, Any]) -> None:

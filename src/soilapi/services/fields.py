@@ -9,7 +9,6 @@ each kind's input type and its mutations from the same declarations
 from __future__ import annotations
 
 import enum
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,15 +19,16 @@ import pycountry
 
 from soilapi import vocab
 from soilapi.errors import ErrorCode, FieldError, Rejected
+from soilapi.services.listing import COUNTRY_RE
+from soilapi.services.writes import as_json, day_of, text
 from soilapi.vocab import EntityKind, Predicate, partial_iso
 
 Path = tuple[str, ...]
-COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 def is_country(code: str) -> bool:
     """An ISO 3166-1 alpha-2 code in use (pycountry's list): "FR" is one, "XX" is not."""
-    return COUNTRY.fullmatch(code) is not None and pycountry.countries.get(alpha_2=code) is not None
+    return COUNTRY_RE.match(code) is not None and pycountry.countries.get(alpha_2=code) is not None
 
 
 class Shape(enum.Enum):
@@ -66,12 +66,17 @@ class Writable:
             return self.column
         return f"{self.name}_id" if self.shape is Shape.REF else self.name
 
+    @property
+    def stored_columns(self) -> tuple[str, ...]:
+        """Every column the field is stored in (a date: its day and its precision)."""
+        if self.shape is Shape.DATE:
+            return (f"{self.stored_as}_date", f"{self.stored_as}_precision")
+        return (self.stored_as,)
+
     def shown(self, row: dict[str, Any], slugs: Mapping[uuid.UUID, str]) -> Any:
         """The field's value in a row, as a diff shows it, the way the seed loader's do
         (soilapi.seed.history): a date to its precision ("2015", "2015-06", "2015-06-01"), a
         reference as the slug of the record it names, a number as a JSON number."""
-        from soilapi.services.writes import as_json  # noqa: PLC0415 - the rules' home
-
         if self.shape is Shape.DATE:
             day = row.get(f"{self.stored_as}_date")
             precision = row.get(f"{self.stored_as}_precision")
@@ -90,19 +95,13 @@ class Writable:
         if value is None:
             if self.required:
                 raise Rejected([FieldError(path, "is required, and cannot be unset")])
-            if self.shape is Shape.DATE:
-                return {f"{self.stored_as}_date": None, f"{self.stored_as}_precision": None}
-            return {self.stored_as: None}
+            return dict.fromkeys(self.stored_columns)
         if self.shape is Shape.DATE:
-            from soilapi.services.writes import day_of  # noqa: PLC0415 - the rules' home
-
             day, precision = day_of(value, path)
             return {f"{self.stored_as}_date": day, f"{self.stored_as}_precision": precision}
         return {self.stored_as: self._checked(value, path)}
 
     def _checked(self, value: Any, path: Path) -> Any:
-        from soilapi.services.writes import text  # noqa: PLC0415 - the rules' home
-
         shape = self.shape
         if shape in (Shape.TEXT, Shape.LINES):
             return text(value, path, required=self.required, lines=shape is Shape.LINES)
@@ -165,6 +164,8 @@ SHARED = (
     Writable("start", Shape.DATE, "When it began: YYYY, YYYY-MM or YYYY-MM-DD."),
     Writable("end", Shape.DATE, "When it ended: YYYY, YYYY-MM or YYYY-MM-DD."),
 )
+# The columns of `entities` the shared fields are stored in (the rest are a kind's own).
+SHARED_COLUMNS = frozenset(column for w in SHARED for column in w.stored_columns)
 # Each writable kind's own fields.
 DETAIL: dict[EntityKind, tuple[Writable, ...]] = {
     EntityKind.ORGANIZATION: (
