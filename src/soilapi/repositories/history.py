@@ -63,10 +63,6 @@ class Recorded:
     number: int
 
 
-def _table_of(kind: str) -> Any:
-    return Relation if kind == "relation" else Entity
-
-
 async def record(conn: AsyncConnection, changes: Sequence[NewRevision]) -> list[Recorded]:
     """Record `changes` in the caller's transaction, in order, and bump each live target's
     revision number (a retired target's row is gone; its number continues in the history).

@@ -129,12 +129,6 @@ async def insert_relation(conn: AsyncConnection, row: Row) -> None:
     await conn.execute(sa.insert(RELATIONS).values(row))
 
 
-async def update_relation(conn: AsyncConnection, relation_id: uuid.UUID, values: Row) -> None:
-    """Overwrite the given columns of a relation."""
-    table = RELATIONS
-    await conn.execute(sa.update(table).where(table.c.id == relation_id).values(values))
-
-
 async def delete_relations(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> None:
     """Remove retired relations."""
     table = RELATIONS
