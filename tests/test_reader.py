@@ -148,3 +148,22 @@ async def test_quick_reads_run_one_after_another_on_the_requests_connection(
         assert await read_three() == 1  # known to be quick
     finally:
         event.remove(engine.sync_engine.pool, "checkout", checkout)
+
+
+async def test_a_long_compiled_statement_is_prepared_once_per_connection(
+    engine: AsyncEngine,
+) -> None:
+    """A compiled front-end page is often over asyncpg's 15 KiB default for what it keeps
+    prepared; left unprepared, PostgreSQL parsed and planned it on every request (4-10 ms).
+    Now it is prepared on first use and only bound after that."""
+    long = Prepared(sa.select(sa.literal_column("'" + "x" * 20_000 + "'").label("page")))
+    async with reading(read_only(engine)) as reader:
+        for _ in range(3):
+            rows = await reader.fetch(long, {})
+            assert len(rows[0][0]) == 20_000
+        held = await reader.fetch_text(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements"
+            " WHERE position(repeat('x', 20000) IN statement) > 0",
+            [],
+        )
+    assert [tuple(row) for row in held] == [(3,)], "prepared once, then run three times"
