@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run stop test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak bench-neighbours bench-persisted bench-writes fuzz
+.PHONY: help install run stop test lint typecheck schema schema-check migration clean bench bench-smoke bench-soak bench-neighbours bench-persisted bench-writes bench-compare fuzz
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -84,6 +84,10 @@ bench-persisted: install ## One query sent in full, by hash (automatic persisted
 bench-writes: install ## Writes and the change feed at scale 100: mutation p50/p99, a feed page of 100 changes (options: ARGS="--writes 500")
 	$(UV) sync --frozen --python $(PYTHON) --group bench
 	$(BIN)/python -m bench.writes $(ARGS)
+
+bench-compare: install ## Before and after: this checkout against REV, runs alternating on one database (REV=<commit> ARGS="--scales 1,100 --ops ...")
+	@test -n "$(REV)" || { echo "usage: make bench-compare REV=<commit> [ARGS=...]"; exit 2; }
+	$(BIN)/python -m bench.compare $(REV) $(ARGS)
 
 bench-neighbours: install ## One client's latency while another sends the heaviest documents its rate limit allows (options: ARGS="--attack-seconds 30")
 	$(BIN)/python -m bench.neighbours $(ARGS)

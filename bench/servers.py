@@ -141,7 +141,7 @@ def _spawn(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> subpro
 def start(name: str, db_url: str, tag: str, overrides: Mapping[str, str] | None = None) -> Server:
     """Start a server on a free port and wait until it answers (`overrides`: see `launch`)."""
     server = launch(name, db_url, tag, overrides)
-    _wait_ready(server)
+    wait_ready(server)
     return server
 
 
@@ -154,7 +154,7 @@ def start_all(names: list[str], db_url: str, tag: str) -> dict[str, Server]:
         for name in sorted(names, key=lambda n: n == "floor"):
             launched[name] = launch(name, db_url, tag)
         for server in launched.values():
-            _wait_ready(server)
+            wait_ready(server)
     except BaseException:
         for server in launched.values():
             server.stop()
@@ -162,11 +162,18 @@ def start_all(names: list[str], db_url: str, tag: str) -> dict[str, Server]:
     return {name: launched[name] for name in names}
 
 
-def launch(name: str, db_url: str, tag: str, overrides: Mapping[str, str] | None = None) -> Server:
+def launch(
+    name: str,
+    db_url: str,
+    tag: str,
+    overrides: Mapping[str, str] | None = None,
+    root: Path = REPO,
+) -> Server:
     """Start a server on a free port, without waiting for it.
 
     `overrides` replace the bench's settings (soilapi's rate limiting is off for throughput;
-    bench.neighbours measures it, so it turns it on).
+    bench.neighbours measures it, so it turns it on). `root` is the checkout whose soilapi
+    runs, with its own virtualenv: another revision's, for bench.compare.
     """
     port = free_port()
     log = LOGS / f"{name}-{tag}.log"
@@ -179,8 +186,9 @@ def launch(name: str, db_url: str, tag: str, overrides: Mapping[str, str] | None
             # No JSON access line per request: the floor and PostGraphile write none either.
             "LOG_LEVEL": "WARNING",
         }  # fmt: skip
-        argv = [str(Path(sys.executable).parent / "soilapi"), "serve"]
-        cwd = REPO
+        venv = Path(sys.executable).parent if root == REPO else root / ".venv" / "bin"
+        argv = [str(venv / "soilapi"), "serve"]
+        cwd = root
     elif name == "floor":
         env = {}
         argv = [sys.executable, "-m", "bench.floor", "--dsn", db_url, "--port", str(port),
@@ -204,7 +212,8 @@ def _ready(server: Server) -> bool:
         return int(response.status) == 200
 
 
-def _wait_ready(server: Server) -> None:
+def wait_ready(server: Server) -> None:
+    """Wait until the server answers; fail with its log's tail if it exits or never does."""
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
