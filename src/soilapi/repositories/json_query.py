@@ -644,7 +644,10 @@ def _diff(f: Diff, row: _Row, _params: _Params) -> ColumnElement:
     return sa.select(sa.func.coalesce(listed, _EMPTY)).select_from(each).scalar_subquery()
 
 
-_NO_PROVENANCE: tuple[ColumnElement, ...] = (sa.literal_column("'null'::jsonb"), sa.literal_column("'{}'::jsonb"))
+_NO_PROVENANCE: tuple[ColumnElement, ...] = (
+    sa.literal_column("'null'::jsonb"),
+    sa.literal_column("'{}'::jsonb"),
+)
 
 
 def _provenance(f: ProvenanceJson, row: _Row, _params: _Params) -> ColumnElement:
