@@ -6,7 +6,9 @@ would mostly ask for records that do not exist, so argument values are then draw
 database where that helps: real slugs, codes and global IDs, small page sizes, real country
 codes (and sometimes a made-up one, or a bad cursor, so error answers are compared too).
 Each query runs on the seed data and on a small synthetic database (the benchmark's generator
-at scale 1), with the compiler on and off.
+at scale 1, plus a history of updates, retirements and relation changes with every form of
+source, written the only way there is: soilapi.repositories.history.record), with the
+compiler on and off. An `after` is now and then a real cursor of the change feed.
 
 CI runs a bounded number of examples (`SOILAPI_FUZZ_EXAMPLES`, default 60 per database);
 `make fuzz` runs batches of them with new random seeds for as long as asked (`MINUTES=20`).
@@ -48,10 +50,12 @@ from conftest import REFERENCE, error_keys, first_difference, run_sync
 from soilapi.db.session import create_engine, read_only, reading
 from soilapi.graphql import ids
 from soilapi.graphql.context import Context
+from soilapi.graphql.pagination import feed_cursor
 from soilapi.graphql.schema import build_schema
 from soilapi.graphql.types.node import TYPE_NAMES
+from soilapi.repositories.history import NewRevision, record
 from soilapi.settings import Settings, normalise_url
-from soilapi.vocab import EntityKind
+from soilapi.vocab import EntityKind, Operation
 
 COMPILED = build_schema(compiler=True)
 EXAMPLES = int(os.environ.get("SOILAPI_FUZZ_EXAMPLES", "60"))
@@ -76,6 +80,7 @@ class Database:
     engine: AsyncEngine = field(repr=False)
     values: dict[str, list[str]] = field(default_factory=dict, repr=False)
     ids: list[str] = field(default_factory=list, repr=False)
+    feed: list[str] = field(default_factory=list, repr=False)  # cursors of the change feed
     examples: int = 0
 
 
@@ -86,8 +91,63 @@ async def _known(name: str, engine: AsyncEngine) -> Database:
             found.values[argument] = sorted((await conn.execute(sa.text(sql))).scalars())
         rows = await conn.execute(sa.text("SELECT kind, id FROM entities ORDER BY slug"))
         found.ids = [ids.encode(TYPE_NAMES[EntityKind(kind)], row_id) for kind, row_id in rows]
+        revisions = await conn.execute(sa.text("SELECT id FROM revisions ORDER BY id"))
+        found.feed = [feed_cursor(revision_id) for revision_id in revisions.scalars()]
     found.ids.append(ids.encode("Organization", uuid.UUID(int=0)))  # a well-formed unknown ID
     return found
+
+
+# Sources of each form the write pipeline stores (soilapi.services.writes.Source).
+SOURCES: list[dict[str, Any] | None] = [
+    {"document": "000", "line_start": 5, "line_end": 7, "quote": "GSP", "evidence": "stated"},
+    {"document": "000", "line_start": 9, "quote": "one line", "evidence": "derived"},
+    {"url": "https://example.org/a", "title": "A page", "read_on": "2025-09-26",
+     "evidence": "inferred"},
+    {"stated": True, "evidence": "stated", "quote": "We say so."},
+    None,
+]  # fmt: skip
+
+
+async def _write_history(engine: AsyncEngine) -> None:
+    """Updates of records and relations (each source form, approvals, request ids), and a
+    record created then retired, in transactions of their own: the feed has every shape."""
+    async with engine.connect() as conn:
+        entities = (await conn.execute(sa.text(
+            "SELECT id, kind FROM entities ORDER BY slug LIMIT 12"))).all()  # fmt: skip
+        relations = await conn.scalars(sa.text("SELECT id FROM relations ORDER BY id LIMIT 4"))
+        relation_ids = list(relations)
+    changes = [
+        NewRevision(
+            target_id=row.id, kind=row.kind, operation=Operation.UPDATE,
+            diff={"description": [None, f"text {i}"], "start": ["2015", {"iso": "2015-06"}],
+                  "fte": [1.5, 2]},
+            actor="key:pk_fuzz1" if i % 3 else "seed:000.yaml",
+            actor_role="partner" if i % 3 else "seed",
+            provenance=SOURCES[i % len(SOURCES)], comment=f"change {i}" if i % 2 else None,
+            approved_by="key:pk_cur01" if i % 4 == 0 else None,
+            request_id=f"req-{i}" if i % 2 == 0 else None,
+        )
+        for i, row in enumerate(entities)
+    ]  # fmt: skip
+    changes += [
+        NewRevision(
+            target_id=relation_id, kind="relation", operation=Operation.UPDATE,
+            diff={"note": [None, "regional"]}, actor="key:pk_fuzz1", actor_role="curator",
+            provenance=SOURCES[i % len(SOURCES)],
+        )
+        for i, relation_id in enumerate(relation_ids)
+    ]  # fmt: skip
+    ghost = uuid.UUID("00000000-0000-4000-8000-00000000beef")
+    for operation in (Operation.CREATE, Operation.RETIRE):
+        changes.append(
+            NewRevision(target_id=ghost, kind="output", operation=operation,
+                        diff={"name": [None, "Draft"] if operation == Operation.CREATE
+                              else ["Draft", None]},
+                        actor="key:pk_fuzz1", actor_role="partner")
+        )  # fmt: skip
+    for start in range(0, len(changes), 5):
+        async with engine.begin() as conn:
+            await record(conn, changes[start : start + 5])
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +167,7 @@ async def synthetic(server_url: str) -> AsyncIterator[Database]:
     engine = create_engine(Settings(database_url=url), normalise_url(url))
     try:
         await run_sync(generate.migrate_and_fill, url, 1, 7)
+        await _write_history(engine)
         yield await _known("synthetic", engine)
     finally:
         await engine.dispose()
@@ -163,6 +224,16 @@ class _Values(Visitor):
             return ObjectFieldNode(name=node.name, value=self.data.draw(_partial_dates()))
         return None
 
+    def _cursor(self) -> Any:
+        """Mostly no cursor; now and then a random one (INVALID_CURSOR), or one of the change
+        feed's (the feed's next page; another list's INVALID_CURSOR)."""
+        chance = self.data.draw(st.integers(0, 9))
+        if chance == 0:
+            return None
+        if chance <= 2 and self.db.feed:
+            return StringValueNode(value=self.data.draw(st.sampled_from(self.db.feed)))
+        return _REMOVE
+
     def _draw(self, name: str, given: ValueNode) -> Any:
         """A value for argument `name` (None: keep the generated one)."""
         draw = self.data.draw
@@ -171,8 +242,8 @@ class _Values(Visitor):
         if name in ("first", "last") and isinstance(given, IntValueNode):
             size = draw(st.one_of(st.integers(0, 4), st.sampled_from([100, 101, -1])))
             return IntValueNode(value=str(size))
-        if name in ("after", "before"):  # a random cursor now and then: INVALID_CURSOR
-            return _REMOVE if draw(st.integers(0, 9)) else None
+        if name in ("after", "before"):
+            return self._cursor()
         pool = self.db.ids if name in ("id", "ids", "from", "to") else self.db.values.get(name)
         if pool is None:
             return None

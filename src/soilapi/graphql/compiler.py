@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
@@ -49,8 +50,8 @@ from soilapi.graphql import resolve
 from soilapi.graphql import sqlmark as mk
 from soilapi.graphql.facets import facet_args
 from soilapi.graphql.limits import syntax_tree_bytes
-from soilapi.graphql.pagination import PageArgs, window
-from soilapi.graphql.roots import Lookup, Read, RootRead, TimelineRead
+from soilapi.graphql.pagination import FEED_CURSOR_TAG, PageArgs, encode_cursor, window
+from soilapi.graphql.roots import FeedRead, Lookup, Read, RootRead, TimelineRead
 from soilapi.graphql.types.node import KINDS_BY_TYPE
 from soilapi.lru import Lru
 from soilapi.repositories import Reader, dates
@@ -111,6 +112,9 @@ class Planner:
         if isinstance(planned, TimelineRead):
             parts = self.connection(named, details, "rows", q.TIMELINE_ROWS)
             return q.Timeline(shape, tag, form, parts, planned.filter), self.values
+        if isinstance(planned, FeedRead):
+            parts = self.connection(named, details, "rows", q.REVISION_ROWS)
+            return q.Feed(planned.kinds is not None, tag, form, parts), self.values
         parts = self.connection(named, details, "entities", "", planned.filter.kind)
         f = planned.filter
         return q.TopList(f.kind, shape, planned.order, tag, form, parts, f), self.values
@@ -152,6 +156,8 @@ class Planner:
             self.values.update(dates.timeline_values(planned.filter))
             shape = dates.timeline_shape(planned.filter)
             return (tag, form, shape), (planned, tag, form, shape)
+        if isinstance(planned, FeedRead):
+            return self._bind_feed(planned)
         f, order = planned.filter, planned.order
         tag = resolve.top_level_tag(f, order)
         form = self._window(planned.page, tag, planned.descending, "")
@@ -159,6 +165,18 @@ class Planner:
         self.values.update(values)
         shape = repo.list_shape(f, values)
         return (tag, order, form, shape), (planned, tag, form, shape)
+
+    def _bind_feed(self, planned: FeedRead) -> tuple[Any, Any]:
+        """Fill the change feed's binds: its page, its kinds, and the cursor an empty page
+        ends at (the one sent, or the start's: resolve.held_key)."""
+        tag = FEED_CURSOR_TAG
+        form = self._window(planned.page, tag, False, "")
+        sent = (self.values["after0"],) if form.after is not None else None
+        self.values["held"] = encode_cursor(tag, resolve.held_key(sent))
+        if planned.kinds is not None:
+            self.values["kinds"] = list(planned.kinds)
+        shape = planned.kinds is not None
+        return (tag, form, shape), (planned, tag, form, shape)
 
     def _bind_page(self, site: _PageSite) -> q.WindowForm:
         """Fill a nested list's page binds; its window form is its signature."""
@@ -169,7 +187,7 @@ class Planner:
             last=args.get("last"),
             before=args.get("before"),
         )
-        return self._window(page_args, site.tag, False, site.bind)
+        return self._window(page_args, site.tag, site.descending, site.bind)
 
     def _bind_facets(self, site: _FacetSite) -> tuple[Facet, ...]:
         """Fill a list's facets' bind (values per field); the facets counted are its
@@ -275,6 +293,8 @@ class Planner:
                 return q.entity_date(key, prefix, self._date_parts(field, details))
             case mk.Related() | mk.RelationRows() | mk.Children() | mk.Attached():
                 return self._page(key, field, details, mark)
+            case mk.LatestRevision() | mk.RevisionTime() | mk.Revisions():
+                return self._history(key, field, details, mark)
             case mk.FirstRelated(spec):
                 source = q.ListSource("related", spec)
                 return q.FirstOf(key, source, self.entities(named, details))
@@ -305,9 +325,12 @@ class Planner:
         rows: str,
     ) -> Any:
         """The plan of one field of a plain row."""
-        match self._mark(field, details):
+        mark = self._mark(field, details)
+        match mark:
             case mk.Column(attribute, optional):
-                column = q.row_column(rows, key, attribute)
+                named = get_named_type(field.type)
+                enum = isinstance(named, GraphQLEnumType)
+                column = q.row_column(rows, key, attribute, enum=enum)
                 if column is None and not optional:
                     raise NotPlanned(f"no column for {object_type.name}.{attribute}")
                 return q.Const(key, None) if column is None else column
@@ -330,7 +353,60 @@ class Planner:
                     raise NotPlanned(f"no column for {object_type.name}.{attribute}")
                 target = self.entities(get_named_type(field.type), details)
                 return q.EntityRef(key, column.name, False, target)
+            case mk.RowRef() | mk.TargetOf() | mk.DiffOf() | mk.ProvenanceOf():
+                return self._revision_field(key, field, details, mark, rows)
+            case mk.LatestRevision() | mk.RevisionTime() | mk.Revisions():
+                return self._history(key, field, details, mark)
         raise NotPlanned(f"{object_type.name}.{field.ast_node}")
+
+    def _revision_field(
+        self, key: str, field: GraphQLField, details: FieldDetailsList, mark: Any, rows: str
+    ) -> Any:
+        """The plan of a field a revision's row has: its relation, target, diff, source."""
+        match mark:
+            case mk.RowRef(attribute, table):
+                column = q.row_column(rows, key, attribute)
+                if column is None:
+                    raise NotPlanned(f"no column for {attribute}")
+                fields = self.row_fields(self._object(field), details, table)
+                return q.RowRef(key, column.name, table, fields)
+            case mk.TargetOf(names):
+                return q.Target(key, names)
+            case mk.DiffOf():
+                return q.Diff(key, self._parts(field, details, {"field", "before", "after"}))
+        return q.ProvenanceJson(key, self._provenance(field, details))
+
+    def _history(
+        self,
+        key: str,
+        field: GraphQLField,
+        details: FieldDetailsList,
+        mark: mk.LatestRevision | mk.RevisionTime | mk.Revisions,
+    ) -> Any:
+        """The plan of a record's (or relation's) history field: the same for both."""
+        match mark:
+            case mk.LatestRevision():
+                fields = self.row_fields(self._object(field), details, q.REVISION_ROWS)
+                return q.LatestRevision(key, fields)
+            case mk.RevisionTime(first):
+                return q.RevisionTime(key, first)
+        return self._page(key, field, details, mark)
+
+    def _provenance(self, field: GraphQLField, details: FieldDetailsList) -> tuple[Any, ...]:
+        """(key, name) of a ChangeSource's fields, `lines` with its LineRange's parts."""
+        named = self._object(field)
+        known = set(q.PROVENANCE_KEYS)
+        parts: list[tuple[str, Any]] = []
+        for key, name, group in self._selected(named, details):
+            if name == "lines":
+                parts.append((key, self._parts(named.fields[name], group, {"start", "end"})))
+            elif name == "__typename":
+                parts.append((key, f"={named.name}"))
+            elif name in known:
+                parts.append((key, name))
+            else:
+                raise NotPlanned(f"{named.name}.{name}")
+        return tuple(parts)
 
     # --- fields ------------------------------------------------------------------------
 
@@ -415,14 +491,18 @@ class Planner:
                 tag, source = resolve.children_tag(spec), q.ListSource("children", spec)
             case mk.Attached(what):
                 tag, source = resolve.attached_tag(what), q.ListSource("attached", what)
-        site = _PageSite(self.root_index, field, details, tag, f"l{next(self.lists)}_")
+            case mk.Revisions():
+                tag, source = resolve.REVISIONS_TAG, q.ListSource(q.REVISION_ROWS, None)
+        descending = isinstance(mark, mk.Revisions)  # newest first
+        bind = f"l{next(self.lists)}_"
+        site = _PageSite(self.root_index, field, details, tag, bind, descending)
         self.sites.append(site)
         form = self._bind_page(site)
         self.signature.append(form)
         connection = self._object(field)
         rows = "entities" if source.what in ("related", "children") else "rows"
-        # Which table a plain row's fields read: the relations', or the attached rows'.
-        table = q.RELATION_ROWS if source.what == q.RELATION_ROWS else source.spec
+        # Which table a plain row's fields read: the relations', revisions' or attached rows'.
+        table = source.spec if source.what == "attached" else source.what
         parts = self.connection(connection, details, rows, table)
         return q.Page(key, source, site.bind, tag, form, parts)
 
@@ -546,6 +626,7 @@ class _PageSite:
     details: FieldDetailsList
     tag: str
     bind: str
+    descending: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from soilapi.graphql.pagination import (
     FEED_CURSOR_TAG,
     Connection,
     PageArgs,
+    PageInfo,
     connection,
     window,
 )
@@ -247,10 +248,31 @@ async def relation(info: AnyInfo, relation_id: uuid.UUID) -> Any:
     return await loaders(info).relation.load(relation_id)
 
 
-async def feed(info: AnyInfo, kinds: list[str] | None, args: PageArgs) -> Slice:
-    """A page of the change feed (checked cursor and size), in revision id order."""
+async def feed(info: AnyInfo, kinds: list[str] | None, args: PageArgs) -> Connection[Any]:
+    """A page of the change feed (checked cursor and size), in revision id order, as a
+    connection whose `endCursor` is never null: past the last change it is the cursor the
+    client sent (or the start's, `held_cursor`), so a client polls with it unchanged."""
     at = window(args, FEED_CURSOR_TAG, page_limit(info))
-    return await history.feed_page(info.context.reader, kinds, at)
+    page = await history.feed_page(info.context.reader, kinds, at)
+
+    async def count() -> int:
+        return await feed_count(info, kinds)
+
+    made = connection(FEED_CURSOR_TAG, page, page.rows, count)
+    if not page.keys:
+        made.position = PageInfo(
+            has_next_page=False,
+            has_previous_page=page.has_previous,
+            tag=FEED_CURSOR_TAG,
+            first_key=None,
+            last_key=held_key(at.after),
+        )
+    return made
+
+
+def held_key(after: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """The feed's `endCursor` key on an empty page: the cursor sent, or the start's."""
+    return (0,) if after is None else after
 
 
 async def feed_count(info: AnyInfo, kinds: list[str] | None) -> int:

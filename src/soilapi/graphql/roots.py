@@ -1,7 +1,7 @@
 """Root fields declared as what they read: one pure function per field, for both engines.
 
 A root lookup or list is written as a function of its GraphQL arguments that checks them and
-returns what to read (`Lookup`, `ListRead` or `TimelineRead`), without reading it.
+returns what to read (`Lookup`, `ListRead`, `TimelineRead` or `FeedRead`), without reading it.
 `root_field` turns that function into the field: its resolver reads what the function
 returns (graphql-core's engine), and its mark hands the same function to the SQL compiler,
 which plans the read instead. The arguments' checks therefore exist once, and the compiler
@@ -59,7 +59,16 @@ class TimelineRead:
     page: PageArgs
 
 
-Read = Lookup | ListRead | TimelineRead
+@dataclass(frozen=True)
+class FeedRead:
+    """A page of the change feed: changes to which kinds (None: all; else sorted values of
+    RecordKind), which page (`first` and `after` only)."""
+
+    kinds: tuple[str, ...] | None
+    page: PageArgs
+
+
+Read = Lookup | ListRead | TimelineRead | FeedRead
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,9 @@ async def perform(info: AnyInfo, read: Read) -> Any:
         return await resolve.by_column(info, read.kind, read.column, read.value)
     if isinstance(read, TimelineRead):
         return await resolve.timeline(info, read.filter, read.page)
+    if isinstance(read, FeedRead):
+        kinds = None if read.kinds is None else list(read.kinds)
+        return await resolve.feed(info, kinds, read.page)
     return await resolve.top_level(
         info, read.filter, read.order, read.descending, read.page, read.make
     )

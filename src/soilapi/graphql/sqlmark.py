@@ -101,6 +101,51 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class RowRef:
+    """The plain row of `rows` (json_query's RELATION_ROWS) whose id the row's `column`
+    holds; null when there is none (a revision's relation, once retired)."""
+
+    column: str
+    rows: str
+
+
+@dataclass(frozen=True)
+class TargetOf:
+    """The global ID of a revision's record: `target_id` under the type name its `kind`
+    has in `names` (pairs of kind value and type name)."""
+
+    names: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class DiffOf:
+    """A revision's `diff` JSON (`{field: [before, after]}`) as a list of field changes, in
+    the order PostgreSQL's JSONB keeps its keys (the order the resolvers read them in)."""
+
+
+@dataclass(frozen=True)
+class ProvenanceOf:
+    """A revision's `provenance` JSON as a ChangeSource (null when absent or empty)."""
+
+
+@dataclass(frozen=True)
+class LatestRevision:
+    """The record's (or relation's) newest revision, as a row of `revisions`; null if none."""
+
+
+@dataclass(frozen=True)
+class RevisionTime:
+    """When the record's (or relation's) first revision (`first`) or latest one was made."""
+
+    first: bool
+
+
+@dataclass(frozen=True)
+class Revisions:
+    """A page of the record's (or relation's) revisions, newest first."""
+
+
+@dataclass(frozen=True)
 class Facets:
     """A root list's facet counts over every record its filter keeps (`facets`)."""
 
@@ -123,8 +168,15 @@ Mark = (
     | Attached
     | FirstRelated
     | Ref
+    | RowRef
+    | TargetOf
+    | DiffOf
+    | ProvenanceOf
+    | LatestRevision
+    | RevisionTime
+    | Revisions
 )
-Listed = Related | RelationRows | Children | Attached
+Listed = Related | RelationRows | Children | Attached | Revisions
 
 
 def reads(mark: Any) -> Callable[[F], F]:

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from soilapi import vocab
 from soilapi.db import models as m
+from soilapi.db.history import Revision
 from soilapi.db.session import Prepared, Reader
 from soilapi.lru import Lru
 from soilapi.repositories import dates
@@ -257,6 +258,81 @@ class Timeline:
 
 
 @dataclass(frozen=True)
+class Feed:
+    """A page of the change feed (REVISION_ROWS in id order); `kinds`: whether the bind
+    `kinds` keeps some kinds. An empty page's `endCursor` is the bind `held`."""
+
+    kinds: bool
+    tag: str
+    window: WindowForm
+    parts: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class RowRef:
+    """The plain row of `table` (RELATION_ROWS) whose id the row's `column` holds, or null."""
+
+    key: str
+    column: str
+    table: str
+    fields: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A revision's `target`: the global ID of `target_id` under its kind's type name
+    (`names`: pairs of kind value and type name)."""
+
+    key: str
+    names: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Diff:
+    """A revision's `diff` as a list; `parts` are (key, field | before | after | =TypeName)."""
+
+    key: str
+    parts: tuple[tuple[str, str], ...]
+
+
+# A ChangeSource's fields, by the key of the revision's `provenance` JSON each reads.
+PROVENANCE_KEYS = {
+    "document": "document",
+    "quote": "quote",
+    "evidence": "evidence",
+    "url": "url",
+    "title": "title",
+    "readOn": "read_on",
+    "stated": "stated",
+}
+
+
+@dataclass(frozen=True)
+class ProvenanceJson:
+    """A revision's `provenance` JSON as a ChangeSource: (key, a PROVENANCE_KEYS name or
+    =TypeName, or the (key, start | end | =TypeName) of its `lines`)."""
+
+    key: str
+    parts: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class LatestRevision:
+    """A record's (or relation's) newest revision, its fields read from REVISION_ROWS."""
+
+    key: str
+    fields: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class RevisionTime:
+    """When a record's (or relation's) first revision (`first`) or latest one was made."""
+
+    key: str
+    first: bool
+
+
+@dataclass(frozen=True)
 class BySlug:
     """A root field answering one entity of a kind by slug (None: any kind)."""
 
@@ -293,12 +369,14 @@ def window_values(bind: str, window: Window) -> dict[str, Any]:
 
 
 _BASE = m.Entity.__table__
+_REVISIONS = Revision.__table__
 
 # --- columns of the plan ---------------------------------------------------------------
 # The planner (soilapi.graphql.compiler) names attributes; these say which column holds them.
 
 DOCUMENT_ROWS = "source_documents"  # the rows of a source document, beside ATTACHED's names
 RELATION_ROWS = "relations"  # the rows of a list of relations (and its ListSource's `what`)
+REVISION_ROWS = "revisions"  # the rows of a record's revisions (and its ListSource's `what`)
 
 
 def _columns(model: Any) -> dict[str, Any]:
@@ -310,6 +388,7 @@ _ENTITY_COLUMNS = {kind: _columns(model) for kind, model in m.DETAIL_MODELS.item
 _ROW_COLUMNS = {what: _columns(model) for what, (model, _) in repo.ATTACHED.items()}
 _ROW_COLUMNS[DOCUMENT_ROWS] = _columns(m.SourceDocument)
 _ROW_COLUMNS[RELATION_ROWS] = _columns(m.Relation)
+_ROW_COLUMNS[REVISION_ROWS] = _columns(Revision)
 TIMELINE_ROWS = "timeline"  # a timeline entry's columns (soilapi.repositories.dates)
 _ROW_COLUMNS[TIMELINE_ROWS] = dates.TIMELINE_COLUMNS
 
@@ -343,10 +422,15 @@ def entity_ref(kind: vocab.EntityKind, key: str, attribute: str, target: Entitie
     return EntityRef(key, column.name, column.table is not _BASE, target)
 
 
-def row_column(rows: str, key: str, attribute: str) -> Column | None:
-    """The plan of an attribute of a plain row: an attached list's rows, or DOCUMENT_ROWS."""
+def row_column(rows: str, key: str, attribute: str, *, enum: bool = False) -> Column | None:
+    """The plan of an attribute of a plain row: an attached list's rows, or DOCUMENT_ROWS;
+    `enum`: its GraphQL type is an enum, whose names are the stored values in upper case
+    (a revision's `kind` and `actor_role` are plain strings)."""
     column = _ROW_COLUMNS[rows].get(attribute)
-    return None if column is None else Column(key, column.name, False, _form(column))
+    if column is None:
+        return None
+    form = _form(column)
+    return Column(key, column.name, False, "enum" if enum and form == "plain" else form)
 
 
 # --- SQL -----------------------------------------------------------------------------------
@@ -517,6 +601,111 @@ def _entity_ref(f: EntityRef, row: _Row, params: _Params) -> ColumnElement:
     )
 
 
+def _row_ref(f: RowRef, row: _Row, params: _Params) -> ColumnElement:
+    table = _ROW_COLUMNS[f.table]["id"].table.alias()
+    return (
+        sa.select(_obj(_fields(_Row(table), f.fields, params)))
+        .where(table.c.id == row.col(f.column))
+        .scalar_subquery()
+    )
+
+
+def _target(f: Target, row: _Row, _params: _Params) -> ColumnElement:
+    """The global ID of `target_id` under the type name of the row's `kind`."""
+    kind = row.col("kind")
+    name = sa.case(
+        *((kind == value, sa.literal(type_name, sa.Text)) for value, type_name in f.names)
+    )
+    return _b64url(_concat(name, ":", _text(row.col("target_id"))))
+
+
+def _key(value: ColumnElement, name: str | int, as_text: bool = False) -> ColumnElement:
+    """`value -> name` (or `->>`, `as_text`) of a JSONB value."""
+    literal = sa.literal(name, sa.Integer if isinstance(name, int) else sa.Text)
+    return value.op("->>" if as_text else "->")(literal)
+
+
+def _diff(f: Diff, row: _Row, _params: _Params) -> ColumnElement:
+    """A revision's `{field: [before, after]}` as a list, in the order of JSONB's keys."""
+    each = (
+        sa.func.jsonb_each(row.col("diff"))
+        .table_valued("key", "value", with_ordinality="ord")
+        .render_derived(name="each")
+    )
+    values = {
+        "field": each.c.key,
+        "before": _key(each.c.value, 0),
+        "after": _key(each.c.value, 1),
+    }
+    entry = _obj(
+        [(k, sa.literal(w[1:], sa.Text) if w.startswith("=") else values[w]) for k, w in f.parts]
+    )
+    listed = sa.func.json_agg(aggregate_order_by(entry, each.c.ord))
+    return sa.select(sa.func.coalesce(listed, _EMPTY)).select_from(each).scalar_subquery()
+
+
+_NO_PROVENANCE: tuple[ColumnElement, ...] = (
+    sa.literal_column("'null'::jsonb"),
+    sa.literal_column("'{}'::jsonb"),
+)
+
+
+def _provenance(f: ProvenanceJson, row: _Row, _params: _Params) -> ColumnElement:
+    """A ChangeSource from the `provenance` JSON the write pipeline stores (as
+    soilapi.graphql.types.history.change_source reads it); null when it gave none."""
+    given = row.col("provenance")
+    start, start_text = _key(given, "line_start"), _key(given, "line_start", True)
+    end = sa.case(
+        (sa.func.coalesce(_key(given, "line_end", True), "0") == "0", start),
+        else_=_key(given, "line_end"),
+    )
+    line_values = {"start": start, "end": end}
+    values: dict[str, ColumnElement] = {
+        name: _key(given, key, True) for name, key in PROVENANCE_KEYS.items()
+    }
+    values["evidence"] = _enum_name(values["evidence"])
+    values["stated"] = sa.func.coalesce(sa.cast(values["stated"], sa.Boolean), sa.false())
+    pairs: list[tuple[str, ColumnElement]] = []
+    for key, what in f.parts:
+        if isinstance(what, tuple):
+            lines = _obj(
+                [
+                    (k, sa.literal(w[1:], sa.Text) if w.startswith("=") else line_values[w])
+                    for k, w in what
+                ]
+            )
+            pairs.append((key, sa.case((start_text.is_(None), sa.null()), else_=lines)))
+        elif what.startswith("="):
+            pairs.append((key, sa.literal(what[1:], sa.Text)))
+        else:
+            pairs.append((key, values[what]))
+    absent = sa.or_(given.is_(None), *(given == empty for empty in _NO_PROVENANCE))
+    return sa.case((absent, sa.null()), else_=_obj(pairs))
+
+
+def _latest(f: LatestRevision, row: _Row, params: _Params) -> ColumnElement:
+    """The row's newest revision (the (target_id, number) index, backwards, one row)."""
+    own = _REVISIONS.alias()
+    return (
+        sa.select(_obj(_fields(_Row(own), f.fields, params)))
+        .where(own.c.target_id == row.col("id"))
+        .order_by(own.c.number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _revision_time(f: RevisionTime, row: _Row, _params: _Params) -> ColumnElement:
+    """When the row's first revision (the earliest time of its history, as
+    soilapi.repositories.history.latest_revisions gives it) or its latest one was made."""
+    own = _REVISIONS.alias()
+    found = sa.select(sa.func.min(own.c.created_at) if f.first else own.c.created_at)
+    found = found.where(own.c.target_id == row.col("id"))
+    if not f.first:
+        found = found.order_by(own.c.number.desc()).limit(1)
+    return date_time_text(found.scalar_subquery())
+
+
 # How each kind of planned field is read from a row.
 _FIELD_SQL: dict[type, Callable[[Any, _Row, _Params], ColumnElement]] = {
     Column: _column,
@@ -529,6 +718,12 @@ _FIELD_SQL: dict[type, Callable[[Any, _Row, _Params], ColumnElement]] = {
     EntityRef: _entity_ref,
     Page: lambda f, row, params: _nested_page(row.row, f, params),
     FirstOf: lambda f, row, params: _first_of(row.row, f, params),
+    RowRef: _row_ref,
+    Target: _target,
+    Diff: _diff,
+    ProvenanceJson: _provenance,
+    LatestRevision: _latest,
+    RevisionTime: _revision_time,
 }
 
 
@@ -570,6 +765,9 @@ def _source_parts(source: ListSource) -> tuple[Any, Any, list[Any], list[Any], A
         if source.what == RELATION_ROWS:  # the relations themselves, not their far ends
             return parent, sides.c.id, sort, where, from_, False
         return parent, other, sort, where, from_, True
+    if source.what == REVISION_ROWS:  # a record's revisions, by number
+        own = _REVISIONS.alias("own")
+        return own.c.target_id, own.c.id, [own.c.number], [], own, False
     if source.what == "children":
         child: repo.ChildList = source.spec
         model: Any = m.DETAIL_MODELS[child.kind]
@@ -672,9 +870,11 @@ def _connection(
     node_json: Callable[[Any], ColumnElement],
     count: Callable[[], ColumnElement],
     whole: Callable[[FacetsPlan | TotalsPlan], ColumnElement] | None = None,
+    empty_end: ColumnElement | None = None,
 ) -> ColumnElement:
     """The JSON of a connection over `page` (rows numbered `rn` by `_page_rows`); `whole`
-    writes what a root list tells of all its records (facets, totals)."""
+    writes what a root list tells of all its records (facets, totals); `empty_end` is the
+    `endCursor` of a page that shows no row (the change feed's), which then has no next."""
     size = params(f"{bind}size", sa.Integer)
     shown = page.c.rn <= size
     display = page.c.rn.desc() if window.from_end else page.c.rn
@@ -696,7 +896,8 @@ def _connection(
             )
             for key in keys
         ]
-        return _cursor(tag, picked)
+        found = _cursor(tag, picked)
+        return found if empty_end is None or not end else sa.func.coalesce(found, empty_end)
 
     def edge(what: Any) -> ColumnElement:
         if what == "cursor":
@@ -710,7 +911,10 @@ def _connection(
         elif isinstance(part, Edges):
             pairs.append((part.key, agg(_obj([(k, edge(w)) for k, w in part.parts]))))
         elif isinstance(part, PageInfoPlan):
-            pairs.append((part.key, _page_info(part, window, sa.func.count() > size, cursor_at)))
+            more = sa.func.count() > size
+            if empty_end is not None:
+                more = sa.and_(more, sa.func.count().filter(shown) > 0)
+            pairs.append((part.key, _page_info(part, window, more, cursor_at)))
         elif isinstance(part, TotalCount):
             pairs.append((part.key, count()))
         elif isinstance(part, FacetsPlan | TotalsPlan):
@@ -939,11 +1143,40 @@ def _by_ids(plan: ByIds, params: _Params) -> Any:
     return sa.select(sa.func.coalesce(listed, sa.text("'[]'::json"))).select_from(joined)
 
 
+def _feed(plan: Feed, params: _Params) -> Any:
+    """A page of the change feed: revisions in id order (commit order), of some kinds, as
+    soilapi.repositories.history.feed_page reads them, its binds named as a root list's."""
+    where = []
+    if plan.kinds:
+        where.append(_REVISIONS.c.kind == sa.any_(params("kinds", ARRAY(sa.String))))
+    sort = [_REVISIONS.c.id]
+    columns = [c.label(c.name) for c in _REVISIONS.columns]
+    rows = _page_rows(columns, sort, where, _REVISIONS, "", plan.window, params).subquery()
+
+    def count() -> ColumnElement:
+        return sa.select(sa.func.count()).select_from(_REVISIONS).where(*where).scalar_subquery()
+
+    return sa.select(
+        _connection(
+            rows,
+            plan.parts,
+            plan.window,
+            plan.tag,
+            len(sort),
+            "",
+            params,
+            lambda node: _node_json(rows, node, params),
+            count,
+            empty_end=params("held", sa.Text),
+        )
+    )
+
+
 # A root field's compiled statement: what `statement` gives and `run` takes.
 Statement = Prepared
 
 
-def statement(plan: TopList | Timeline | BySlug | ByIds) -> Statement:
+def statement(plan: TopList | Timeline | BySlug | ByIds | Feed) -> Statement:
     """The compiled statement of a root field's plan (built at its first use)."""
 
     def build() -> Prepared:
@@ -954,6 +1187,8 @@ def statement(plan: TopList | Timeline | BySlug | ByIds) -> Statement:
             stmt = _timeline(plan, params)
         elif isinstance(plan, BySlug):
             stmt = _by_slug(plan, params)
+        elif isinstance(plan, Feed):
+            stmt = _feed(plan, params)
         else:
             stmt = _by_ids(plan, params)
         # As text: the answer goes into the response as it is (`run`), never decoded.

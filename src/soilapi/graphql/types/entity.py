@@ -13,7 +13,16 @@ from strawberry import Parent
 from soilapi.graphql import enums, ids, resolve
 from soilapi.graphql.pagination import After, Before, Connection, First, Last, PageArgs
 from soilapi.graphql.resolve import AnyInfo
-from soilapi.graphql.sqlmark import Attached, GlobalIdOf, Listed, column_field, date_field, reads
+from soilapi.graphql.sqlmark import (
+    Attached,
+    DateOf,
+    GlobalIdOf,
+    Listed,
+    Ref,
+    column_field,
+    date_field,
+    reads,
+)
 from soilapi.graphql.types.history import (
     changed_by_field,
     relation_time_field,
@@ -203,18 +212,22 @@ class Relation:
     revisions = revisions_field()
 
     @strawberry.field(description="The record the relation starts from.")
+    @reads(Ref("subject_id"))
     async def subject(self, root: Parent[Record], info: AnyInfo) -> Entity:
         return await resolve.entity(info, root.subject_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The record the relation points to.")
+    @reads(Ref("object_id"))
     async def object(self, root: Parent[Record], info: AnyInfo) -> Entity:
         return await resolve.entity(info, root.object_id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="When the relation began to hold, if stated.")
+    @reads(DateOf("start"))
     def start(self, root: Parent[Record]) -> PartialDate | None:
         return partial(root.start_date, root.start_precision)
 
     @strawberry.field(description="When the relation stopped holding, if stated.")
+    @reads(DateOf("end"))
     def end(self, root: Parent[Record]) -> PartialDate | None:
         return partial(root.end_date, root.end_precision)
 

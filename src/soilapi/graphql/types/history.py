@@ -20,21 +20,40 @@ from soilapi.graphql import enums, resolve
 from soilapi.graphql import ids as global_ids
 from soilapi.graphql.pagination import After, Before, Connection, First, Last, PageArgs
 from soilapi.graphql.resolve import AnyInfo
+from soilapi.graphql.sqlmark import (
+    DiffOf,
+    LatestRevision,
+    ProvenanceOf,
+    Ref,
+    Revisions,
+    RevisionTime,
+    RowRef,
+    SameRow,
+    TargetOf,
+    column_field,
+    reads,
+)
 from soilapi.graphql.types.node import TYPE_NAMES, Node
 from soilapi.graphql.types.values import LineRange
+from soilapi.repositories.json_query import RELATION_ROWS
 from soilapi.repositories.records import Record
 
 if TYPE_CHECKING:
     from soilapi.graphql.types.entity import Relation
 
 RELATION_TYPE = "Relation"
+# The type name of a revision's `target` by its `kind`: the record's type, as `id` gives it
+# while it lives (a relation's is `Relation`, which `node(id:)` does not look up).
+TARGET_TYPES = (
+    *((kind.value, name) for kind, name in TYPE_NAMES.items()),
+    (vocab.RELATION_KIND, RELATION_TYPE),
+)
+_TARGET_TYPES = dict(TARGET_TYPES)
 
 
 def target_id(kind: str, target: Any) -> strawberry.ID:
-    """The global ID of a revision's record: its type's, as `id` gives it while it lives (a
-    relation's is of type `Relation`, which `node(id:)` does not look up)."""
-    name = RELATION_TYPE if kind == vocab.RELATION_KIND else TYPE_NAMES[vocab.EntityKind(kind)]
-    return strawberry.ID(global_ids.encode(name, target))
+    """The global ID of a revision's record, valid after the record is retired."""
+    return strawberry.ID(global_ids.encode(_TARGET_TYPES[kind], target))
 
 
 @strawberry.type(description="Who made a change, and in what capacity.")
@@ -43,7 +62,8 @@ class ChangeActor:
         description='"key:<prefix>" for an API key (its public prefix), or "seed:<file>" for '
         "the seed loader and the data file it read."
     )
-    role: enums.ActorRole = strawberry.field(description="The key's role, or SEED.")
+    # Read off the revision's row itself (`changedBy` answers the row: sqlmark.SameRow).
+    role = column_field("actor_role", enums.ActorRole, "The key's role, or SEED.")
 
 
 @strawberry.type(
@@ -131,15 +151,15 @@ class Revision:
     )
     comment: str | None = strawberry.field(description="Why, in the author's words.")
 
-    @strawberry.field(description="When the change was committed.")
-    def changed_at(self, root: Parent[Record]) -> datetime.datetime:
-        return root.created_at  # type: ignore[no-any-return]
+    changed_at = column_field("created_at", datetime.datetime, "When the change was committed.")
 
     @strawberry.field(description="Who made the change.")
+    @reads(SameRow())
     def changed_by(self, root: Parent[Record]) -> ChangeActor:
-        return ChangeActor(actor=root.actor, role=root.actor_role)
+        return root  # type: ignore[return-value] # ChangeActor reads the row's own columns
 
     @strawberry.field(description="What the change read its facts from; null if not given.")
+    @reads(ProvenanceOf())
     def provenance(self, root: Parent[Record]) -> ChangeSource | None:
         return change_source(root.provenance)
 
@@ -147,6 +167,7 @@ class Revision:
         description="The fields it changed, in the order written: each with its value before "
         "and after."
     )
+    @reads(DiffOf())
     def diff(self, root: Parent[Record]) -> list[FieldChange]:
         return [
             FieldChange(field=name, before=values[0], after=values[1])
@@ -157,6 +178,7 @@ class Revision:
         description="The global ID of the record or relation changed: the `id` it has while "
         "it lives, and still valid after it is retired (for a mirror to delete by)."
     )
+    @reads(TargetOf(TARGET_TYPES))
     def target(self, root: Parent[Record]) -> strawberry.ID:
         return target_id(root.kind, root.target_id)
 
@@ -164,6 +186,7 @@ class Revision:
         description="The record changed as it is now; null once retired, and for relations "
         "(see `relation`)."
     )
+    @reads(Ref("target_id"))  # a relation's id is no record's: null there on both engines
     async def record(self, root: Parent[Record], info: AnyInfo) -> Node | None:
         if root.kind == vocab.RELATION_KIND:
             return None
@@ -172,6 +195,7 @@ class Revision:
     @strawberry.field(
         description="The relation changed as it is now; null once retired, and for records."
     )
+    @reads(RowRef("target_id", RELATION_ROWS))
     async def relation(
         self, root: Parent[Record], info: AnyInfo
     ) -> Annotated[Relation, strawberry.lazy("soilapi.graphql.types.entity")] | None:
@@ -195,6 +219,8 @@ def revisions_field() -> Any:
         args = PageArgs(first=first, after=after, last=last, before=before)
         return await resolve.revisions(info, root.id, args)
 
+    reads(Revisions())(resolver)
+
     return strawberry.field(
         resolver=resolver,
         description="Its revisions, newest first: every change recorded, with its diff, "
@@ -205,11 +231,11 @@ def revisions_field() -> Any:
 def changed_by_field() -> Any:
     """Who made a record's latest revision (null if never revised)."""
 
+    @reads(LatestRevision())
     async def resolver(root: Parent[Record], info: AnyInfo) -> ChangeActor | None:
         latest = await resolve.latest_revision(info, root.id)
-        if latest is None:
-            return None
-        return ChangeActor(actor=latest.revision.actor, role=latest.revision.actor_role)
+        # ChangeActor reads the revision's own columns.
+        return None if latest is None else latest.revision  # type: ignore[return-value]
 
     return strawberry.field(
         resolver=resolver,
@@ -221,6 +247,7 @@ def relation_time_field(first: bool, description: str) -> Any:
     """A relation's first or latest revision's time (relations keep no timestamps of their
     own: their history has them)."""
 
+    @reads(RevisionTime(first))
     async def resolver(root: Parent[Record], info: AnyInfo) -> datetime.datetime | None:
         latest = await resolve.latest_revision(info, root.id)
         if latest is None:
