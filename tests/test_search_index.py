@@ -136,7 +136,10 @@ async def test_the_lexicon_holds_every_word_of_the_names(engine: AsyncEngine) ->
         words = await lexicon(conn)
         named = await names_words(conn)
     stop_words = {"of", "the", "and", "on", "for", "in", "a", "to", "at", "by", "with", "from", "s"}
-    assert set(words) == named - stop_words
+    # Every word of a name is there; words of names since changed stay (tests before this one
+    # may have written), as a word no name has widens a query to nothing.
+    assert named - stop_words <= set(words)
+    assert not stop_words & set(words)
     assert words["petursdottir"] == "petursdottir"
     assert words["subregional"] == "subregion"
     assert words["partnerships"] == "partnership"
