@@ -116,10 +116,10 @@ async def test_upgrade_head_builds_all_tables(url: str) -> None:
     assert await current_revisions(url) == script_heads()
     # Sanity: the model really is the registry (entities plus one table per kind and so on).
     assert {"entities", "organizations", "relations", "entity_sources"} <= MODEL_TABLES
-    # 27 registry tables, rate_limit_buckets, data_versions, search_entries, and the living
-    # registry's api_keys, api_key_organizations, revisions, change_requests and
+    # 27 registry tables, rate_limit_buckets, data_versions, search_entries, search_words, and
+    # the living registry's api_keys, api_key_organizations, revisions, change_requests and
     # idempotency_records
-    assert len(MODEL_TABLES) == 35
+    assert len(MODEL_TABLES) == 36
 
 
 async def test_no_drift_between_models_and_migrations(url: str) -> None:

@@ -110,3 +110,54 @@ async def test_triggers_keep_the_index_current(engine: AsyncEngine) -> None:
         finally:
             await transaction.rollback()
         assert await indexed(conn) == await expected(conn)
+
+
+async def lexicon(conn: AsyncConnection) -> dict[str, str]:
+    rows = await conn.execute(sa.text("SELECT word, lexeme FROM search_words"))
+    return {row[0]: row[1] for row in rows}
+
+
+async def names_words(conn: AsyncConnection) -> set[str]:
+    """Every word of every name field, cut and folded in SQL as the trigger does."""
+    rows = await conn.execute(
+        sa.text(
+            "SELECT DISTINCT w FROM search_entries, "
+            "regexp_split_to_table(folded, '[^[:alnum:]]+') AS w "
+            "WHERE folded IS NOT NULL AND w <> ''"
+        )
+    )
+    return {row[0] for row in rows}
+
+
+async def test_the_lexicon_holds_every_word_of_the_names(engine: AsyncEngine) -> None:
+    """`search_words`: each word of a name, acronym or alias once with its lexeme; stop words
+    (no lexeme) and the words of descriptions, statements and quotes are not in it."""
+    async with engine.connect() as conn:
+        words = await lexicon(conn)
+        named = await names_words(conn)
+    stop_words = {"of", "the", "and", "on", "for", "in", "a", "to", "at", "by", "with", "from", "s"}
+    # Every word of a name is there; words of names since changed stay (tests before this one
+    # may have written), as a word no name has widens a query to nothing.
+    assert named - stop_words <= set(words)
+    assert not stop_words & set(words)
+    assert words["petursdottir"] == "petursdottir"
+    assert words["subregional"] == "subregion"
+    assert words["partnerships"] == "partnership"
+    assert words["inser"] == "inser"
+    assert "compaction" not in words  # only in a statement
+
+
+async def test_new_names_add_their_words(engine: AsyncEngine) -> None:
+    ids = {"new": NEW, "name": NAME, "statement": STATEMENT, "source": SOURCE}
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        try:
+            before = await lexicon(conn)
+            for write in WRITES[:3]:
+                await conn.execute(sa.text(write.format(**ids)))
+            added = {w: lexeme for w, lexeme in (await lexicon(conn)).items() if w not in before}
+            # "Þórunn Pétursdóttir" folds to "thorunn petursdottir", whose words are there
+            # already; "TP" and the alias "Thorunn P." bring "tp" and "p".
+            assert added == {"tp": "tp", "p": "p"}
+        finally:
+            await transaction.rollback()

@@ -311,3 +311,21 @@ async def test_graphiqls_example_searches(api: Api) -> None:
     assert found["nodes"][1]["snippet"] == (
         "International Network on <mark>Soil</mark> <mark>Erosion</mark>"
     )
+
+
+async def test_a_typo_in_one_word_of_a_name(api: Api) -> None:
+    """ "partnershp" is no word of any text: the names with global, soil and a word close to
+    it (partnership) are compared with the query by trigrams, the closest first."""
+    found = await hits(api, "Global Soil Partnershp")
+    assert ranked(found) == [
+        ("gsp", "NAME", 0.860368),
+        ("gsp-six-action-areas", "NAME", 0.675272),
+        ("4p1000-partner-19", "NAME", 0.670807),
+    ]
+    assert found["totalCount"] == 3
+    # The words the query has are marked; the misspelt one is not.
+    assert (
+        found["edges"][0]["node"]["snippet"] == "<mark>Global</mark> <mark>Soil</mark> Partnership"
+    )
+    # A word no name has anything close to ("xqzv") narrows nothing: the others still find.
+    assert slugs(await hits(api, "Global Soil Partnershp xqzv"))[0] == "gsp"

@@ -619,4 +619,4 @@ DETAIL_MODELS: dict[vocab.EntityKind, type[Entity]] = {
 from soilapi.db.cache import DataVersion  # noqa: E402, F401 - on Base.metadata for alembic
 from soilapi.db.history import ApiKey  # noqa: E402, F401 - on Base.metadata for alembic
 from soilapi.db.ratelimit import RateLimitBucket  # noqa: E402, F401 - on Base.metadata for alembic
-from soilapi.db.search import SearchEntry  # noqa: E402, F401 - on Base.metadata for alembic
+from soilapi.db.search import SearchEntry, SearchWord  # noqa: E402, F401 - on Base.metadata for alembic

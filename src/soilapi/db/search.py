@@ -13,6 +13,15 @@ Two columns are generated from the text by PostgreSQL: `document`, the text's ts
 its field's weight (full text search, GIN), and `folded`, the text lower-cased and without
 accents for the name fields only (trigram similarity, GIN), so typos and partial words are
 matched on names, where they matter, and the long texts cost no trigram index.
+
+`search_words` is the lexicon of the names: every word of a name field once, with its lexeme.
+A query word with a typo ("Peatlnad") is no lexeme any document has, and comparing the whole
+query with 400,000 names by trigrams costs tens of milliseconds (their trigrams are shared by
+thousands of names); comparing each query word with the lexicon's words by trigrams costs a
+fraction of one, and gives the lexemes the query probably meant ("peatland"), which the
+tsvector's GIN index then finds (soilapi.repositories.search.widened). A trigger on
+`search_entries` adds the words of each new name (the migration creates it); words are never
+removed, as a word no name has any more widens a query to nothing.
 """
 
 import uuid
@@ -64,6 +73,10 @@ DOCUMENT_SQL = (
 FOLDED_SQL = f"CASE WHEN {_is_name_field()} THEN {FOLD_FUNCTION}(text) ELSE NULL::text END"
 
 
+# A word of a name: a run of letters and digits of its folded text, as the trigger cuts it.
+WORD_PATTERN = "[^[:alnum:]]+"
+
+
 class SearchEntry(Base):
     """One searchable text of a record; written by triggers only (see the module)."""
 
@@ -87,5 +100,23 @@ class SearchEntry(Base):
             "folded",
             postgresql_using="gin",
             postgresql_ops={"folded": "gin_trgm_ops"},
+        ),
+    )
+
+
+class SearchWord(Base):
+    """A word of the names in `search_entries`, with its lexeme; written by a trigger only."""
+
+    __tablename__ = "search_words"
+
+    word: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    lexeme: Mapped[str] = mapped_column(sa.Text)
+
+    __table_args__ = (
+        sa.Index(
+            "ix_search_words_word_trgm",
+            "word",
+            postgresql_using="gin",
+            postgresql_ops={"word": "gin_trgm_ops"},
         ),
     )

@@ -11,7 +11,8 @@ keyset page of records by score. The scoring is written once, here:
   descriptions 0.5, statements 0.4, source quotes 0.3: RANK_WEIGHTS), divided by 1 + the log
   of its length, so shorter texts first;
 - a name found by trigrams scores the mean of `word_similarity` (the query within the name)
-  and `similarity` (the whole name);
+  and `similarity` (the whole name); such names are looked for only among the names with, for
+  each word of the query, a word of the lexicon close to it (`widened`);
 
 all but exact hits capped at 0.99. Scores are kept to 6 decimals as integers, so the sort key
 of a cursor (score, then the record's id) is exact.
@@ -26,10 +27,16 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, distinct_on
 
 from soilapi.db import models as m
-from soilapi.db.search import FOLD_FUNCTION, TEXT_SEARCH_CONFIG, SearchEntry
+from soilapi.db.search import (
+    FOLD_FUNCTION,
+    TEXT_SEARCH_CONFIG,
+    WORD_PATTERN,
+    SearchEntry,
+    SearchWord,
+)
 from soilapi.db.session import Reader
 from soilapi.repositories.paging import (
     ColumnElement,
@@ -58,7 +65,13 @@ _MARKS = "StartSel=<mark>, StopSel=</mark>"
 WHOLE = f"{_MARKS}, HighlightAll=true"
 FRAGMENTS = f'{_MARKS}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
 
+# pg_trgm's default threshold of `<%` (pg_trgm.word_similarity_threshold), written out: the
+# function form is compared with it where the operator would draw in the trigram index of
+# 400,000 names (see `widened`).
+WORD_SIMILARITY = 0.6
+
 _ENTRIES = SearchEntry.__table__
+_WORDS = SearchWord.__table__
 _ENTITIES = m.Entity.__table__
 
 
@@ -128,6 +141,43 @@ def _columns(entries: Any, score: ColumnElement) -> list[ColumnElement]:
     ]
 
 
+def widened(folded: ColumnElement, language: SearchLanguage) -> ColumnElement:
+    """The words a (folded) text probably meant, as a tsquery: for each of its words (stop
+    words aside), any lexeme of the lexicon's words that hold most of it by trigrams (`<%`,
+    GIN on `search_words.word`: "peatlnad" gives peatland, "petursd" petursdottir); all of
+    its words. NULL when no word has a close one.
+
+    Names close to a text by trigrams are found among the names with these (GIN on
+    `document`), not by comparing the text with every name: a query's trigrams ("soi",
+    "oil") are shared by thousands of names, each of which the trigram index hands on to be
+    compared (tens of milliseconds at scale 100, against one or two).
+    """
+    word = (
+        sa.func.regexp_split_to_table(folded, WORD_PATTERN)
+        .table_valued("word")
+        .render_derived(name="w")
+    )
+    lexicon = _WORDS.alias("l")
+    lexeme = sa.func.quote_literal(lexicon.c.lexeme)
+    meant = (
+        sa.select(sa.func.string_agg(lexeme, sa.literal(" | ")).label("alternatives"))
+        .select_from(word.join(lexicon, word.c.word.op("<%")(lexicon.c.word)))
+        .where(sa.func.length(sa.func.to_tsvector(config(language), word.c.word)) > 0)
+        .group_by(word.c.word)
+        .subquery("meant")
+    )
+    each = sa.literal("(").op("||")(meant.c.alternatives).op("||")(sa.literal(")"))
+    joined = sa.func.string_agg(each, sa.literal(" & "))
+    return sa.select(sa.cast(joined, TSQUERY)).scalar_subquery()
+
+
+def close_names(entries: Any, folded: ColumnElement, meant: ColumnElement) -> ColumnElement:
+    """Names of `entries` that hold most of a (folded) text by trigrams, among those with the
+    lexemes it probably meant (`widened`)."""
+    within = sa.func.word_similarity(folded, entries.c.folded) >= WORD_SIMILARITY
+    return sa.and_(entries.c.document.op("@@")(meant), entries.c.folded.is_not(None), within)
+
+
 def hits(language: SearchLanguage) -> Any:
     """Every matching entry with its score (see the module).
 
@@ -152,7 +202,7 @@ def hits(language: SearchLanguage) -> Any:
         sa.func.word_similarity(folded, f.c.folded) + sa.func.similarity(folded, f.c.folded)
     ) / 2
     fuzzy = sa.select(*_columns(f, _exact_or(f, closeness))).where(
-        folded.op("<%")(f.c.folded), ~named
+        close_names(f, folded, widened(folded, language)), ~named
     )
     listed = [worded.c[name] for name in ("entity_id", "field", "text", "origin_id", "score_key")]
     return sa.union_all(sa.select(*listed), fuzzy).subquery("hits")
@@ -355,8 +405,9 @@ def candidates_statement(with_kinds: bool) -> tuple[Any, int]:
     """Records with a name meeting a probe, the `:limit` closest, each with all its names as
     JSON. A name meets a probe when it has all its words (GIN on `document`); when no name has
     the words of any probe, when it holds most of the probe by pg_trgm's word similarity
-    (`<%`, 0.6 or more, GIN on `folded`: typos). As in `hits`, trigrams are the fallback: among
-    names that share their words, they bring thousands of candidates, each compared. A whole
+    (0.6 or more: typos), among the names with the words it probably meant (`widened`). As in
+    `hits`, trigrams are the fallback: among names that share their words, they bring thousands
+    of candidates, each compared. A whole
     name given is close to its record's name, and so is each of its parts: probes are the
     name's parts too (soilapi.services.matching)."""
     probes = _probes()
@@ -368,9 +419,12 @@ def candidates_statement(with_kinds: bool) -> tuple[Any, int]:
         sa.and_(entries.c.document.op("@@")(words_of), entries.c.folded.is_not(None)),
     ).cte("worded")
     fuzzy_probes = _probes()
+    meant = sa.select(
+        fuzzy_probes.c.probe, widened(fuzzy_probes.c.probe, SearchLanguage.ENGLISH).label("meant")
+    ).cte("meant")
     fuzzy_entries = _ENTRIES.alias("f")
     fuzzy = _close_names(
-        fuzzy_entries, fuzzy_probes, fuzzy_probes.c.probe.op("<%")(fuzzy_entries.c.folded)
+        fuzzy_entries, meant, close_names(fuzzy_entries, meant.c.probe, meant.c.meant)
     ).where(~sa.exists(sa.select(sa.literal(1)).select_from(worded)))
     columns = ("entity_id", "field", "text", "folded", "similarity", "within")
     names = sa.union_all(sa.select(*(worded.c[c] for c in columns)), fuzzy).subquery("names")

@@ -53,7 +53,8 @@ class SearchQueries:
         "statements or source quotes have every word of `query`, best first: an exact name "
         "or acronym scores 1, then names with the words (shorter ones first), then "
         "descriptions, statements and quotes. When no name has the words, names close to "
-        "the query by trigram similarity are found instead (typos, parts of words). English "
+        "the query by trigram similarity are found instead (typos, parts of words), among the "
+        "names with, for each word of the query, a word of some name close to it. English "
         "stemming (eroded, eroding, erodes), accents ignored (Petursdóttir, Petursdottir). "
         '`query` takes web-search syntax: "quoted phrase", `or`, `-word`.'
     )
