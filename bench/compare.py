@@ -5,7 +5,9 @@ shared 2-core machine: the same code differs by 10-30 % between two of its own r
 versions run side by side instead, on the same database and the same variable sets, and their
 measured runs alternate (base, this, this, base, ...), so a slow spell of the machine falls on
 both. Each cell gives the median req/s with its range, and the server's and PostgreSQL's CPU per
-request, which depend far less on what else runs.
+request. Run it on a quiet machine all the same: with other work on the cores, even CPU per
+request drifts (the same code compared with itself differed by up to 30 % while tests ran
+beside it).
 
 REV's files are extracted (`git archive`) under the bench cache and get their own
 virtualenv with its locked runtime dependencies. It reads this checkout's database, migrated to
