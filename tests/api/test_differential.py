@@ -69,6 +69,10 @@ LOOKUPS = {
     "symbol": "SELECT symbol FROM documents WHERE symbol IS NOT NULL",
     "target": "SELECT target FROM sdg_targets",
     "key": "SELECT key FROM source_documents",
+    # `search`: whole names (exact hits), single words of names (many hits, names and
+    # longer texts), and a word with a typo (the trigram fallback).
+    "query": "SELECT name FROM entities UNION SELECT word FROM search_words "
+    "UNION SELECT left(word, -1) || 'x' FROM search_words WHERE length(word) > 5",
 }
 
 

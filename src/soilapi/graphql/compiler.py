@@ -51,12 +51,13 @@ from soilapi.graphql import sqlmark as mk
 from soilapi.graphql.facets import facet_args
 from soilapi.graphql.limits import syntax_tree_bytes
 from soilapi.graphql.pagination import FEED_CURSOR_TAG, PageArgs, encode_cursor, window
-from soilapi.graphql.roots import FeedRead, Lookup, Read, RootRead, TimelineRead
+from soilapi.graphql.roots import FeedRead, Lookup, Read, RootRead, SearchRead, TimelineRead
 from soilapi.graphql.types.node import KINDS_BY_TYPE
 from soilapi.lru import Lru
 from soilapi.repositories import Reader, dates
 from soilapi.repositories import entities as repo
 from soilapi.repositories import json_query as q
+from soilapi.repositories import search as search_repo
 from soilapi.vocab import EntityKind, Facet
 
 # Root fields the planner reads itself; the others are planned from their declaration
@@ -115,6 +116,9 @@ class Planner:
         if isinstance(planned, FeedRead):
             parts = self.connection(named, details, "rows", q.REVISION_ROWS)
             return q.Feed(planned.kinds is not None, tag, form, parts), self.values
+        if isinstance(planned, SearchRead):
+            parts = self.connection(named, details, "rows", q.SEARCH_ROWS)
+            return q.Search(shape, form, parts, planned.filter), self.values
         parts = self.connection(named, details, "entities", "", planned.filter.kind)
         f = planned.filter
         return q.TopList(f.kind, shape, planned.order, tag, form, parts, f), self.values
@@ -158,6 +162,8 @@ class Planner:
             return (tag, form, shape), (planned, tag, form, shape)
         if isinstance(planned, FeedRead):
             return self._bind_feed(planned)
+        if isinstance(planned, SearchRead):
+            return self._bind_search(planned)
         f, order = planned.filter, planned.order
         tag = resolve.top_level_tag(f, order)
         form = self._window(planned.page, tag, planned.descending, "")
@@ -177,6 +183,17 @@ class Planner:
             self.values["kinds"] = list(planned.kinds)
         shape = planned.kinds is not None
         return (tag, form, shape), (planned, tag, form, shape)
+
+    def _bind_search(self, planned: SearchRead) -> tuple[Any, Any]:
+        """Fill a search's binds: its page, its query and filters, and its cursor tag (a
+        hash of the query: a bind, so that every query of one shape shares its plan)."""
+        found = planned.filter
+        tag = resolve.search_tag(found)
+        form = self._window(planned.page, tag, False, "")
+        self.values.update(search_repo.search_values(found))
+        self.values["tag"] = tag
+        shape = search_repo.search_shape(found)
+        return ("search", form, shape), (planned, tag, form, shape)
 
     def _bind_page(self, site: _PageSite) -> q.WindowForm:
         """Fill a nested list's page binds; its window form is its signature."""

@@ -23,6 +23,7 @@ from soilapi.graphql.pagination import (
 from soilapi.repositories import dates, history
 from soilapi.repositories import entities as repo
 from soilapi.repositories import facets as facet_repo
+from soilapi.repositories import search as search_repo
 from soilapi.repositories.entities import ChildList, EntityFilter, RelationList
 from soilapi.repositories.paging import Slice
 from soilapi.vocab import Direction, EntityKind, Facet, Order
@@ -211,6 +212,25 @@ async def timeline(info: AnyInfo, f: dates.TimelineFilter, args: PageArgs) -> Co
         return await dates.timeline_count(reader, f)
 
     return connection(TIMELINE_TAG, page, page.rows, count)
+
+
+def search_tag(found: search_repo.SearchFilter) -> str:
+    """Cursor tag of a search: a cursor only fits the same query and filters."""
+    asked = repr((found.text, found.language, found.kinds, found.countries))
+    return f"search:{hashlib.sha1(asked.encode(), usedforsecurity=False).hexdigest()[:12]}"
+
+
+async def search(info: AnyInfo, found: search_repo.SearchFilter, args: PageArgs) -> Any:
+    """A page of hits, best first (their records load by id)."""
+    tag = search_tag(found)
+    reader = info.context.reader
+    at = window(args, tag, page_limit(info))
+    page = await search_repo.search_page(reader, found, at)
+
+    async def count() -> int:
+        return await search_repo.search_count(reader, found)
+
+    return connection(tag, page, page.rows, count)
 
 
 async def by_column(info: AnyInfo, kind: EntityKind, column: str, value: Any) -> Any:

@@ -1,7 +1,8 @@
 """Root fields declared as what they read: one pure function per field, for both engines.
 
 A root lookup or list is written as a function of its GraphQL arguments that checks them and
-returns what to read (`Lookup`, `ListRead`, `TimelineRead` or `FeedRead`), without reading it.
+returns what to read (`Lookup`, `ListRead`, `TimelineRead`,
+`FeedRead` or `SearchRead`), without reading it.
 `root_field` turns that function into the field: its resolver reads what the function
 returns (graphql-core's engine), and its mark hands the same function to the SQL compiler,
 which plans the read instead. The arguments' checks therefore exist once, and the compiler
@@ -25,6 +26,7 @@ from soilapi.graphql.resolve import AnyInfo
 from soilapi.graphql.sqlmark import reads
 from soilapi.repositories.dates import TimelineFilter
 from soilapi.repositories.entities import EntityFilter
+from soilapi.repositories.search import SearchFilter
 from soilapi.services import listing
 from soilapi.vocab import EntityKind, Order
 
@@ -68,7 +70,15 @@ class FeedRead:
     page: PageArgs
 
 
-Read = Lookup | ListRead | TimelineRead | FeedRead
+@dataclass(frozen=True)
+class SearchRead:
+    """A page of `search`'s hits: the checked search (soilapi.services.search), which page."""
+
+    filter: SearchFilter
+    page: PageArgs
+
+
+Read = Lookup | ListRead | TimelineRead | FeedRead | SearchRead
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,8 @@ async def perform(info: AnyInfo, read: Read) -> Any:
     if isinstance(read, FeedRead):
         kinds = None if read.kinds is None else list(read.kinds)
         return await resolve.feed(info, kinds, read.page)
+    if isinstance(read, SearchRead):
+        return await resolve.search(info, read.filter, read.page)
     return await resolve.top_level(
         info, read.filter, read.order, read.descending, read.page, read.make
     )

@@ -31,6 +31,7 @@ from soilapi.lru import Lru
 from soilapi.repositories import dates
 from soilapi.repositories import entities as repo
 from soilapi.repositories import facets as facet_repo
+from soilapi.repositories import search as search_repo
 from soilapi.repositories.paging import (
     ColumnElement,
     Window,
@@ -269,6 +270,18 @@ class Feed:
 
 
 @dataclass(frozen=True)
+class Search:
+    """A page of `search`'s hits (SEARCH_ROWS). Only the search's shape is part of the plan;
+    its query and filters are binds, and so is its cursor tag (`tag`: a hash of the query),
+    so `filter` is any search of that shape."""
+
+    shape: Hashable
+    window: WindowForm
+    parts: tuple[Any, ...]
+    filter: search_repo.SearchFilter = field(compare=False, hash=False)
+
+
+@dataclass(frozen=True)
 class RowRef:
     """The plain row of `table` (RELATION_ROWS) whose id the row's `column` holds, or null."""
 
@@ -391,6 +404,8 @@ _ROW_COLUMNS[RELATION_ROWS] = _columns(m.Relation)
 _ROW_COLUMNS[REVISION_ROWS] = _columns(Revision)
 TIMELINE_ROWS = "timeline"  # a timeline entry's columns (soilapi.repositories.dates)
 _ROW_COLUMNS[TIMELINE_ROWS] = dates.TIMELINE_COLUMNS
+SEARCH_ROWS = "search"  # a search hit's columns (soilapi.repositories.search)
+_ROW_COLUMNS[SEARCH_ROWS] = search_repo.SEARCH_COLUMNS
 
 
 def _form(column: Any) -> str:
@@ -465,9 +480,11 @@ def _json_string(value: ColumnElement) -> ColumnElement:
     return _text(sa.func.to_json(_text(value)))
 
 
-def _cursor(tag: str, keys: Sequence[ColumnElement]) -> ColumnElement:
-    """soilapi.graphql.pagination.encode_cursor in SQL: the same JSON, the same bytes."""
-    parts: list[Any] = ['[["t",', sa.func.to_json(sa.literal(tag, sa.Text)).cast(sa.Text), "]"]
+def _cursor(tag: str | ColumnElement, keys: Sequence[ColumnElement]) -> ColumnElement:
+    """soilapi.graphql.pagination.encode_cursor in SQL: the same JSON, the same bytes; `tag`
+    is the list's, or a bind where it depends on the request (a search's)."""
+    named = sa.literal(tag, sa.Text) if isinstance(tag, str) else tag
+    parts: list[Any] = ['[["t",', sa.func.to_json(named).cast(sa.Text), "]"]
     for key in keys:
         kind = key.type
         if isinstance(kind, sa.Uuid):
@@ -863,7 +880,7 @@ def _connection(
     page: Any,
     parts: Sequence[Any],
     window: WindowForm,
-    tag: str,
+    tag: str | ColumnElement,
     sort_len: int,
     bind: str,
     params: _Params,
@@ -1172,11 +1189,41 @@ def _feed(plan: Feed, params: _Params) -> Any:
     )
 
 
+def _search(plan: Search, params: _Params) -> Any:
+    """A page of hits: soilapi.repositories.search's page statement (the ranking, written
+    once for both engines), numbered like any list's (`_page_rows`), its records written
+    from `entity_id`; its binds named as a root list's (`limit`, `after0`...)."""
+    shape = _shape(plan.window)
+    stmt, key_len = search_repo.page_statement(plan.filter, shape)
+    page = stmt.subquery()
+    params.names.update(["limit", "tag", *search_repo.search_values(plan.filter)])
+    keys = [page.c[f"k{i}"] for i in range(key_len)]
+    number = sa.func.row_number().over(order_by=order_by(keys, shape)).label("rn")
+    rows = sa.select(*page.c, number).subquery()
+
+    def count() -> ColumnElement:
+        return search_repo.count_select(plan.filter).scalar_subquery()
+
+    return sa.select(
+        _connection(
+            rows,
+            plan.parts,
+            plan.window,
+            params("tag", sa.Text),
+            key_len,
+            "",
+            params,
+            lambda node: _node_json(rows, node, params),
+            count,
+        )
+    )
+
+
 # A root field's compiled statement: what `statement` gives and `run` takes.
 Statement = Prepared
 
 
-def statement(plan: TopList | Timeline | BySlug | ByIds | Feed) -> Statement:
+def statement(plan: TopList | Timeline | BySlug | ByIds | Feed | Search) -> Statement:
     """The compiled statement of a root field's plan (built at its first use)."""
 
     def build() -> Prepared:
@@ -1189,6 +1236,8 @@ def statement(plan: TopList | Timeline | BySlug | ByIds | Feed) -> Statement:
             stmt = _by_slug(plan, params)
         elif isinstance(plan, Feed):
             stmt = _feed(plan, params)
+        elif isinstance(plan, Search):
+            stmt = _search(plan, params)
         else:
             stmt = _by_ids(plan, params)
         # As text: the answer goes into the response as it is (`run`), never decoded.

@@ -96,6 +96,18 @@ class Hit:
     snippet: str
 
 
+# The columns of a page of hits (`page_statement`), as both engines read a hit's fields from
+# them: the resolvers through `Hit`, the SQL compiler (soilapi.repositories.json_query) as the
+# columns of a plain row.
+SEARCH_COLUMNS: dict[str, Any] = {
+    "entity_id": sa.column("entity_id", sa.Uuid(as_uuid=True)),
+    "field": sa.column("field", sa.Enum(SearchField, native_enum=False)),
+    "text": sa.column("text", sa.Text()),
+    "score": sa.column("score", sa.Float()),
+    "snippet": sa.column("snippet", sa.Text()),
+}
+
+
 def _query() -> Any:
     return sa.bindparam("query", type_=sa.Text)
 
@@ -178,8 +190,9 @@ def close_names(entries: Any, folded: ColumnElement, meant: ColumnElement) -> Co
     return sa.and_(entries.c.document.op("@@")(meant), entries.c.folded.is_not(None), within)
 
 
-def hits(language: SearchLanguage) -> Any:
-    """Every matching entry with its score (see the module).
+def hits(language: SearchLanguage, name: str = "worded") -> Any:
+    """Every matching entry with its score (see the module); `name` names its CTE, apart
+    from another's in one statement (the SQL compiler's page and count).
 
     Trigrams are the fallback of words: names are compared by trigrams only when no name has
     the query's words (a typo, a part of a word no stem shares). Trigram candidates are many
@@ -193,7 +206,7 @@ def hits(language: SearchLanguage) -> Any:
     worded = (
         sa.select(*_columns(w, _exact_or(w, rank)), w.c.folded)
         .where(w.c.document.op("@@")(words(language)))
-        .cte("worded")
+        .cte(name)
     )
     named = sa.exists(sa.select(sa.literal(1)).where(worded.c.folded.is_not(None)))
     f = _ENTRIES.alias("f")
@@ -231,7 +244,8 @@ def _filters(f: SearchFilter, entity_id: ColumnElement) -> list[ColumnElement]:
     return [kept.is_(True)]
 
 
-def _values(f: SearchFilter) -> dict[str, Any]:
+def search_values(f: SearchFilter) -> dict[str, Any]:
+    """The binds of a search's statements (page and count): its query and filters."""
     values: dict[str, Any] = {"query": f.text}
     if f.kinds:
         values["kinds"] = [kind.value for kind in f.kinds]
@@ -240,7 +254,8 @@ def _values(f: SearchFilter) -> dict[str, Any]:
     return values
 
 
-def _shape(f: SearchFilter) -> tuple[Any, ...]:
+def search_shape(f: SearchFilter) -> tuple[Any, ...]:
+    """What of a search shapes its SQL (its values are binds: `search_values`)."""
     return (f.language, bool(f.kinds), bool(f.countries))
 
 
@@ -258,7 +273,9 @@ def _best_entries(language: SearchLanguage) -> Any:
 
 
 def page_statement(f: SearchFilter, window: Window) -> tuple[Any, int]:
-    """The page's records in order, with their best entry, score and snippet.
+    """The page's records in order, with their best entry, score and snippet
+    (SEARCH_COLUMNS, then the sort key k0, k1): the resolvers run it as it is, the SQL
+    compiler as the rows of its JSON, so the ranking is written once.
 
     The page is cut first (score, then id: `sort`), and only its rows are joined to their
     records and given a headline: both cost far more per row than the ranking. Records are
@@ -291,15 +308,17 @@ def page_statement(f: SearchFilter, window: Window) -> tuple[Any, int]:
     is_name = page.c.field == sa.any_(sa.literal(names, ARRAY(sa.String)))
     snippet = sa.case((is_name, headline(WHOLE)), else_=headline(FRAGMENTS))
     keys = [page.c[f"k{i}"] for i in range(len(sort))]
-    # The records themselves load by id (the request's entity loader): read here, their 18
-    # detail subqueries tripled the planning of this statement, which runs a custom plan each
-    # time (its costs depend on the query's words).
+    # The records themselves load by id (the request's entity loader, or the SQL compiler's
+    # JSON): read here, their 18 detail subqueries tripled the planning of this statement,
+    # which runs a custom plan each time (its costs depend on the query's words).
+    scale = sa.literal_column(str(SCORE_SCALE), sa.Float)
+    score = sa.cast(page.c.score_key, sa.Float) / scale  # a double, as Python divides
     stmt = sa.select(
-        page.c.entity_id.label("hit_entity"),
-        page.c.field.label("hit_field"),
-        page.c.text.label("hit_text"),
-        page.c.score_key.label("hit_score"),
-        snippet.label("hit_snippet"),
+        page.c.entity_id.label("entity_id"),
+        page.c.field.label("field"),
+        page.c.text.label("text"),
+        score.label("score"),
+        snippet.label("snippet"),
         *keys,
     ).order_by(*order_by(keys, window))
     return stmt, len(sort)
@@ -316,11 +335,11 @@ def _window_form(window: Window) -> tuple[Any, ...]:
 def _hit(row: Any, key_len: int) -> tuple[Hit, ...]:
     keys = tuple(row[f"k{i}"] for i in range(key_len))
     hit = Hit(
-        entity_id=row["hit_entity"],
-        field=SearchField(row["hit_field"]),
-        text=row["hit_text"],
-        score=row["hit_score"] / SCORE_SCALE,
-        snippet=row["hit_snippet"],
+        entity_id=row["entity_id"],
+        field=SearchField(row["field"]),
+        text=row["text"],
+        score=row["score"],
+        snippet=row["snippet"],
     )
     return (hit, *keys)
 
@@ -328,23 +347,24 @@ def _hit(row: Any, key_len: int) -> tuple[Hit, ...]:
 async def search_page(reader: Reader, f: SearchFilter, window: Window) -> Slice:
     """One page of hits, best first (ties by id); rows are `Hit`s, whose records the caller
     loads by id."""
-    form = ("search-page", *_shape(f), *_window_form(window))
+    form = ("search-page", *search_shape(f), *_window_form(window))
     prepared, key_len = compiled_once(form, lambda: page_statement(f, window))
-    given = {"limit": window.limit + 1, **cursor_values(window), **_values(f)}
+    given = {"limit": window.limit + 1, **cursor_values(window), **search_values(f)}
     rows = await reader.fetch(prepared, given)
     return to_slice([_hit(row, key_len) for row in rows], key_len, window)
 
 
-def _count_statement(f: SearchFilter) -> tuple[Any, int]:
-    found = hits(f.language)
+def count_select(f: SearchFilter) -> sa.Select[Any]:
+    """How many records a search finds, all pages (binds: `search_values`)."""
+    found = hits(f.language, "counted")
     count = sa.func.count(sa.distinct(found.c.entity_id))
-    return sa.select(count).where(*_filters(f, found.c.entity_id)), 0
+    return sa.select(count).where(*_filters(f, found.c.entity_id))
 
 
 async def search_count(reader: Reader, f: SearchFilter) -> int:
     """How many records the search finds, all pages."""
-    prepared, _ = compiled_once(("search-count", *_shape(f)), lambda: _count_statement(f))
-    rows = await reader.fetch(prepared, _values(f))
+    prepared, _ = compiled_once(("search-count", *search_shape(f)), lambda: (count_select(f), 0))
+    rows = await reader.fetch(prepared, search_values(f))
     return int(rows[0][0])
 
 

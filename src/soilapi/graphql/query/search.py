@@ -1,32 +1,25 @@
 """Root fields that find records by text: `search` (any text of any record) and `match`
-(which record a partner's name for it means). The compiler does not know them: the
-resolvers answer, one statement for the hits, one for their records (the entity loader), one
-for `totalCount` when asked."""
+(which record a partner's name for it means).
+
+`search` is declared by what it reads (soilapi.graphql.roots): the SQL compiler answers it in
+one statement (the page of hits of soilapi.repositories.search, its records and `totalCount`
+built as JSON around it); the resolvers in one statement for the hits, one for their records
+(the entity loader), one for `totalCount` when asked. `match` scores its candidates in Python
+(soilapi.services.matching): the resolvers answer it."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Any
 
 import strawberry
 
 from soilapi.graphql import enums
 from soilapi.graphql.limits import MOST_ITEMS
-from soilapi.graphql.pagination import (
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    PageArgs,
-    connection,
-    window,
-)
+from soilapi.graphql.pagination import After, Before, Connection, First, Last, PageArgs
 from soilapi.graphql.query.args import Countries
-from soilapi.graphql.resolve import AnyInfo, page_limit
-from soilapi.graphql.roots import arg
+from soilapi.graphql.resolve import AnyInfo
+from soilapi.graphql.roots import Read, SearchRead, arg, root_field
 from soilapi.graphql.types.search import MatchCandidate, SearchHit
-from soilapi.repositories import search as repo
 from soilapi.services import matching
 from soilapi.services import search as service
 from soilapi.vocab import EntityKind, SearchLanguage
@@ -40,27 +33,21 @@ def _kinds(kinds: list[Any] | None) -> list[EntityKind] | None:
     return None if kinds is None else [EntityKind(kind.value) for kind in kinds]
 
 
-def search_tag(found: repo.SearchFilter) -> str:
-    """Cursor tag of a search: a cursor only fits the same query and filters."""
-    asked = repr((found.text, found.language, found.kinds, found.countries))
-    return f"search:{hashlib.sha1(asked.encode(), usedforsecurity=False).hexdigest()[:12]}"
-
-
 @strawberry.type
 class SearchQueries:
-    @strawberry.field(
-        description="Records of every kind whose names, acronyms, aliases, descriptions, "
+    @root_field(
+        Connection[SearchHit],
+        "Records of every kind whose names, acronyms, aliases, descriptions, "
         "statements or source quotes have every word of `query`, best first: an exact name "
         "or acronym scores 1, then names with the words (shorter ones first), then "
         "descriptions, statements and quotes. When no name has the words, names close to "
         "the query by trigram similarity are found instead (typos, parts of words), among the "
         "names with, for each word of the query, a word of some name close to it. English "
         "stemming (eroded, eroding, erodes), accents ignored (Petursdóttir, Petursdottir). "
-        '`query` takes web-search syntax: "quoted phrase", `or`, `-word`.'
+        '`query` takes web-search syntax: "quoted phrase", `or`, `-word`.',
     )
-    async def search(
-        self,
-        info: AnyInfo,
+    @staticmethod
+    def search(
         query: Annotated[
             str, arg("The words to look for: 1 to 100 characters, with a letter or digit.")
         ],
@@ -73,18 +60,14 @@ class SearchQueries:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[SearchHit]:
+    ) -> Read:
         found = service.search(
             query,
             kinds=_kinds(kinds),
             country_codes=countries,
             language=SearchLanguage(language.value),
         )
-        tag = search_tag(found)
-        reader = info.context.reader
-        args = PageArgs(first=first, after=after, last=last, before=before)
-        page = await repo.search_page(reader, found, window(args, tag, page_limit(info)))
-        return connection(tag, page, page.rows, lambda: repo.search_count(reader, found))
+        return SearchRead(found, PageArgs(first=first, after=after, last=last, before=before))
 
     @strawberry.field(
         description="The records a name means, as a partner's system holds it (\"German "

@@ -1,4 +1,8 @@
-"""What `search` and `match` answer: hits and candidates, each pointing at a record."""
+"""What `search` and `match` answer: hits and candidates, each pointing at a record.
+
+A hit is a row of soilapi.repositories.search.page_statement (SEARCH_COLUMNS): its plain
+fields are those columns and its `node` the record `entity_id` points at, so the SQL compiler
+reads it as it reads any row, and the resolvers read the same columns."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from strawberry import Parent
 
 from soilapi.graphql import enums, resolve
 from soilapi.graphql.resolve import AnyInfo
+from soilapi.graphql.sqlmark import Ref, reads
 from soilapi.graphql.types.entity import Entity
 
 
@@ -34,6 +39,7 @@ class SearchHit:
     )
 
     @strawberry.field(description="The record found.")
+    @reads(Ref("entity_id"))
     async def node(self, root: Parent[Any], info: AnyInfo) -> Entity:
         return await resolve.entity(info, root.entity_id)  # type: ignore[no-any-return]
 
