@@ -105,11 +105,16 @@ def _bodies(op: Operation, variables: Variables) -> list[bytes] | None:
 
 
 def compare_scale(
-    cluster: pg.Server, database: str, base: Path, ops: list[Operation], o: run.Options
+    cluster: pg.Server,
+    database: str,
+    base: Path,
+    ops: list[Operation],
+    o: run.Options,
+    this_root: Path = REPO,
 ) -> dict[str, Any]:
     """Every operation on both versions, their runs alternating; figures per operation."""
     url = cluster.url(database)
-    this = servers.launch("soilapi", url, "compare-this")
+    this = servers.launch("soilapi", url, "compare-this", root=this_root)
     before = servers.launch("soilapi", url, "compare-base", root=base)
     out: dict[str, Any] = {}
     try:
@@ -148,10 +153,10 @@ def _ms(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def table(scale: int, rows: dict[str, Any], rev: str) -> str:
+def table(scale: int, rows: dict[str, Any], rev: str, this: str) -> str:
     """One scale's figures, as a Markdown table."""
     lines = [
-        f"scale {scale}: {rev} (base) against this checkout, runs alternating",
+        f"scale {scale}: {rev} (base) against {this}, runs alternating",
         "| operation | base req/s (range) | this req/s (range) | this ÷ base | srv CPU ms "
         "base → this | PG CPU ms base → this | p50 ms base → this | answers |",
         "|---|---|---|---|---|---|---|---|",
@@ -173,6 +178,12 @@ def table(scale: int, rows: dict[str, Any], rev: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__)
     p.add_argument("rev", help="the revision to compare with (a commit, tag or branch)")
+    p.add_argument(
+        "--against",
+        help="compare REV with this revision, extracted like REV, instead of the working tree: "
+        "both sides then run from the same kind of virtualenv (the working tree's has the dev "
+        "tools, and the same code compared with itself that way read up to 7 %% apart)",
+    )
     p.add_argument("--scales", default="1,100", help="comma-separated scales (default 1,100)")
     p.add_argument("--ops", default=DEFAULT_OPS, help=f"operations (default {DEFAULT_OPS})")
     p.add_argument("--duration", type=int, default=4, help="seconds per measured run")
@@ -187,15 +198,16 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown operations {unknown}; known: {', '.join(o.name for o in OPERATIONS)}")
     ops = [BY_NAME[n] for n in names]
     base = checkout(args.rev)
+    this_root = checkout(args.against) if args.against else REPO
     o = run.Options(args.duration, args.warmup, args.concurrency, args.seed, repeat=args.repeat)
     cluster = pg.start(os.environ.get("BENCH_DATABASE_URL"), pg.DEFAULT_DIR, pg.DEFAULT_PORT)
     results: dict[str, Any] = {"rev": args.rev, "base": base.name, "options": vars(args)}
     try:
         for scale in (int(s) for s in args.scales.split(",")):
             built = generate.ensure(cluster, scale, args.seed)
-            rows = compare_scale(cluster, built.database, base, ops, o)
+            rows = compare_scale(cluster, built.database, base, ops, o, this_root)
             results[f"scale {scale}"] = rows
-            print(table(scale, rows, args.rev), flush=True)
+            print(table(scale, rows, args.rev, args.against or "this checkout"), flush=True)
             print(flush=True)
     finally:
         pg.stop(cluster)
