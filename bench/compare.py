@@ -21,10 +21,8 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,18 +35,6 @@ CHECKOUTS = pg.CACHE / "compare"
 RESULTS = Path(__file__).parent / "results"
 # Ops of the original suite (before the varied and soilapi-only ones) come first by default.
 DEFAULT_OPS = "list_filtered,deep_traversal,facilities_agreements,node_lookups,per_parent_pages"
-
-
-@dataclass
-class Side:
-    """One version's figures for one operation: medians and ranges over its runs."""
-
-    rps: float
-    rps_min: float
-    rps_max: float
-    p50_ms: float
-    server_cpu_ms: float | None
-    pg_cpu_ms: float | None
 
 
 def _git(*args: str, cwd: Path = REPO) -> str:
@@ -82,18 +68,11 @@ def checkout(rev: str) -> Path:
     return path
 
 
-def _side(runs: list[run.Run]) -> Side:
-    def median(values: list[float | None]) -> float | None:
-        known = [v for v in values if v is not None]
-        return statistics.median(known) if known else None
-
-    rates = [r.rps for r in runs]
-    return Side(
-        rps=statistics.median(rates), rps_min=min(rates), rps_max=max(rates),
-        p50_ms=statistics.median(r.p50_ms for r in runs),
-        server_cpu_ms=median([r.server_cpu_ms for r in runs]),
-        pg_cpu_ms=median([r.pg_cpu_ms for r in runs]),
-    )  # fmt: skip
+def _summary(runs: list[run.Run]) -> dict[str, Any]:
+    """One version's figures over its runs, as `make bench` summarises a cell."""
+    cell = run.Cell()
+    cell.summarise(runs)
+    return cell.as_json()
 
 
 def _bodies(op: Operation, variables: Variables) -> list[bytes] | None:
@@ -141,7 +120,7 @@ def compare_scale(
                     runs[name].append(run.measure(server, op, bodies, cluster, o))
             out[op.name] = {
                 "same_answers": same,
-                **{name: asdict(_side(r)) for name, r in runs.items()},
+                **{name: _summary(r) for name, r in runs.items()},
             }
     finally:
         this.stop()
