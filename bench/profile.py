@@ -76,6 +76,21 @@ def summarise(raw: str) -> tuple[Counter[str], Counter[str], Counter[str], int]:
     return areas, stages, leaves, total
 
 
+def inclusive(raw: str, package: str = "soilapi") -> Counter[str]:
+    """Samples with each of `package`'s functions anywhere on the stack (once per sample):
+    where the project's own code spends, callees included."""
+    shares: Counter[str] = Counter()
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        # "function (path:line)": a frame counts once whatever line it was on.
+        seen = {f.rpartition(":")[0] + ")" for f in stack.split(";") if f"({package}/" in f}
+        for frame in seen:
+            shares[frame] += int(count)
+    return shares
+
+
 def record(
     server: Server, op: Operation, bodies: list[bytes], seconds: int, connections: int
 ) -> None:
@@ -87,7 +102,7 @@ def record(
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(suffix=".txt") as raw:
         argv = [spy, "record", "--pid", str(server.process.pid), "--duration", str(seconds),
-                "--rate", "200", "--format", "raw", "--output", raw.name]  # fmt: skip
+                "--rate", "500", "--format", "raw", "--output", raw.name]  # fmt: skip
         sampler = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
         load.run(server.url(op.name), bodies, seconds=seconds, connections=connections)
         _, err = sampler.communicate(timeout=seconds + 60)
@@ -104,6 +119,10 @@ def record(
     lines += [f"  {stages[stage] / total:6.1%}  {stage}" for _, stage in STAGES]
     lines += ["", f"top {TOP} innermost functions:"]
     lines += [f"  {n / total:6.1%}  {frame}" for frame, n in leaves.most_common(TOP)]
+    lines += ["", f"top {TOP} soilapi functions, with what they call:"]
+    lines += [f"  {n / total:6.1%}  {frame}" for frame, n in inclusive(text).most_common(TOP)]
     path.write_text("\n".join(lines) + "\n")
+    # The stacks themselves, for a flame graph (e.g. flamegraph.pl, speedscope).
+    path.with_suffix(".folded").write_text(text)
     shares = ", ".join(f"{area} {n / total:.0%}" for area, n in areas.most_common(6))
     say(f"profile of {op.name}: {shares} ({path})")
