@@ -112,8 +112,9 @@ def record(
         return
     areas, stages, leaves, total = summarise(text)
     tag = server.log.stem.rsplit("-", 1)[-1]
-    path = OUT / f"{op.name}-{tag}.txt"
-    lines = [f"py-spy: soilapi serving {op.name} ({tag}), {total} samples", "", "by area:"]
+    cached = "-cached" if server.name == "soilapi-cached" else ""
+    path = OUT / f"{op.name}-{tag}{cached}.txt"
+    lines = [f"py-spy: {server.name} serving {op.name} ({tag}), {total} samples", "", "by area:"]
     lines += [f"  {n / total:6.1%}  {area}" for area, n in areas.most_common()]
     lines += ["", "by stage (on the stack, so stages overlap):"]
     lines += [f"  {stages[stage] / total:6.1%}  {stage}" for _, stage in STAGES]
@@ -125,4 +126,4 @@ def record(
     # The stacks themselves, for a flame graph (e.g. flamegraph.pl, speedscope).
     path.with_suffix(".folded").write_text(text)
     shares = ", ".join(f"{area} {n / total:.0%}" for area, n in areas.most_common(6))
-    say(f"profile of {op.name}: {shares} ({path})")
+    say(f"profile of {op.name} on {server.name}: {shares} ({path})")

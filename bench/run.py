@@ -303,7 +303,7 @@ def run_scale(
                 row[target].statements = statements
             for target, bodies in ready.items():
                 row[target].summarise(runs[target])
-                if o.profile and target == "soilapi":
+                if o.profile and target in ("soilapi", "soilapi-cached"):
                     profile.record(running[target], op, bodies, o.duration, o.concurrency)
                     quiet(running[target], cluster)
             _same_answers(op, row, answers)
