@@ -80,7 +80,9 @@ def report(found: list[Cost], top: int) -> None:
     tenth = sum(totals[: len(totals) // 10])
     print(f"{len(found)} queries, {whole:.0f} ms in all, mean {whole / len(found):.2f} ms")
     cuts = statistics.quantiles(totals, n=100)
-    print(f"p50 {cuts[49]:.2f} ms  p90 {cuts[89]:.2f} ms  p99 {cuts[98]:.2f} ms  max {totals[0]:.2f}")
+    print(
+        f"p50 {cuts[49]:.2f} ms  p90 {cuts[89]:.2f} ms  p99 {cuts[98]:.2f} ms  max {totals[0]:.2f}"
+    )
     print(f"the costliest tenth: {tenth:.0f} ms, {100 * tenth / whole:.0f} % of the total")
     planned = sum(c.planned for c in found)
     print(f"planning: {planned:.0f} ms, {100 * planned / whole:.0f} % of the total")

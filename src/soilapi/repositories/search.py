@@ -12,7 +12,8 @@ keyset page of records by score. The scoring is written once, here:
   of its length, so shorter texts first;
 - a name found by trigrams scores the mean of `word_similarity` (the query within the name)
   and `similarity` (the whole name); such names are looked for only among the names with, for
-  each word of the query, a word of the lexicon close to it (`widened`);
+  each word of the query, that word when the lexicon has it, else a word of the lexicon close
+  to it (`widened`);
 
 all but exact hits capped at 0.99. Scores are kept to 6 decimals as integers, so the sort key
 of a cursor (score, then the record's id) is exact.
@@ -27,7 +28,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, aggregate_order_by, distinct_on
 
 from soilapi.db import models as m
 from soilapi.db.search import (
@@ -169,7 +170,7 @@ def widened(folded: ColumnElement, language: SearchLanguage) -> ColumnElement:
     """
     word = (
         sa.func.regexp_split_to_table(folded, WORD_PATTERN)
-        .table_valued("word")
+        .table_valued("word", with_ordinality="at")
         .render_derived(name="w")
     )
     known = _WORDS.alias("k")
@@ -184,14 +185,18 @@ def widened(folded: ColumnElement, language: SearchLanguage) -> ColumnElement:
     lexemes = sa.union_all(as_typed, nearby).lateral("m")
     lexeme = sa.func.quote_literal(lexemes.c.lexeme)
     meant = (
-        sa.select(sa.func.string_agg(lexeme, sa.literal(" | ")).label("alternatives"))
+        sa.select(
+            sa.func.string_agg(sa.distinct(lexeme), sa.literal(" | ")).label("alternatives"),
+            sa.func.min(word.c.at).label("at"),
+        )
         .select_from(word.join(lexemes, sa.true()))
         .where(sa.func.length(sa.func.to_tsvector(config(language), word.c.word)) > 0)
         .group_by(word.c.word)
         .subquery("meant")
     )
     each = sa.literal("(").op("||")(meant.c.alternatives).op("||")(sa.literal(")"))
-    joined = sa.func.string_agg(each, sa.literal(" & "))
+    # In the query's order, so that the same query always reads the same.
+    joined = sa.func.string_agg(each, aggregate_order_by(sa.literal(" & "), meant.c.at))
     return sa.select(sa.cast(joined, TSQUERY)).scalar_subquery()
 
 
