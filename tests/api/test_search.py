@@ -9,9 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conftest import Api
 from soilapi.graphql.examples import SEARCH
+from soilapi.repositories import search
+from soilapi.vocab import SearchLanguage
 
 HITS = """
 query($q: String!, $first: Int, $after: String, $kinds: [EntityKind!], $countries: [String!]) {
@@ -328,3 +332,23 @@ async def test_a_typo_in_one_word_of_a_name(api: Api) -> None:
     )
     # A word no name has anything close to ("xqzv") narrows nothing: the others still find.
     assert slugs(await hits(api, "Global Soil Partnershp xqzv"))[0] == "gsp"
+
+
+async def test_only_the_words_the_lexicon_lacks_are_widened(engine: AsyncEngine) -> None:
+    """The typo fallback looks for names with, for each word of the query, the word itself
+    when some name has it, else the words of names close to it by trigrams: a word typed
+    right is not widened to every longer word holding it (soil to savesoil)."""
+    meant = sa.cast(search.widened(search.folded_query(), SearchLanguage.ENGLISH), sa.Text)
+    async with engine.connect() as conn:
+        for query, expected in (
+            # Widened, soil was soil | savesoil | recsoil | soilex | soilpartnership.
+            ("Soil Partnershp", "'soil' & ( 'partnership' | 'soilpartnership' )"),
+            ("Petursd Soil", "'petursdottir' & 'soil'"),
+            # No word is close to xqzv: it narrows nothing.
+            (
+                "Global Soil Partnershp xqzv",
+                "'global' & 'soil' & ( 'partnership' | 'soilpartnership' )",
+            ),
+        ):
+            found = (await conn.execute(sa.select(meant), {"query": query})).scalar()
+            assert found == expected, query

@@ -42,7 +42,8 @@ class SearchQueries:
         "or acronym scores 1, then names with the words (shorter ones first), then "
         "descriptions, statements and quotes. When no name has the words, names close to "
         "the query by trigram similarity are found instead (typos, parts of words), among the "
-        "names with, for each word of the query, a word of some name close to it. English "
+        "names with, for each word of the query, that word when some name has it, else a "
+        "word of some name close to it. English "
         "stemming (eroded, eroding, erodes), accents ignored (Petursdóttir, Petursdottir). "
         '`query` takes web-search syntax: "quoted phrase", `or`, `-word`.',
     )
