@@ -68,6 +68,57 @@ async def test_a_read_cancelled_halfway_never_returns_its_connection_to_the_pool
         assert (await conn.execute(sa.text("select 1"))).scalar_one() == 1
 
 
+@pytest.mark.parametrize("ticks", [1, 2, 4, 8, 16])
+async def test_a_lone_read_cancelled_halfway_discards_its_connection(
+    engine: AsyncEngine, ticks: int
+) -> None:
+    """A request's only statement runs on a connection taken from the pool for it alone
+    (no transaction). Cut off halfway, that connection may still be running the statement:
+    it never goes back to the pool, and the pool goes on serving working connections."""
+    returned: list[bool] = []
+
+    def checkin(dbapi: Any, _record: Any) -> None:
+        returned.append(dbapi is not None)
+
+    pool = engine.sync_engine.pool
+    event.listen(pool, "checkin", checkin)
+    try:
+        async with reading(read_only(engine)) as reader:
+            query = Prepared(sa.select(sa.func.pg_sleep(0.05)))
+            read = asyncio.ensure_future(reader.fetch(query, {}, alone=True))
+            for _ in range(ticks):
+                await asyncio.sleep(0)
+            started = read.done() is False and returned == []
+            read.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await read
+    finally:
+        event.remove(pool, "checkin", checkin)
+    assert started
+    assert True not in returned, "a connection cut off mid-read went back to the pool"
+    assert pool.checkedout() == 0
+    async with reading(read_only(engine)) as reader:
+        rows = await reader.fetch(Prepared(sa.select(sa.literal(1))), {}, alone=True)
+    assert [tuple(row) for row in rows] == [(1,)]
+
+
+async def test_a_lone_read_that_fails_gives_its_connection_back(engine: AsyncEngine) -> None:
+    """A statement PostgreSQL refuses leaves its connection sound (there is no transaction to
+    abort): the error reaches the caller, and the connection goes back to the pool to serve
+    the next request."""
+    pool = engine.sync_engine.pool
+    bad = Prepared(sa.select(sa.func.cast(sa.literal("not a number"), sa.Integer)))
+    async with reading(read_only(engine)) as reader:
+        with pytest.raises(Exception, match="invalid input syntax"):
+            await reader.fetch(bad, {}, alone=True)
+    assert pool.checkedout() == 0
+    idle = pool.checkedin()
+    async with reading(read_only(engine)) as reader:
+        rows = await reader.fetch(Prepared(sa.select(sa.literal(2))), {}, alone=True)
+    assert [tuple(row) for row in rows] == [(2,)]
+    assert pool.checkedin() == idle, "the same pooled connection served the next read"
+
+
 # --- several root fields: concurrently, in one snapshot -----------------------------------
 
 SLOW_NAME = Prepared(
