@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
-from soilapi.db.session import Prepared
+from soilapi.db.session import Prepared, on_each_statement
 from soilapi.graphql import ids
 from soilapi.repositories import json_query
 
@@ -104,6 +105,30 @@ async def test_a_nested_query_is_one_statement(api: Any, query: str) -> None:
     # Asked again, the endpoint runs the remembered statement: still one, same answer.
     assert await api.data(query, variables) == data
     assert await _reads(api) == 1
+
+
+async def test_a_page_size_is_written_into_its_statement(api: Any) -> None:
+    """A page's size is part of the SQL text, not a parameter: a bound LIMIT made PostgreSQL
+    plan the statement again at every run. A statement that binds nothing has one plan, made
+    once; another page size is another statement."""
+    sent: list[tuple[str, Any]] = []
+
+    def keep(*statement: Any) -> None:
+        if statement[2].startswith("SELECT CAST((SELECT"):  # a compiled root field's
+            sent.append((statement[2], statement[3]))
+
+    query = "query($n: Int!) { organizations(first: $n) { nodes { slug } } }"
+    on_each_statement(api.engine, keep)
+    try:
+        three = await api.data(query, {"n": 3})
+        four = await api.data(query, {"n": 4})
+    finally:
+        event.remove(api.engine.sync_engine, "before_cursor_execute", keep)
+    assert [len(three["organizations"]["nodes"]), len(four["organizations"]["nodes"])] == [3, 4]
+    (first_sql, first_args), (second_sql, second_args) = sent
+    assert "LIMIT 4::INTEGER" in first_sql
+    assert "LIMIT 5::INTEGER" in second_sql
+    assert [list(first_args or ()), list(second_args or ())] == [[], []]
 
 
 async def test_wide_selection_reads_every_kind_of_field(api: Any) -> None:
