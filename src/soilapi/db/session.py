@@ -60,13 +60,10 @@ def connect_args(settings: Settings) -> dict[str, Any]:
             # API statements are small and many; JIT compilation only adds latency to them
             # (1 s per polymorphic load on a table without statistics, measured).
             "jit": "off",
-            # A statement with parameters is planned for its values at each execution; one
-            # without (a compiled page whose filters are constants: WindowForm) has one plan,
-            # made once, whatever this says. PostgreSQL's "auto" may instead switch to a plan
-            # made for any values, which was 1.1-3x slower wherever the values matter: a
-            # category's organisations at scale 100 (7 ms planned for 'network', 19 ms for
-            # any category), search (0.47x), the dashboard's counts (0.74x).
-            "plan_cache_mode": "force_custom_plan",
+            # plan_cache_mode stays "auto", which plans most compiled statements again at each
+            # execution. Generic plans saved that planning where the values do not matter (a
+            # dashboard at scale 1: 1.3x), but at scale 100 they were 1.1-2x slower wherever
+            # they do (search 0.47x, the dashboard's counts 0.74x, the timeline 0.83x).
         },
     }
 
