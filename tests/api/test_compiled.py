@@ -107,28 +107,40 @@ async def test_a_nested_query_is_one_statement(api: Any, query: str) -> None:
     assert await _reads(api) == 1
 
 
-async def test_a_page_size_is_written_into_its_statement(api: Any) -> None:
-    """A page's size is part of the SQL text, not a parameter: a bound LIMIT made PostgreSQL
-    plan the statement again at every run. A statement that binds nothing has one plan, made
-    once; another page size is another statement."""
+async def test_a_page_size_is_written_into_a_statement_that_binds_nothing_else(
+    api: Any,
+) -> None:
+    """A statement that binds no client value has its page size in its text: it binds
+    nothing, so PostgreSQL plans it once (a bound LIMIT made it plan again at every run), and
+    another page size is another statement. One that binds a client value (here a country)
+    keeps its size bound too, so that PostgreSQL goes on planning it for the values at hand.
+    """
     sent: list[tuple[str, Any]] = []
 
     def keep(*statement: Any) -> None:
         if statement[2].startswith("SELECT CAST((SELECT"):  # a compiled root field's
-            sent.append((statement[2], statement[3]))
+            sent.append((statement[2], list(statement[3] or ())))
 
-    query = "query($n: Int!) { organizations(first: $n) { nodes { slug } } }"
+    plain = "query($n: Int!) { organizations(first: $n) { nodes { slug } } }"
+    filtered = (
+        "query($n: Int!, $c: [String!]) "
+        "{ organizations(first: $n, countries: $c) { nodes { slug } } }"
+    )
     on_each_statement(api.engine, keep)
     try:
-        three = await api.data(query, {"n": 3})
-        four = await api.data(query, {"n": 4})
+        three = await api.data(plain, {"n": 3})
+        four = await api.data(plain, {"n": 4})
+        german = await api.data(filtered, {"n": 2, "c": ["DE"]})
     finally:
         event.remove(api.engine.sync_engine, "before_cursor_execute", keep)
     assert [len(three["organizations"]["nodes"]), len(four["organizations"]["nodes"])] == [3, 4]
-    (first_sql, first_args), (second_sql, second_args) = sent
-    assert "LIMIT 4::INTEGER" in first_sql
-    assert "LIMIT 5::INTEGER" in second_sql
-    assert [list(first_args or ()), list(second_args or ())] == [[], []]
+    assert len(german["organizations"]["nodes"]) == 2
+    (three_sql, three_args), (four_sql, four_args), (german_sql, german_args) = sent
+    assert "LIMIT 4::INTEGER" in three_sql
+    assert "LIMIT 5::INTEGER" in four_sql
+    assert [three_args, four_args] == [[], []]
+    assert "LIMIT $" in german_sql
+    assert sorted(map(str, german_args)) == ["2", "3", "DE"]  # the size, LIMIT, country
 
 
 async def test_wide_selection_reads_every_kind_of_field(api: Any) -> None:

@@ -60,10 +60,11 @@ def connect_args(settings: Settings) -> dict[str, Any]:
             # API statements are small and many; JIT compilation only adds latency to them
             # (1 s per polymorphic load on a table without statistics, measured).
             "jit": "off",
-            # plan_cache_mode stays "auto", which plans most compiled statements again at each
-            # execution. Generic plans saved that planning where the values do not matter (a
-            # dashboard at scale 1: 1.3x), but at scale 100 they were 1.1-2x slower wherever
-            # they do (search 0.47x, the dashboard's counts 0.74x, the timeline 0.83x).
+            # plan_cache_mode stays "auto". Forcing generic plans (made for any values) was
+            # 1.1-2x slower at scale 100 wherever the values matter (search 0.47x, the
+            # dashboard's counts 0.74x); forcing custom ones re-planned statements whose
+            # generic plan was good (the org tree 0.72x). See json_query.WindowForm for what
+            # is planned once.
         },
     }
 
