@@ -122,6 +122,7 @@ async def test_a_page_size_is_written_into_a_statement_that_binds_nothing_else(
             sent.append((statement[2], list(statement[3] or ())))
 
     plain = "query($n: Int!) { organizations(first: $n) { nodes { slug } } }"
+    dated = "query($n: Int!) { timeline(first: $n) { nodes { dateKind } } }"
     filtered = (
         "query($n: Int!, $c: [String!]) "
         "{ organizations(first: $n, countries: $c) { nodes { slug } } }"
@@ -131,16 +132,21 @@ async def test_a_page_size_is_written_into_a_statement_that_binds_nothing_else(
         three = await api.data(plain, {"n": 3})
         four = await api.data(plain, {"n": 4})
         german = await api.data(filtered, {"n": 2, "c": ["DE"]})
+        timeline = await api.data(dated, {"n": 2})
     finally:
         event.remove(api.engine.sync_engine, "before_cursor_execute", keep)
     assert [len(three["organizations"]["nodes"]), len(four["organizations"]["nodes"])] == [3, 4]
     assert len(german["organizations"]["nodes"]) == 2
-    (three_sql, three_args), (four_sql, four_args), (german_sql, german_args) = sent
+    assert len(timeline["timeline"]["nodes"]) == 2
+    (three_sql, three_args), (four_sql, four_args), (german_sql, german_args), dated_run = sent
     assert "LIMIT 4::INTEGER" in three_sql
     assert "LIMIT 5::INTEGER" in four_sql
     assert [three_args, four_args] == [[], []]
     assert "LIMIT $" in german_sql
     assert sorted(map(str, german_args)) == ["2", "3", "DE"]  # the size, LIMIT, country
+    # The timeline's page comes from its repository with a bound LIMIT, written in too.
+    assert "LIMIT 3::INTEGER" in dated_run[0]
+    assert dated_run[1] == []
 
 
 async def test_wide_selection_reads_every_kind_of_field(api: Any) -> None:

@@ -213,7 +213,8 @@ class WindowForm:
     cursor, a slug) keeps its page size a parameter too: PostgreSQL then goes on planning it
     for the values at hand, where a plan for any values was up to 3x slower (a category's
     organisations at scale 100: 7 ms planned for 'network', 19 ms for any category). See
-    `statement`.
+    `statement`. Either way each page size is a plan of its own (`size` is part of the form);
+    sizes are few, from 1 to the page-size limit.
     """
 
     after: int | None
@@ -1258,7 +1259,9 @@ def _prepared(
         stmt = _search(plan, params)
     else:
         stmt = _by_ids(plan, params)
-    if params.sized and isinstance(plan, Timeline | Search):  # repositories' pages: bound
+    # The timeline's page is the repository's, with a bound LIMIT (a search always binds its
+    # query, so its page sizes stay bound whatever this says).
+    if params.sized and isinstance(plan, Timeline):
         stmt = _sized(stmt, plan.window)
     # As text: the answer goes into the response as it is (`run`), never decoded.
     return Prepared(sa.select(sa.cast(stmt.scalar_subquery(), sa.Text)))
@@ -1266,8 +1269,8 @@ def _prepared(
 
 def _sized(stmt: Any, window: WindowForm) -> Any:
     """The statement with its page's `limit` bind written as the page size (+1), as
-    `_Params.size` writes the others (WindowForm): the repositories build these pages for
-    both engines, with a bind the resolvers fill."""
+    `_Params.size` writes the others (WindowForm): the repository builds this page for both
+    engines, with a bind the resolvers fill."""
     limit = sa.literal(window.size + 1, sa.Integer)
 
     def size(element: Any, **_: Any) -> Any:
