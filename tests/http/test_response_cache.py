@@ -45,6 +45,20 @@ async def test_a_repeated_query_is_answered_from_memory(http: httpx.AsyncClient)
     assert other.json()["data"]["organization"]["name"] == "European Soil Partnership"
 
 
+async def test_a_variable_past_64_bits_is_answered_and_remembered(
+    http: httpx.AsyncClient,
+) -> None:
+    """The cache key of a request holds its variables; one the fast encoder refuses (an
+    integer past 64 bits, which JSON allows) is keyed all the same, by the slower one."""
+    body = {"query": GSP_NAME, "variables": {"slug": "gsp", "unused": 2**70}}
+    first = await http.post("/graphql", json=body)
+    second = await http.post("/graphql", json=body)
+    assert first.status_code == second.status_code == 200
+    assert first.json()["data"] == {"organization": {"name": "Global Soil Partnership"}}
+    assert second.headers["x-cache"] == "hit"
+    assert second.json() == first.json()
+
+
 async def test_a_write_retires_every_cached_answer(
     http: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:

@@ -23,7 +23,7 @@ import enum
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -109,27 +109,16 @@ class _Keys:
 
     __slots__ = ("_frozen",)
 
-    def __init__(self, frozen: bytes) -> None:
-        self._frozen = frozen
-
-    @classmethod
-    def of(
-        cls, query: str, variables: Mapping[str, Any] | None, operation_name: str | None
-    ) -> _Keys:
-        request = [query, variables or {}, operation_name]
+    def __init__(self, asked: Asked) -> None:
+        request = [asked.query, asked.variables or {}, asked.operation_name]
         try:
-            frozen = orjson.dumps(request, option=orjson.OPT_SORT_KEYS, default=str)
+            self._frozen = orjson.dumps(request, option=orjson.OPT_SORT_KEYS, default=str)
         except orjson.JSONEncodeError:
-            frozen = json.dumps(request, sort_keys=True, default=str).encode()
-        return cls(frozen)
+            self._frozen = json.dumps(request, sort_keys=True, default=str).encode()
 
     def key(self, space: int | str) -> str:
         """The digest of the request in `space`."""
         return hashlib.sha256(f"{space}\0".encode() + self._frozen).hexdigest()
-
-
-def _keys(asked: Asked) -> _Keys:
-    return _Keys.of(asked.query, asked.variables, asked.operation_name)
 
 
 def responses(max_entries: int, max_bytes: int) -> Lru[str, bytes]:
@@ -218,7 +207,7 @@ class Answers:
         `no-store` without an ETag."""
         async with open_context() as context:
             context.reader.record()
-            result, how = await self._run(context, asked, allowed, _keys(asked))
+            result, how = await self._run(context, asked, allowed, _Keys(asked))
             compiled = how is How.REPLAYED or context.compiled is not None
             report = await explain.report(context.reader, compiled=compiled)
         # A new result: the one `_run` returned may share its extensions with the replays.
@@ -229,7 +218,7 @@ class Answers:
     async def _answer(
         self, asked: Asked, open_context: OpenContext, allowed: Collection[OperationType]
     ) -> Answer:
-        keys = _keys(asked)
+        keys = _Keys(asked)
         schema_only = _may_be_schema_only(asked, self.limits.tokens)
         schema_key = keys.key("schema") if schema_only else None
         if schema_key is not None and (body := self.schema_answers.get(schema_key)) is not None:
