@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from soilapi.db import session
 from soilapi.db.session import Prepared, on_each_statement
 from soilapi.graphql import ids
 from soilapi.repositories import json_query
@@ -105,6 +106,56 @@ async def test_a_nested_query_is_one_statement(api: Any, query: str) -> None:
     # Asked again, the endpoint runs the remembered statement: still one, same answer.
     assert await api.data(query, variables) == data
     assert await _reads(api) == 1
+
+
+DASHBOARD = """
+query($c: [String!], $d: [String!]) {
+  german: organizations(countries: $c, first: 2) { totalCount nodes { slug country } }
+  other: organizations(countries: $d, first: 3) { nodes { slug country } }
+  outputs(orderBy: START, descending: true, first: 2) { nodes { slug start { iso } } }
+}
+"""
+
+
+async def test_quick_root_fields_are_answered_by_one_statement(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root fields known to be quick run as one statement: one round trip, and no
+    transaction around them (one statement reads one snapshot). Each root field's binds are
+    its own, though two of them bind a country list by the same name."""
+    monkeypatch.setattr(session, "SIDE_BY_SIDE_SECONDS", 60)  # never worth a connection each
+    german = {"c": ["DE"], "d": ["FR"]}
+    first = await api.data(DASHBOARD, german)  # its reads never ran: they may be slow
+    again = await api.data(DASHBOARD, german)
+    assert await _reads(api) == 1
+    assert again == first
+    assert {n["country"] for n in first["german"]["nodes"]} == {"DE"}
+    assert {n["country"] for n in first["other"]["nodes"]} == {"FR"}
+    assert len(first["outputs"]["nodes"]) == 2
+    # Other values, the same statement (and answers the resolvers agree with: Api.post).
+    swapped = await api.data(DASHBOARD, {"c": ["FR"], "d": ["DE"]})
+    assert await _reads(api) == 1
+    assert swapped["german"]["nodes"] == first["other"]["nodes"][:2]
+    assert swapped["other"]["nodes"][:2] == first["german"]["nodes"]
+
+
+async def test_root_fields_that_cannot_share_a_statement_run_one_by_one(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two searches' statements name their parts alike: they cannot be one statement, and
+    run one after another in one snapshot instead."""
+    monkeypatch.setattr(session, "SIDE_BY_SIDE_SECONDS", 60)
+    query = """
+    query($q: String!, $r: String!) {
+      a: search(query: $q, first: 2) { nodes { node { id } } }
+      b: search(query: $r, first: 2) { nodes { node { id } } }
+    }"""
+    words = {"q": "soil partnership", "r": "erosion"}
+    first = await api.data(query, words)
+    again = await api.data(query, words)
+    assert again == first
+    assert len(first["a"]["nodes"]) == 2
+    assert await _reads(api) == 2  # one after another (BEGIN and ROLLBACK are not counted)
 
 
 async def test_a_page_size_is_written_into_a_statement_that_binds_nothing_else(

@@ -366,7 +366,11 @@ class Reader:
         finally:
             await greenlet_spawn(pooled.close if kept else pooled.invalidate)
 
-    async def fetch_each(self, reads: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> list[Any]:
+    async def fetch_each(
+        self,
+        reads: Sequence[tuple[Prepared, Mapping[str, Any]]],
+        together: Callable[[], tuple[Prepared, Mapping[str, Any]] | None] | None = None,
+    ) -> list[Any]:
         """Run several prepared reads of one request in one snapshot; rows per read.
 
         A request's root fields are independent statements: a dashboard's four lists, each
@@ -381,15 +385,22 @@ class Reader:
         connections would only add work), and when they recently took under
         SIDE_BY_SIDE_SECONDS in all beyond the longest (the extra connections would cost more
         than they save).
+
+        Reads that would run one after another run as one statement instead when `together`
+        gives one (a row whose i-th column is the i-th read's only value): one round trip,
+        and no transaction, as one statement reads one snapshot by itself.
         """
         if len(reads) == 1:
             (query, values), *_ = reads
             return [await self.fetch(query, values, alone=True)]
         async with self._lock:
-            return await self._guard(self._fetch_each(reads))
+            return await self._guard(self._fetch_each(reads, together))
 
-    async def _fetch_each(self, reads: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> list[Any]:
-        driver = self._driver = self._driver or await self._snapshot()
+    async def _fetch_each(
+        self,
+        reads: Sequence[tuple[Prepared, Mapping[str, Any]]],
+        together: Callable[[], tuple[Prepared, Mapping[str, Any]] | None] | None,
+    ) -> list[Any]:
         engine = self.engine
         pool = getattr(engine, "pool", None)
         idle = getattr(pool, "checkedin", lambda: 0)()
@@ -398,6 +409,11 @@ class Reader:
         # keep PostgreSQL's cores busy anyway, and extra connections would only add work.
         if idle < busy or not _pays_side_by_side(reads):
             idle = 0
+            joined = together() if together is not None else None
+            if joined is not None:
+                (row, *_) = await self._fetch(*joined, alone=True)
+                return [[(value,)] for value in row]
+        driver = self._driver = self._driver or await self._snapshot()
         beside = list(range(1, len(reads)))[:idle]
         results: list[Any] = [None] * len(reads)
         if beside:

@@ -58,6 +58,7 @@ from soilapi.repositories import Reader, dates
 from soilapi.repositories import entities as repo
 from soilapi.repositories import json_query as q
 from soilapi.repositories import search as search_repo
+from soilapi.repositories.paging import prepared_bytes
 from soilapi.vocab import EntityKind, Facet
 
 # Root fields the planner reads itself; the others are planned from their declaration
@@ -656,8 +657,18 @@ class Statements:
     roots: tuple[tuple[str, Any, q.Statement], ...]
     # An estimate of the bytes it holds: its plans as text, times what Python's objects take
     # per character of that text (4-6, measured on the tests' queries), and the syntax tree
-    # of its document, which its plans keep alive.
+    # of its document, which its plans keep alive; with several roots, their statement
+    # together too (about the size of theirs).
     weight: int = field(compare=False)
+    # The statement of all the roots at once (json_query.together), built at its first use:
+    # empty until then, [None] when they cannot share one.
+    _together: list[q.Statement | None] = field(default_factory=list, compare=False, repr=False)
+
+    def together(self) -> q.Statement | None:
+        """One statement answering every root field (json_query.together)."""
+        if not self._together:
+            self._together.append(q.together([plan for _, plan, _ in self.roots]))
+        return self._together[0]
 
 
 @dataclass(frozen=True)
@@ -684,7 +695,7 @@ class Compiled:
             for (_, _, prepared), values in zip(statements.roots, self.values, strict=True)
         ]
         try:
-            answers = await q.run_each(reader, reads) if reads else []
+            answers = await q.run_each(reader, reads, statements.together) if reads else []
             for (key, _, _), answer in zip(statements.roots, answers, strict=True):
                 data[key] = answer
         except Exception:
@@ -825,6 +836,8 @@ async def compile_operation(
     roots = tuple(planned)
     # Its plans point into the document's syntax tree, which they keep alive: counted whole.
     weight = 6 * len(repr(roots)) + syntax_tree_bytes(operation)
+    if len(roots) > 1:
+        weight += sum(prepared_bytes(prepared) for _, _, prepared in roots)
     statements = Statements(root_type.name, tuple(grouped), roots, weight)
     template_key = (id(schema), id(operation), _switches(execution))
     _TEMPLATES.put(template_key, ((schema, operation), tuple(planner.sites), len(roots)))

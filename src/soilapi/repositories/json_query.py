@@ -1243,10 +1243,16 @@ def _search(plan: Search, params: _Params) -> Any:
     )
 
 
-def _prepared(
-    plan: TopList | Timeline | BySlug | ByIds | Feed | Search, params: _Params
-) -> Prepared:
+RootPlan = TopList | Timeline | BySlug | ByIds | Feed | Search
+
+
+def _prepared(plan: RootPlan, params: _Params) -> Prepared:
     """A root field's statement, its binds named by `params` (page sizes in the text or not)."""
+    return Prepared(_answer_select(plan, params))
+
+
+def _answer_select(plan: RootPlan, params: _Params) -> Any:
+    """A root field's SELECT of its answer as JSON text (one row, one column)."""
     if isinstance(plan, TopList):
         stmt = _top_list(plan, params)
     elif isinstance(plan, Timeline):
@@ -1264,7 +1270,7 @@ def _prepared(
     if params.sized and isinstance(plan, Timeline):
         stmt = _sized(stmt, plan.window)
     # As text: the answer goes into the response as it is (`run`), never decoded.
-    return Prepared(sa.select(sa.cast(stmt.scalar_subquery(), sa.Text)))
+    return sa.select(sa.cast(stmt.scalar_subquery(), sa.Text))
 
 
 def _sized(stmt: Any, window: WindowForm) -> Any:
@@ -1285,7 +1291,7 @@ def _sized(stmt: Any, window: WindowForm) -> Any:
 Statement = Prepared
 
 
-def statement(plan: TopList | Timeline | BySlug | ByIds | Feed | Search) -> Statement:
+def statement(plan: RootPlan) -> Statement:
     """The compiled statement of a root field's plan (built at its first use): with its page
     sizes in the text when that leaves it binding nothing, else with them bound (WindowForm).
     """
@@ -1297,18 +1303,71 @@ def statement(plan: TopList | Timeline | BySlug | ByIds | Feed | Search) -> Stat
     return _STATEMENTS.get_or_build(plan, build)
 
 
+def together(plans: Sequence[RootPlan]) -> Statement | None:
+    """One statement answering several root fields: a row whose i-th column is the answer of
+    `plans[i]` (as its own statement gives it), its binds prefixed `r<i>_` (`together_values`).
+
+    Run one after another, a request's root fields cost a round trip each and a transaction
+    to share one snapshot (BEGIN, the reads, ROLLBACK): for a dashboard's four small lists,
+    more time in the round trips than in the reads. One statement reads one snapshot by
+    itself. Reader.fetch_each runs it whenever the root fields would not run side by side.
+    None when the plans cannot share a statement (two searches' CTEs have the same names).
+    Built when first needed (soilapi.graphql.compiler.Statements keeps it).
+    """
+
+    columns = []
+    for i, plan in enumerate(plans):
+        sized = not statement(plan).names  # as the root field's own statement is
+        select = _answer_select(plan, _Params(sized=sized))
+        columns.append(_prefixed(select, f"r{i}_").scalar_subquery().label(f"r{i}"))
+    try:
+        return Prepared(sa.select(*columns))
+    except sa.exc.CompileError:
+        return None
+
+
+def together_values(values: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The binds of `together`'s statement, from each root field's own."""
+    return {f"r{i}_{name}": value for i, own in enumerate(values) for name, value in own.items()}
+
+
+def _prefixed(stmt: Any, prefix: str) -> Any:
+    """The statement with each named bind renamed `prefix` + its name (constants aside)."""
+
+    def rename(element: Any, **_: Any) -> Any:
+        if isinstance(element, BindParameter) and not element.unique:
+            return sa.bindparam(
+                prefix + element.key,
+                element.value,
+                type_=element.type,
+                required=element.required,
+                expanding=element.expanding,
+            )
+        return None
+
+    return visitors.replacement_traverse(stmt, {}, rename)
+
+
 async def run_each(
-    reader: Reader, statements: Sequence[tuple[Statement, Mapping[str, Any]]]
+    reader: Reader,
+    statements: Sequence[tuple[Statement, Mapping[str, Any]]],
+    joined: Callable[[], Statement | None] | None = None,
 ) -> list[orjson.Fragment | None]:
     """The JSON answers of root fields' statements, run concurrently in the request's
-    snapshot (Reader.fetch_each; one statement alone needs no snapshot at all).
+    snapshot (Reader.fetch_each; one statement alone needs no snapshot at all), or as one
+    statement (`joined`: the `together` of their plans) when they would not run side by side.
 
     The JSON PostgreSQL wrote is passed on as an orjson Fragment: orjson.dumps copies it into
     the response as it is, so Python neither parses nor re-encodes the answer (a tenth of a
     request's CPU). PostgreSQL's JSON has a space after each colon and comma, which clients'
     parsers ignore.
     """
-    return [_answer(rows) for rows in await reader.fetch_each(statements)]
+
+    def one() -> tuple[Statement, Mapping[str, Any]] | None:
+        found = joined() if joined is not None else None
+        return None if found is None else (found, together_values([v for _, v in statements]))
+
+    return [_answer(rows) for rows in await reader.fetch_each(statements, one)]
 
 
 def _answer(rows: list[Any]) -> orjson.Fragment | None:
