@@ -411,7 +411,13 @@ class Reader:
             idle = 0
             joined = together() if together is not None else None
             if joined is not None:
+                started = time.perf_counter()
                 (row, *_) = await self._fetch(*joined, alone=True)
+                # Each read's share of the time, so that whether they would pay side by side
+                # is judged on how long they take now (`_pays_side_by_side`).
+                share = (time.perf_counter() - started) / len(reads)
+                for query, _ in reads:
+                    query.took(share)
                 return [[(value,)] for value in row]
         driver = self._driver = self._driver or await self._snapshot()
         beside = list(range(1, len(reads)))[:idle]
