@@ -16,7 +16,7 @@ values, ids), named per list so several lists of one statement never share a bin
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -1218,9 +1218,9 @@ def _search(plan: Search, params: _Params) -> Any:
     once for both engines), numbered like any list's (`_page_rows`), its records written
     from `entity_id`; its binds named as a root list's (`limit`, `after0`...)."""
     shape = _shape(plan.window)
-    stmt, key_len = search_repo.page_statement(plan.filter, shape)
+    stmt, key_len = search_repo.page_statement(plan.filter, replace(shape, limit=plan.window.size))
     page = stmt.subquery()
-    params.names.update(["limit", "tag", *search_repo.search_values(plan.filter)])
+    params.names.update(["tag", *search_repo.search_values(plan.filter)])
     keys = [page.c[f"k{i}"] for i in range(key_len)]
     number = sa.func.row_number().over(order_by=order_by(keys, shape)).label("rn")
     rows = sa.select(*page.c, number).subquery()
@@ -1265,8 +1265,8 @@ def _answer_select(plan: RootPlan, params: _Params) -> Any:
         stmt = _search(plan, params)
     else:
         stmt = _by_ids(plan, params)
-    # The timeline's page is the repository's, with a bound LIMIT (a search always binds its
-    # query, so its page sizes stay bound whatever this says).
+    # The timeline's page is the repository's, with a bound LIMIT (a search's page has its
+    # LIMIT in the text whatever this says: search_repo.page_statement).
     if params.sized and isinstance(plan, Timeline):
         stmt = _sized(stmt, plan.window)
     # As text: the answer goes into the response as it is (`run`), never decoded.
