@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql.language.parser import Parser
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conftest import app_client
@@ -430,3 +431,25 @@ async def test_database_unavailable_is_503_with_retry_after(
         # A query that needs no database still answers.
         assert (await post(http, {"query": TYPENAME}, accept)).status_code == 200
     await app.state.version_probe.close()
+
+
+async def test_a_document_that_spells_a_keyword_twice_is_parsed_once(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`search(query: ...)` spells an operation keyword a second time, so the endpoint looks
+    for a second operation: in the document execution reads too, parsed once for both, and
+    not again when the same text comes back with other variables."""
+    parses: list[str] = []
+    parse_document = Parser.parse_document
+
+    def counted(parser: Parser) -> Any:
+        parses.append(parser._lexer.source.body)
+        return parse_document(parser)
+
+    monkeypatch.setattr(Parser, "parse_document", counted)
+    query = "query Find($q: String!) { search(query: $q, first: 1) { totalCount } } # once"
+    for word in ("soil", "erosion", "carbon"):
+        response = await api.http.post("/graphql", json={"query": query, "variables": {"q": word}})
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["search"]["totalCount"] > 0
+    assert parses == [query]

@@ -609,15 +609,16 @@ def _operation(
 ) -> tuple[DocumentNode, OperationDefinitionNode] | None:
     """The parsed document and the one operation it runs, or None."""
     try:
-        document = _parse(query, tokens)
+        document = parsed(query, tokens)
     except GraphQLError:
         return None
     operations = _operations(document, operation_name)
     return (document, operations[0]) if len(operations) == 1 else None
 
 
-def _parse(query: str, tokens: int) -> DocumentNode:
-    """The document of `query`, parsed once; GraphQLError if it cannot be parsed."""
+def parsed(query: str, tokens: int) -> DocumentNode:
+    """The document of `query`, parsed once for every stage that reads it (the endpoint's
+    check of its operations, the limits, execution); GraphQLError if it cannot be parsed."""
     return _DOCUMENTS.get_or_build((query, tokens), lambda: parse(query, max_tokens=tokens))
 
 
@@ -697,7 +698,7 @@ def estimate(
     limits = limits or Limits()
 
     def document() -> DocumentNode:
-        return _parse(query, limits.tokens)
+        return parsed(query, limits.tokens)
 
     try:
         cost, errors = measured(schema._schema, query, document, variables, operation_name, limits)
@@ -779,7 +780,7 @@ class QueryLimits(SchemaExtension):
         context.parse_options["max_tokens"] = self.limits.tokens
         if context.query is not None and context.graphql_document is None:
             with contextlib.suppress(GraphQLError, RecursionError):
-                context.graphql_document = _parse(context.query, self.limits.tokens)
+                context.graphql_document = parsed(context.query, self.limits.tokens)
         yield
         for found in self.execution_context.pre_execution_errors or ():
             self._explain_parse_error(found)

@@ -20,7 +20,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, Protocol
 
 import orjson
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError, OperationDefinitionNode
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -31,6 +31,7 @@ from strawberry.types.graphql import OperationType
 from soilapi.errors import ErrorCode
 from soilapi.graphql.answers import Answer, Answers
 from soilapi.graphql.errors import classify, code_of
+from soilapi.graphql.limits import parsed
 from soilapi.http.conditional import entity_tag, fresh
 from soilapi.http.endpoint_media import GRAPHQL_RESPONSE_JSON, JSON, accepts_html, negotiate
 from soilapi.http.endpoint_params import Documents, Limits, Params, Problem, read_params
@@ -108,14 +109,16 @@ def several_operations(params: Params, max_tokens: int) -> ExecutionResult | Non
     """Refuse a document of several operations sent without `operationName` (GetOperation).
 
     Strawberry would run the first one; the GraphQL specification makes it a request error.
-    The document is parsed here only when it may hold two operations, so most requests are
-    parsed once, and never past `max_tokens` (the schema then reports the token limit).
+    The document is read from the parse cache that execution reads too, only when it may hold
+    two operations, and never past `max_tokens` (the schema then reports the token limit).
+    Parsed here on its own, every search (`search(query: ...)` names a keyword) was parsed at
+    each request: a third of its server time.
     """
     query = params.query
     if params.operation_name is not None or not _may_hold_two(query):
         return None
     try:
-        document = parse(query, no_location=True, max_tokens=max_tokens)
+        document = parsed(query, max_tokens)
     except GraphQLError:
         return None  # the schema reports the syntax error the usual way
     names = [
