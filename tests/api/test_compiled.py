@@ -158,14 +158,13 @@ async def test_root_fields_that_cannot_share_a_statement_run_one_by_one(
     assert await _reads(api) == 2  # one after another (BEGIN and ROLLBACK are not counted)
 
 
-async def test_a_page_size_is_written_into_a_statement_that_binds_nothing_else(
+async def test_a_page_size_is_written_into_a_statement_unless_it_binds_a_filter(
     api: Any,
 ) -> None:
-    """A statement that binds no client value has its page size in its text: it binds
-    nothing, so PostgreSQL plans it once (a bound LIMIT made it plan again at every run), and
-    another page size is another statement. One that binds a client value (here a country)
-    keeps its size bound too, so that PostgreSQL goes on planning it for the values at hand.
-    """
+    """A statement has its page size in its text, so that PostgreSQL plans it once (a bound
+    LIMIT made it plan again at every run), and another page size is another statement; a
+    cursor stays bound. One that binds a filter's values (here a country) keeps its size bound
+    too, so that PostgreSQL goes on planning it for the values at hand."""
     sent: list[tuple[str, Any]] = []
 
     def keep(*statement: Any) -> None:
@@ -178,21 +177,37 @@ async def test_a_page_size_is_written_into_a_statement_that_binds_nothing_else(
         "query($n: Int!, $c: [String!]) "
         "{ organizations(first: $n, countries: $c) { nodes { slug } } }"
     )
+    after = "query($n: Int!, $a: String) { organizations(first: $n, after: $a) { nodes { slug } } }"
+    paged = "query($n: Int!) { organizations(first: $n) { pageInfo { endCursor } } }"
+    cursor = (await api.data(paged, {"n": 3}))["organizations"]
     on_each_statement(api.engine, keep)
     try:
         three = await api.data(plain, {"n": 3})
         four = await api.data(plain, {"n": 4})
         german = await api.data(filtered, {"n": 2, "c": ["DE"]})
         timeline = await api.data(dated, {"n": 2})
+        later = await api.data(after, {"n": 2, "a": cursor["pageInfo"]["endCursor"]})
     finally:
         event.remove(api.engine.sync_engine, "before_cursor_execute", keep)
     assert [len(three["organizations"]["nodes"]), len(four["organizations"]["nodes"])] == [3, 4]
     assert len(german["organizations"]["nodes"]) == 2
     assert len(timeline["timeline"]["nodes"]) == 2
-    (three_sql, three_args), (four_sql, four_args), (german_sql, german_args), dated_run = sent
+    assert later["organizations"]["nodes"][0] == four["organizations"]["nodes"][3]
+    (
+        (three_sql, three_args),
+        (four_sql, four_args),
+        (german_sql, german_args),
+        dated_run,
+        (
+            after_sql,
+            after_args,
+        ),
+    ) = sent
     assert "LIMIT 4::INTEGER" in three_sql
     assert "LIMIT 5::INTEGER" in four_sql
     assert [three_args, four_args] == [[], []]
+    assert "LIMIT 3::INTEGER" in after_sql
+    assert len(after_args) == 2  # the cursor's name and id
     assert "LIMIT $" in german_sql
     assert sorted(map(str, german_args)) == ["2", "3", "DE"]  # the size, LIMIT, country
     # The timeline's page comes from its repository with a bound LIMIT, written in too.

@@ -15,7 +15,7 @@ values, ids), named per list so several lists of one statement never share a bin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -204,17 +204,19 @@ class ListSource:
 class WindowForm:
     """What of a page request changes the SQL (not its values).
 
-    `size` is the page size. A statement that binds no client value has it in its text
-    (`LIMIT 11`) and so binds nothing: PostgreSQL plans it once, at its first run. As a
-    parameter it made PostgreSQL plan the statement again at every run (a plan for an
-    unknown LIMIT assumes a tenth of the table, so the plan made for any values never looked
-    as good as one made for the values at hand): 0.2-1.5 ms of planning each time, most of a
-    dashboard's database time at scale 1. A statement that binds client values (a filter, a
-    cursor, a slug) keeps its page size a parameter too: PostgreSQL then goes on planning it
-    for the values at hand, where a plan for any values was up to 3x slower (a category's
-    organisations at scale 100: 7 ms planned for 'network', 19 ms for any category). See
-    `statement`. Either way each page size is a plan of its own (`size` is part of the form);
-    sizes are few, from 1 to the page-size limit.
+    `size` is the page size. A statement has it in its text (`LIMIT 11`), so that
+    PostgreSQL plans it once, for any values, at its first runs. As a parameter it made
+    PostgreSQL plan the statement again at every run (a plan for an unknown LIMIT assumes a
+    tenth of the table, so the plan made for any values never looked as good as one made for
+    the values at hand): 0.2-1.5 ms of planning each time, most of a dashboard's database
+    time at scale 1, and half of a page's after a cursor at scale 100 (0.8 ms of database
+    CPU against 0.44). Cursors, ids and slugs select a start in an index, or one row, alike
+    for any value. A statement that binds a filter's values (a category, countries, a
+    timeline's dates) keeps its page size a parameter, and PostgreSQL goes on planning it
+    for the values at hand: how many rows they select shapes the plan, and a plan for any
+    values was up to 3x slower (a category's organisations at scale 100: 7 ms planned for
+    'network', 19 ms for any category). See `statement`. Either way each page size is a plan
+    of its own (`size` is part of the form); sizes are few, from 1 to the page-size limit.
     """
 
     after: int | None
@@ -546,11 +548,20 @@ def _enum_name(value: ColumnElement) -> ColumnElement:
 
 class _Params:
     """Named binds of one statement: each list's names carry its own prefix. `sized`: page
-    sizes are written into the text rather than bound (WindowForm)."""
+    sizes are written into the text rather than bound (WindowForm). `filtered`: it binds
+    a filter's values (`filter_values`)."""
 
     def __init__(self, sized: bool) -> None:
         self.sized = sized
         self.names: set[str] = set()
+        self.filtered = False
+
+    def filter_values(self, names: Iterable[str]) -> None:
+        """Note the binds of a filter's values: how many rows they select shapes the plan,
+        unlike a cursor's, an id's or a slug's (see WindowForm)."""
+        given = set(names)
+        self.names |= given
+        self.filtered = self.filtered or bool(given)
 
     def size(self, name: str, value: int) -> Any:
         """A page's size (or its LIMIT): in the text when sized, else the bind `name`."""
@@ -1046,7 +1057,7 @@ def _first_of(owner: Any, plan: FirstOf, params: _Params) -> ColumnElement:
 def _top_list(plan: TopList, params: _Params) -> Any:
     values = repo.filter_values(plan.filter)
     where = repo.filter_where(plan.filter, values)
-    params.names.update(values)
+    params.filter_values(values)
     sort = repo.sort_columns(plan.kind, plan.order)
     from_ = repo.entities_from(plan.kind, [*where, *sort])
     rows = _page_rows(
@@ -1127,7 +1138,8 @@ def _timeline(plan: Timeline, params: _Params) -> Any:
     (`_page_rows`), its binds named as a root list's (`limit`, `after0`...)."""
     shape = _shape(plan.window)
     page = dates.timeline_select(plan.filter, shape).subquery()
-    params.names.update(["limit", *dates.timeline_values(plan.filter)])
+    params.names.add("limit")
+    params.filter_values(dates.timeline_values(plan.filter))
     keys = [page.c[f"k{i}"] for i in range(dates.TIMELINE_KEYS)]
     number = sa.func.row_number().over(order_by=order_by(keys, shape)).label("rn")
     rows = sa.select(*page.c, number).subquery()
@@ -1189,6 +1201,7 @@ def _feed(plan: Feed, params: _Params) -> Any:
     soilapi.repositories.history.feed_page reads them, its binds named as a root list's."""
     where = []
     if plan.kinds:
+        params.filter_values(["kinds"])
         where.append(_REVISIONS.c.kind == sa.any_(params("kinds", ARRAY(sa.String))))
     sort = [_REVISIONS.c.id]
     columns = [c.label(c.name) for c in _REVISIONS.columns]
@@ -1246,11 +1259,6 @@ def _search(plan: Search, params: _Params) -> Any:
 RootPlan = TopList | Timeline | BySlug | ByIds | Feed | Search
 
 
-def _prepared(plan: RootPlan, params: _Params) -> Prepared:
-    """A root field's statement, its binds named by `params` (page sizes in the text or not)."""
-    return Prepared(_answer_select(plan, params))
-
-
 def _answer_select(plan: RootPlan, params: _Params) -> Any:
     """A root field's SELECT of its answer as JSON text (one row, one column)."""
     if isinstance(plan, TopList):
@@ -1266,7 +1274,8 @@ def _answer_select(plan: RootPlan, params: _Params) -> Any:
     else:
         stmt = _by_ids(plan, params)
     # The timeline's page is the repository's, with a bound LIMIT (a search's page has its
-    # LIMIT in the text whatever this says: search_repo.page_statement).
+    # LIMIT in the text whatever this says, and its words enter the plan through InitPlans
+    # no plan sees: search_repo.words).
     if params.sized and isinstance(plan, Timeline):
         stmt = _sized(stmt, plan.window)
     # As text: the answer goes into the response as it is (`run`), never decoded.
@@ -1293,14 +1302,16 @@ Statement = Prepared
 
 def statement(plan: RootPlan) -> Statement:
     """The compiled statement of a root field's plan (built at its first use): with its page
-    sizes in the text when that leaves it binding nothing, else with them bound (WindowForm).
-    """
+    sizes in the text unless it binds a filter's values (WindowForm)."""
+    return _STATEMENTS.get_or_build(plan, lambda: Prepared(_sized_select(plan)))
 
-    def build() -> Prepared:
-        sized = _prepared(plan, _Params(sized=True))
-        return _prepared(plan, _Params(sized=False)) if sized.names else sized
 
-    return _STATEMENTS.get_or_build(plan, build)
+def _sized_select(plan: RootPlan) -> Any:
+    """A root field's SELECT with its page sizes in the text, or bound where it binds a
+    filter's values (WindowForm)."""
+    params = _Params(sized=True)
+    select = _answer_select(plan, params)
+    return _answer_select(plan, _Params(sized=False)) if params.filtered else select
 
 
 def together(plans: Sequence[RootPlan]) -> Statement | None:
@@ -1315,11 +1326,10 @@ def together(plans: Sequence[RootPlan]) -> Statement | None:
     Built when first needed (soilapi.graphql.compiler.Statements keeps it).
     """
 
-    columns = []
-    for i, plan in enumerate(plans):
-        sized = not statement(plan).names  # as the root field's own statement is
-        select = _answer_select(plan, _Params(sized=sized))
-        columns.append(_prefixed(select, f"r{i}_").scalar_subquery().label(f"r{i}"))
+    columns = [
+        _prefixed(_sized_select(plan), f"r{i}_").scalar_subquery().label(f"r{i}")
+        for i, plan in enumerate(plans)
+    ]
     try:
         return Prepared(sa.select(*columns))
     except sa.exc.CompileError:
