@@ -139,6 +139,36 @@ async def test_quick_root_fields_are_answered_by_one_statement(
     assert swapped["other"]["nodes"][:2] == first["german"]["nodes"]
 
 
+async def test_root_fields_too_long_together_run_one_by_one(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root fields whose statement together would be too long to stay prepared (PostgreSQL
+    would parse and plan it at every run) run one after another, each prepared on its own."""
+    monkeypatch.setattr(session, "SIDE_BY_SIDE_SECONDS", 60)
+    selection = WIDE.split("organization(slug: $slug)", 1)[1].rsplit("}", 1)[0]
+    slugs = ["gsp", "esp", "fao", "gsp", "esp", "fao", "gsp", "esp"]
+    roots = " ".join(f"o{i}: organization(slug: $slug{i}) {selection}" for i in range(len(slugs)))
+    declared = ", ".join(f"$slug{i}: String!" for i in range(len(slugs)))
+    query = f"query({declared}) {{ {roots} }}"
+    variables = {f"slug{i}": slug for i, slug in enumerate(slugs)}
+    sent: list[str] = []
+
+    def keep(*statement: Any) -> None:
+        if statement[2].startswith("SELECT CAST((SELECT"):
+            sent.append(statement[2])
+
+    first = await api.data(query, variables)
+    on_each_statement(api.engine, keep)
+    try:
+        again = await api.data(query, variables)
+    finally:
+        event.remove(api.engine.sync_engine, "before_cursor_execute", keep)
+    assert again == first
+    assert [first[f"o{i}"]["slug"] for i in range(len(slugs))] == slugs
+    assert len(sent) == len(slugs)
+    assert sum(len(sql) for sql in sent) > session.MAX_CACHEABLE_STATEMENT_BYTES
+
+
 async def test_root_fields_that_cannot_share_a_statement_run_one_by_one(
     api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

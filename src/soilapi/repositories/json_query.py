@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import BindParameter
 from soilapi import vocab
 from soilapi.db import models as m
 from soilapi.db.history import Revision
-from soilapi.db.session import Prepared, Reader
+from soilapi.db.session import MAX_CACHEABLE_STATEMENT_BYTES, Prepared, Reader
 from soilapi.lru import Lru
 from soilapi.repositories import dates
 from soilapi.repositories import entities as repo
@@ -1322,18 +1322,20 @@ def together(plans: Sequence[RootPlan]) -> Statement | None:
     to share one snapshot (BEGIN, the reads, ROLLBACK): for a dashboard's four small lists,
     more time in the round trips than in the reads. One statement reads one snapshot by
     itself. Reader.fetch_each runs it whenever the root fields would not run side by side.
-    None when the plans cannot share a statement (two searches' CTEs have the same names).
-    Built when first needed (soilapi.graphql.compiler.Statements keeps it).
+    None when the plans cannot share a statement (two searches' CTEs have the same names),
+    or when theirs would be too long to stay prepared (MAX_CACHEABLE_STATEMENT_BYTES: parsed
+    and planned at every run, it would cost more than the round trips it saves). Built when
+    first needed (soilapi.graphql.compiler.Statements keeps it).
     """
-
     columns = [
         _prefixed(_sized_select(plan), f"r{i}_").scalar_subquery().label(f"r{i}")
         for i, plan in enumerate(plans)
     ]
     try:
-        return Prepared(sa.select(*columns))
+        joined = Prepared(sa.select(*columns))
     except sa.exc.CompileError:
         return None
+    return joined if len(joined.sql.encode()) <= MAX_CACHEABLE_STATEMENT_BYTES else None
 
 
 def together_values(values: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
