@@ -572,25 +572,15 @@ class _Params:
         return sa.bindparam(name, type_=type_)
 
 
-# The prefix of the detail columns a page of one kind's records carries (`_carried`).
-_CARRIED = "d_"
-
-
 class _Row:
-    """Where a plan's fields read their columns: the row, and its detail row when needed
-    (`detail`: a detail table joined by id, or None when the row carries its detail columns
-    itself, prefixed `_CARRIED`)."""
+    """Where a plan's fields read their columns: the row, and its detail row when needed."""
 
     def __init__(self, row: Any, detail: Any = None) -> None:
         self.row = row
         self.detail = detail
 
     def col(self, name: str, detail: bool = False) -> ColumnElement:
-        if not detail:
-            return self.row.c[name]
-        if self.detail is None:
-            return self.row.c[_CARRIED + name]
-        return self.detail.c[name]
+        return (self.detail if detail else self.row).c[name]
 
 
 def _date(row: _Row, plan: DateObject) -> ColumnElement:
@@ -794,14 +784,11 @@ def _fields(row: _Row, fields: Sequence[Any], params: _Params) -> list[tuple[str
     return [(f.key, _FIELD_SQL[type(f)](f, row, params)) for f in fields]
 
 
-def _entity(row: Any, plan: Entities, params: _Params, carried: Any = None) -> ColumnElement:
-    """The JSON of an entity row of `entities` columns, per its kind; `carried`: the detail
-    table whose columns the row carries too (`_carried`), read from the row itself."""
+def _entity(row: Any, plan: Entities, params: _Params) -> ColumnElement:
+    """The JSON of an entity row of `entities` columns, per its kind."""
     branches = []
     for kind, fields in plan.branches:
-        if carried is not None and m.DETAIL_MODELS[kind].__table__ is carried:
-            json = _obj(_fields(_Row(row), fields, params))
-        elif any(getattr(f, "detail", False) for f in fields):
+        if any(getattr(f, "detail", False) for f in fields):
             detail = m.DETAIL_MODELS[kind].__table__.alias()
             json = (
                 sa.select(_obj(_fields(_Row(row, detail), fields, params)))
@@ -992,28 +979,10 @@ def _connection(
     return sa.select(_obj(pairs)).select_from(page).group_by(sa.text("()")).scalar_subquery()
 
 
-def _node_json(page: Any, node: Any, params: _Params, carried: Any = None) -> ColumnElement:
+def _node_json(page: Any, node: Any, params: _Params) -> ColumnElement:
     if isinstance(node, Entities):
-        return _entity(page, node, params, carried)
+        return _entity(page, node, params)
     return _obj(_fields(_Row(page), node, params))
-
-
-def _carried(plan: Page) -> Any:
-    """The detail table a nested page joins anyway (a kind's children), whose columns its rows
-    then carry when its records' JSON reads any: it reads them there rather than looking each
-    record up in it again (a fifth of a page of partner agreements' database time). None when
-    no field reads it: the wider rows cost more than nothing (the org tree's children)."""
-    if plan.source.what != "children":
-        return None
-    table = m.DETAIL_MODELS[plan.source.spec.kind].__table__
-    nodes = [part.node for part in plan.parts if isinstance(part, Nodes)]
-    nodes += [w for part in plan.parts if isinstance(part, Edges) for _, w in part.parts]
-    for node in nodes:
-        for kind, fields in node.branches if isinstance(node, Entities) else ():
-            reads = any(getattr(f, "detail", False) for f in fields)
-            if reads and m.DETAIL_MODELS[kind].__table__ is table:
-                return table
-    return None
 
 
 def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
@@ -1022,9 +991,6 @@ def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
     further out (the page sits under the connection's aggregate)."""
     parent, row_id, sort, where, from_, entities = _source_parts(plan.source)
     columns = _row_columns(from_, row_id, entities)
-    carried = _carried(plan) if entities else None
-    if carried is not None:
-        columns += [c.label(_CARRIED + c.name) for c in carried.columns if c.name != "id"]
     parent_id = owner.c.id
     rows = (
         _page_rows(
@@ -1058,7 +1024,7 @@ def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
         len(sort),
         plan.bind,
         params,
-        lambda node: _node_json(rows, node, params, carried),
+        lambda node: _node_json(rows, node, params),
         count,
     )
 
