@@ -553,22 +553,18 @@ class _Params:
 
     def __init__(self, sized: bool) -> None:
         self.sized = sized
-        self.names: set[str] = set()
         self.filtered = False
 
     def filter_values(self, names: Iterable[str]) -> None:
         """Note the binds of a filter's values: how many rows they select shapes the plan,
         unlike a cursor's, an id's or a slug's (see WindowForm)."""
-        given = set(names)
-        self.names |= given
-        self.filtered = self.filtered or bool(given)
+        self.filtered = self.filtered or any(True for _ in names)
 
     def size(self, name: str, value: int) -> Any:
         """A page's size (or its LIMIT): in the text when sized, else the bind `name`."""
         return sa.literal(value, sa.Integer) if self.sized else self(name, sa.Integer)
 
     def __call__(self, name: str, type_: Any = None) -> Any:
-        self.names.add(name)
         return sa.bindparam(name, type_=type_)
 
 
@@ -1138,7 +1134,6 @@ def _timeline(plan: Timeline, params: _Params) -> Any:
     (`_page_rows`), its binds named as a root list's (`limit`, `after0`...)."""
     shape = _shape(plan.window)
     page = dates.timeline_select(plan.filter, shape).subquery()
-    params.names.add("limit")
     params.filter_values(dates.timeline_values(plan.filter))
     keys = [page.c[f"k{i}"] for i in range(dates.TIMELINE_KEYS)]
     number = sa.func.row_number().over(order_by=order_by(keys, shape)).label("rn")
@@ -1233,7 +1228,6 @@ def _search(plan: Search, params: _Params) -> Any:
     shape = _shape(plan.window)
     stmt, key_len = search_repo.page_statement(plan.filter, replace(shape, limit=plan.window.size))
     page = stmt.subquery()
-    params.names.update(["tag", *search_repo.search_values(plan.filter)])
     keys = [page.c[f"k{i}"] for i in range(key_len)]
     number = sa.func.row_number().over(order_by=order_by(keys, shape)).label("rn")
     rows = sa.select(*page.c, number).subquery()
