@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from graphql import (
@@ -660,15 +661,12 @@ class Statements:
     # of its document, which its plans keep alive; with several roots, their statement
     # together too (about the size of theirs).
     weight: int = field(compare=False)
-    # The statement of all the roots at once (json_query.together), built at its first use:
-    # empty until then, [None] when they cannot share one.
-    _together: list[q.Statement | None] = field(default_factory=list, compare=False, repr=False)
 
+    @cached_property
     def together(self) -> q.Statement | None:
-        """One statement answering every root field (json_query.together)."""
-        if not self._together:
-            self._together.append(q.together([plan for _, plan, _ in self.roots]))
-        return self._together[0]
+        """One statement answering every root field (json_query.together), built at its
+        first use; None when they cannot share one."""
+        return q.together([plan for _, plan, _ in self.roots])
 
 
 @dataclass(frozen=True)
@@ -695,7 +693,7 @@ class Compiled:
             for (_, _, prepared), values in zip(statements.roots, self.values, strict=True)
         ]
         try:
-            answers = await q.run_each(reader, reads, statements.together) if reads else []
+            answers = await q.run_each(reader, reads, lambda: statements.together) if reads else []
             for (key, _, _), answer in zip(statements.roots, answers, strict=True):
                 data[key] = answer
         except Exception:

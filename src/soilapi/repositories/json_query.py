@@ -15,7 +15,7 @@ values, ids), named per list so several lists of one statement never share a bin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -555,10 +555,10 @@ class _Params:
         self.sized = sized
         self.filtered = False
 
-    def filter_values(self, names: Iterable[str]) -> None:
+    def filter_values(self, names: Collection[str]) -> None:
         """Note the binds of a filter's values: how many rows they select shapes the plan,
         unlike a cursor's, an id's or a slug's (see WindowForm)."""
-        self.filtered = self.filtered or any(True for _ in names)
+        self.filtered = self.filtered or bool(names)
 
     def size(self, name: str, value: int) -> Any:
         """A page's size (or its LIMIT): in the text when sized, else the bind `name`."""
@@ -846,7 +846,7 @@ def _page_rows(
     """
     shape = _shape(window)
     keyset = keyset_condition(sort, shape, named=True)
-    renamed = [_rename(c, bind, params) for c in keyset]
+    renamed = [_prefixed(c, bind, only=("after", "before")) for c in keyset]
     page = (
         sa.select(*columns, *(c.label(f"k{i}") for i, c in enumerate(sort)))
         .select_from(from_)
@@ -870,18 +870,6 @@ def _shape(window: WindowForm) -> Window:
         from_end=window.from_end,
         descending=window.descending,
     )
-
-
-def _rename(clause: ColumnElement, bind: str, params: _Params) -> ColumnElement:
-    """keyset_condition's `after0`... binds, renamed into this list's prefix."""
-
-    def replace(element: Any) -> Any:
-        if isinstance(element, sa.BindParameter) and element.key.startswith(("after", "before")):
-            return params(f"{bind}{element.key}", element.type)
-        return None
-
-    renamed: ColumnElement = sa.sql.visitors.replacement_traverse(clause, {}, replace)  # type: ignore[call-overload]
-    return renamed
 
 
 def _page_info(
@@ -1337,11 +1325,17 @@ def together_values(values: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {f"r{i}_{name}": value for i, own in enumerate(values) for name, value in own.items()}
 
 
-def _prefixed(stmt: Any, prefix: str) -> Any:
-    """The statement with each named bind renamed `prefix` + its name (constants aside)."""
+def _prefixed(stmt: Any, prefix: str, only: tuple[str, ...] = ("",)) -> Any:
+    """The statement with each named bind (constants aside) whose name starts with one of
+    `only` renamed `prefix` + its name: a root field's in `together`, a nested list's keyset
+    binds (`after0`...) in its page."""
 
     def rename(element: Any, **_: Any) -> Any:
-        if isinstance(element, BindParameter) and not element.unique:
+        if (
+            isinstance(element, BindParameter)
+            and not element.unique
+            and element.key.startswith(only)
+        ):
             return sa.bindparam(
                 prefix + element.key,
                 element.value,
