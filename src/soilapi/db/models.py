@@ -345,6 +345,15 @@ class AgreementInstrument(Entity):
         sa.Index(
             "ix_agreement_instruments_agreement_id_ordinal_id", "agreement_id", "ordinal", "id"
         ),
+        # An agreement's instruments with their type and FTE, read from the index alone: the
+        # facets and totals of a list of agreements (soilapi.repositories.facets) visit each
+        # agreement's instruments, which lie anywhere in the table (3,352 German agreements
+        # at scale 100: 15 ms through the table, 7 ms from this index).
+        sa.Index(
+            "ix_agreement_instruments_agreement_id_totals",
+            "agreement_id",
+            postgresql_include=["instrument_type", "fte"],
+        ),
         sa.Index(  # the timeline's signatures, read from the index alone
             "ix_agreement_instruments_signed_date_id",
             "signed_date",
@@ -355,7 +364,7 @@ class AgreementInstrument(Entity):
     __mapper_args__ = {"polymorphic_identity": vocab.EntityKind.AGREEMENT_INSTRUMENT}
 
     id: Mapped[uuid.UUID] = _detail_pk()
-    agreement_id: Mapped[uuid.UUID] = fk("partner_agreements.id")
+    agreement_id: Mapped[uuid.UUID] = fk("partner_agreements.id", index=False)  # see above
     ordinal: Mapped[int]
     instrument_type: Mapped[vocab.InstrumentType] = mapped_column(
         enum_column(vocab.InstrumentType), index=True
