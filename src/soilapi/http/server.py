@@ -54,6 +54,51 @@ class HeadLimits:
         )
 
 
+class _HeadWithBody:
+    """A connection's transport that sends a response's head with its body, in one write.
+
+    uvicorn writes a response's status line and headers when the app starts the response,
+    then its body: two writes, and on loopback or a LAN each is a system call that delivers
+    the bytes and wakes the reader. A head is held until the next write (the body, which the
+    app sends in the same turn of the event loop) and goes out joined to it; a head with no
+    write after it in that turn (a response whose body takes time) goes out at the turn's
+    end. Every write of the connection passes here, so bytes keep their order. Anything else
+    is the transport's own.
+    """
+
+    __slots__ = ("_held", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        """Hold a head; write anything else at once, after a head held."""
+        if self._held is not None:
+            data, self._held = self._held + data, None
+        elif data.startswith(b"HTTP/"):
+            self._held = data
+            self._loop.call_soon(self.flush)
+            return
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        """Write a head still held."""
+        if self._held is not None:
+            data, self._held = self._held, None
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        """Close after writing what is held."""
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._transport, name)
+
+
 class _HeaderRefused(Exception):
     """Raised from a parser callback to stop parsing a head that breaks a limit."""
 
@@ -66,6 +111,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the clock: the first head must be complete within the header timeout."""
         super().connection_made(transport)
+        self.transport = _HeadWithBody(transport, self.loop)  # type: ignore[assignment]
         self._in_head = False  # a head has begun and is not complete yet
         self._head_bytes = 0  # its bytes in reads it filled entirely
         self._message_ended = False  # a message ended in the read being parsed

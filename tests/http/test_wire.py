@@ -1,0 +1,64 @@
+"""What a real `soilapi serve` writes on a connection: a response's head and body together.
+
+uvicorn writes a response's head when the app starts it and its body after: two writes, each
+a system call that delivers the bytes and wakes the client. The server's protocol sends the
+head with the body (soilapi.http.server), so a client blocked on its socket wakes once, and
+reads the whole response in one read.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from serving import Server, connect, served, status
+
+QUERY = '{ organization(slug: "gsp") { name } }'
+
+
+@pytest.fixture(scope="module")
+async def server(
+    database_url: str, engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Server]:
+    """`soilapi serve` on the seeded test database."""
+    log = tmp_path_factory.mktemp("wire") / "serve.log"
+    async with served(database_url, log, LOG_LEVEL="WARNING") as server:
+        yield server
+
+
+def first_read(sock: socket.socket, request: bytes) -> bytes:
+    """Send a request and return the first read of its answer (the client blocked on it)."""
+    sock.sendall(request)
+    return sock.recv(1 << 20)
+
+
+def whole(answer: bytes) -> bool:
+    """Whether `answer` holds a complete response: its head and its body, to Content-Length."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lengths = [
+        line.split(b":", 1)[1]
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    ]
+    return len(lengths) == 1 and len(body) == int(lengths[0])
+
+
+def test_a_response_arrives_in_one_read(server: Server) -> None:
+    body = json.dumps({"query": QUERY}).encode()
+    post = (
+        b"POST /graphql HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    get = b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n"
+    with connect(server.port) as sock:
+        # On one kept-alive connection, as a client sends one request after another. (Sent
+        # in two writes, a head and its body may still come in one read, when the client
+        # reads late: ten requests leave that little chance.)
+        answers = [first_read(sock, request) for request in [post, get] * 5]
+    assert [status(answer) for answer in answers] == [200] * 10
+    assert all(whole(answer) for answer in answers), answers
+    assert b"Global Soil Partnership" in answers[-2]
