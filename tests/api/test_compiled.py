@@ -9,11 +9,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from graphql import GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLObjectType
 from sqlalchemy import event
+from strawberry.types.arguments import convert_arguments
 
 from soilapi.db import session
 from soilapi.db.session import Prepared, on_each_statement
 from soilapi.graphql import ids
+from soilapi.graphql.compiler import argument_plan, converted_arguments
+from soilapi.graphql.schema import schema
 from soilapi.repositories import json_query
 
 WIDE = """
@@ -348,3 +352,52 @@ async def test_a_failing_compiled_statement_falls_back_to_the_resolvers(
     assert data["organization"]["name"] == "European Soil Partnership"
     assert data["fao"]["name"]
     assert await _reads(api) > 1  # the failed statement, then the resolvers' reads
+
+
+def _fields_with_arguments() -> list[Any]:
+    return [
+        field
+        for type_ in schema._schema.type_map.values()
+        if isinstance(type_, GraphQLObjectType) and not type_.name.startswith("__")
+        for field in type_.fields.values()
+        if field.args and "strawberry-definition" in field.extensions
+    ]
+
+
+def test_arguments_are_converted_as_strawberry_converts_them() -> None:
+    """The compiler reads a field's arguments as its resolver receives them: for every
+    argument of the schema, `converted_arguments` gives what strawberry's own conversion gives
+    (a scalar or enum as it is, a list of them copied, an input built), and only inputs take
+    strawberry's slower way."""
+    fields = _fields_with_arguments()
+    assert len(fields) > 100
+    slow = []
+    for field in fields:
+        definition = field.extensions["strawberry-definition"]
+        given: dict[str, Any] = {}
+        for name, _argument, how in argument_plan(definition, schema):
+            graphql_type = field.args[name].type
+            if isinstance(graphql_type, GraphQLNonNull):
+                graphql_type = graphql_type.of_type
+            if how == "converted":
+                slow.append(name)
+                assert isinstance(graphql_type, GraphQLInputObjectType), (field.ast_node, name)
+                continue
+            # Values strawberry cannot tell from any other: returned as they are, or copied.
+            items = [object(), object()]
+            given[name] = items if isinstance(graphql_type, GraphQLList) else items[0]
+        ours = converted_arguments(field, given, schema)
+        theirs = convert_arguments(
+            given,
+            definition.arguments,
+            scalar_registry=schema.schema_converter.scalar_registry,
+            config=schema.config,
+        )
+        assert ours == theirs
+        for name, value in given.items():
+            python_name = next(
+                a.python_name for n, a, _ in argument_plan(definition, schema) if n == name
+            )
+            if isinstance(value, list):  # a copy: graphql-core shares its defaults
+                assert ours[python_name] is not value
+    assert len(slow) < 50  # inputs of mutations, and date filters

@@ -43,7 +43,12 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.values import get_argument_values
-from strawberry.types.arguments import convert_arguments
+from strawberry.relay.types import GlobalID
+from strawberry.scalars import is_scalar
+from strawberry.types.arguments import StrawberryArgument, convert_argument
+from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOptional
+from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
+from strawberry.types.unset import UNSET
 
 from soilapi.errors import InvalidId
 from soilapi.graphql import ids as global_ids
@@ -65,6 +70,81 @@ from soilapi.vocab import EntityKind, Facet
 # Root fields the planner reads itself; the others are planned from their declaration
 # (soilapi.graphql.roots), and one without it (`entity`, source documents) runs as before.
 _DIRECT_ROOTS = frozenset({"node", "nodes"})
+
+
+# How each argument of a field converts (`converted_arguments`), by the field's definition.
+_AS_GIVEN, _COPIED, _CONVERTED = "as given", "copied", "converted"
+_ARGUMENT_PLANS: dict[int, tuple[Any, tuple[tuple[str, StrawberryArgument, str], ...]]] = {}
+
+
+def argument_plan(
+    definition: Any, strawberry_schema: Any
+) -> tuple[tuple[str, StrawberryArgument, str], ...]:
+    """(GraphQL name, argument, how it converts) of each argument of a field's definition.
+
+    strawberry's `convert_arguments` finds every argument's GraphQL name, and runs an import,
+    at every call: 7 % of the server's time on a page through a list, whose every request
+    binds a new cursor. A scalar or an enum (or a list of them) is what graphql-core gave,
+    which strawberry returns as it is (a list copied); only other types (inputs, global IDs)
+    go through strawberry. tests/api/test_compiled.py checks each argument of the schema
+    against strawberry's own conversion.
+    """
+    known = _ARGUMENT_PLANS.get(id(definition))
+    if known is not None and known[0] is definition:
+        return known[1]
+    registry = strawberry_schema.schema_converter.scalar_registry
+
+    def as_given(type_: Any) -> bool:  # a scalar or an enum, perhaps optional
+        if isinstance(type_, StrawberryOptional) and not isinstance(type_, StrawberryMaybe):
+            type_ = type_.of_type
+        if type_ is GlobalID:  # decoded by strawberry
+            return False
+        return bool(
+            is_scalar(type_, registry)
+            or isinstance(type_, StrawberryEnumDefinition)
+            or has_enum_definition(type_)
+        )
+
+    plan = []
+    for argument in definition.arguments:
+        type_ = argument.type
+        how = _CONVERTED
+        if not isinstance(type_, StrawberryMaybe):
+            inner = type_.of_type if isinstance(type_, StrawberryOptional) else type_
+            if isinstance(inner, StrawberryList):
+                how = _COPIED if as_given(inner.of_type) else _CONVERTED
+            elif as_given(inner):
+                how = _AS_GIVEN
+        name = strawberry_schema.config.name_converter.from_argument(argument)
+        plan.append((name, argument, how))
+    _ARGUMENT_PLANS[id(definition)] = (definition, tuple(plan))
+    return tuple(plan)
+
+
+def converted_arguments(
+    field: GraphQLField, args: dict[str, Any], strawberry_schema: Any
+) -> dict[str, Any]:
+    """A field's arguments as its resolver receives them: what strawberry's
+    `convert_arguments` gives, by the field's `argument_plan`."""
+    definition = field.extensions["strawberry-definition"]
+    kwargs: dict[str, Any] = {}
+    for name, argument, how in argument_plan(definition, strawberry_schema):
+        if name not in args:
+            continue
+        value = args[name]
+        if how is _AS_GIVEN:
+            kwargs[argument.python_name] = value
+        elif how is _COPIED:
+            kwargs[argument.python_name] = value if value is None or value is UNSET else list(value)
+        else:
+            kwargs[argument.python_name] = convert_argument(
+                value,
+                argument.type,
+                strawberry_schema.schema_converter.scalar_registry,
+                strawberry_schema.config,
+                path=(name,),
+            )
+    return kwargs
 
 
 class NotPlanned(Exception):
@@ -234,15 +314,7 @@ class Planner:
 
     def _converted(self, field: GraphQLField, args: dict[str, Any]) -> dict[str, Any]:
         """A field's arguments as its resolver receives them (enum members, inputs...)."""
-        definition = field.extensions["strawberry-definition"]
-        strawberry_schema = self.x.schema._strawberry_schema
-        converted: dict[str, Any] = convert_arguments(
-            args,
-            definition.arguments,
-            scalar_registry=strawberry_schema.schema_converter.scalar_registry,
-            config=strawberry_schema.config,
-        )
-        return converted
+        return converted_arguments(field, args, self.x.schema._strawberry_schema)
 
     def _ids(self, given: Any, single: bool) -> None:
         """The binds of `node(id:)` / `nodes(ids:)`: ids and kinds decoded from global IDs."""
