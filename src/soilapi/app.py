@@ -40,6 +40,7 @@ from soilapi.http.endpoint_params import Limits, Params, Problem
 from soilapi.http.export import ROUTES as EXPORT_ROUTES
 from soilapi.http.frontends import install_compression, install_cors
 from soilapi.http.landing import SCHEMA_PATH, landing, schema_file
+from soilapi.http.lane import Lane
 from soilapi.http.metrics import record_operation, record_rejection
 from soilapi.http.observability import install_observability
 from soilapi.http.persisted import PersistedDocuments, read_manifest
@@ -266,9 +267,10 @@ def create_app(
         documents=persisted_documents(settings),
     )
     # An ASGI app as the route's endpoint takes every method, so the endpoint itself answers
-    # PUT, DELETE ... with a GraphQL-shaped 405 and an Allow header. First of the routes: the
-    # router tries each in turn, and nearly every request is for this one.
-    app.router.routes.insert(0, Route("/graphql", endpoint, include_in_schema=False))
+    # PUT, DELETE ... with a GraphQL-shaped 405 and an Allow header. Its requests reach it by
+    # their own lane (soilapi.http.lane), not through the router.
+    graphql_route = Route("/graphql", endpoint, include_in_schema=False)
+    app.router.routes.insert(0, graphql_route)
     app.router.routes.append(Route(SCHEMA_PATH, schema_file(schema.as_str() + "\n")))
     app.router.routes.append(Route("/", landing))
     app.router.routes.extend(EXPORT_ROUTES)
@@ -277,6 +279,7 @@ def create_app(
     async def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok", "version": VERSION})
 
+    app.add_middleware(Lane, route=graphql_route)  # innermost: see soilapi.http.lane
     app.add_middleware(
         Admission,
         max_in_flight=settings.max_requests_in_flight or settings.db_pool_size + POOL_OVERFLOW,
