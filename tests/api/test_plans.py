@@ -48,14 +48,8 @@ async def _plan(url: str, sql: str, args: Any, sorts: bool = False) -> list[str]
     return [row[0] for row in rows]
 
 
-@pytest.mark.parametrize(("kind", "order", "descending"), CASES)
-async def test_a_first_page_is_read_in_index_order(
-    engine_api: Api, database_url: str, kind: EntityKind, order: Any, descending: bool
-) -> None:
-    query = (
-        f"{{ {LISTS[kind]}(first: 3, orderBy: {order.name}, "
-        f"descending: {str(descending).lower()}) {{ nodes {{ id }} }} }}"
-    )
+async def _statements(engine_api: Api, query: str) -> list[tuple[str, Any]]:
+    """The statements (SQL and values) the engine sends for `query`."""
     sent: list[tuple[str, Any]] = []
 
     def keep(*statement: Any) -> None:
@@ -66,6 +60,18 @@ async def test_a_first_page_is_read_in_index_order(
         await engine_api.data(query)
     finally:
         event.remove(engine_api.engine.sync_engine, "before_cursor_execute", keep)
+    return sent
+
+
+@pytest.mark.parametrize(("kind", "order", "descending"), CASES)
+async def test_a_first_page_is_read_in_index_order(
+    engine_api: Api, database_url: str, kind: EntityKind, order: Any, descending: bool
+) -> None:
+    query = (
+        f"{{ {LISTS[kind]}(first: 3, orderBy: {order.name}, "
+        f"descending: {str(descending).lower()}) {{ nodes {{ id }} }} }}"
+    )
+    sent = await _statements(engine_api, query)
     pages = [(sql, args) for sql, args in sent if "LIMIT" in sql]
     assert pages, f"no page statement for {query}"
     url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
@@ -84,16 +90,7 @@ async def test_a_lists_facets_and_totals_read_instruments_from_an_index_alone(
     query = """{ partnerAgreements(countries: ["FR"], first: 1) {
         facets { field value count }
         aggregates { fte instruments byInstrumentType { instrumentType count } } } }"""
-    sent: list[tuple[str, Any]] = []
-
-    def keep(*statement: Any) -> None:
-        sent.append((statement[2], statement[3]))
-
-    on_each_statement(engine_api.engine, keep)
-    try:
-        await engine_api.data(query)
-    finally:
-        event.remove(engine_api.engine.sync_engine, "before_cursor_execute", keep)
+    sent = await _statements(engine_api, query)
     url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
     reads = []
     for sql, args in sent:
