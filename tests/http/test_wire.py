@@ -62,3 +62,53 @@ def test_a_response_arrives_in_one_read(server: Server) -> None:
     assert [status(answer) for answer in answers] == [200] * 10
     assert all(whole(answer) for answer in answers), answers
     assert b"Global Soil Partnership" in answers[-2]
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One response read to its end: to Content-Length, or to the last chunk."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(1 << 16)
+    head, _, body = data.partition(b"\r\n\r\n")
+    chunked = b"transfer-encoding: chunked" in head.lower()
+    length = header_length(head)
+    while (chunked and not body.endswith(b"0\r\n\r\n")) or (
+        not chunked and length is not None and len(body) < length
+    ):
+        more = sock.recv(1 << 16)
+        assert more, "the server closed before the response ended"
+        body += more
+    return head + b"\r\n\r\n" + body
+
+
+def header_length(head: bytes) -> int | None:
+    """The head's Content-Length, if any."""
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":", 1)[1])
+    return None
+
+
+def test_answers_without_a_body_and_streamed_bodies_arrive_whole(server: Server) -> None:
+    """A head with no body after it (HEAD, 304) is not held back, and a streamed body (the
+    export) follows its head chunk by chunk, on one kept-alive connection."""
+    get = b"GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: test\r\n\r\n"
+    with connect(server.port, timeout=5.0) as sock:
+        sock.sendall(b"HEAD / HTTP/1.1\r\nHost: test\r\n\r\n")
+        head = sock.recv(1 << 16)
+        assert status(head) == 200
+        assert head.endswith(b"\r\n\r\n")
+        sock.sendall(get)
+        first = read_response(sock)
+        etag = next(
+            line.split(b":", 1)[1].strip()
+            for line in first.split(b"\r\n")
+            if line.lower().startswith(b"etag:")
+        )
+        sock.sendall(get.replace(b"\r\n\r\n", b"\r\nIf-None-Match: " + etag + b"\r\n\r\n"))
+        assert status(read_response(sock)) == 304
+        sock.sendall(b"GET /export.jsonl HTTP/1.1\r\nHost: test\r\n\r\n")
+        export = read_response(sock)
+    assert status(export) == 200
+    lines = export.partition(b"\r\n\r\n")[2].split(b"\n")
+    assert any(b"Global Soil Partnership" in line for line in lines)
