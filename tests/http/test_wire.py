@@ -39,12 +39,8 @@ def first_read(sock: socket.socket, request: bytes) -> bytes:
 def whole(answer: bytes) -> bool:
     """Whether `answer` holds a complete response: its head and its body, to Content-Length."""
     head, _, body = answer.partition(b"\r\n\r\n")
-    lengths = [
-        line.split(b":", 1)[1]
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
-    ]
-    return len(lengths) == 1 and len(body) == int(lengths[0])
+    length = header_length(head)
+    return length is not None and len(body) == length
 
 
 def test_a_response_arrives_in_one_read(server: Server) -> None:
@@ -68,7 +64,9 @@ def read_response(sock: socket.socket) -> bytes:
     """One response read to its end: to Content-Length, or to the last chunk."""
     data = b""
     while b"\r\n\r\n" not in data:
-        data += sock.recv(1 << 16)
+        more = sock.recv(1 << 16)
+        assert more, "the server closed before the response's head ended"
+        data += more
     head, _, body = data.partition(b"\r\n\r\n")
     chunked = b"transfer-encoding: chunked" in head.lower()
     length = header_length(head)
@@ -82,11 +80,13 @@ def read_response(sock: socket.socket) -> bytes:
 
 
 def header_length(head: bytes) -> int | None:
-    """The head's Content-Length, if any."""
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            return int(line.split(b":", 1)[1])
-    return None
+    """The head's Content-Length, if it has exactly one."""
+    lengths = [
+        line.split(b":", 1)[1]
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    ]
+    return int(lengths[0]) if len(lengths) == 1 else None
 
 
 def test_answers_without_a_body_and_streamed_bodies_arrive_whole(server: Server) -> None:

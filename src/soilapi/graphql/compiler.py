@@ -117,8 +117,9 @@ def argument_plan(
                 how = _AS_GIVEN
         name = strawberry_schema.config.name_converter.from_argument(argument)
         plan.append((name, argument, how))
-    _ARGUMENT_PLANS[id(definition)] = (definition, tuple(plan))
-    return tuple(plan)
+    planned = tuple(plan)
+    _ARGUMENT_PLANS[id(definition)] = (definition, planned)
+    return planned
 
 
 def converted_arguments(
