@@ -1,15 +1,18 @@
-"""Pooled connections: one that died while idle is replaced before a request can use it."""
+"""Pooled and leased connections: one that died while idle is replaced before a request can
+use it, and disposing of the engine closes them all."""
 
 from __future__ import annotations
+
+import asyncio
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from soilapi.db import session
+from soilapi.db import leases
 from soilapi.db.probe import plain_dsn
-from soilapi.db.session import create_engine
+from soilapi.db.session import Prepared, create_engine, read_only, reading
 from soilapi.settings import Settings
 
 
@@ -28,7 +31,7 @@ async def test_a_connection_that_died_while_idle_is_replaced_unseen(
 ) -> None:
     engine = create_engine(Settings(database_url=database_url))
     try:
-        monkeypatch.setattr(session, "IDLE_BEFORE_PING_SECONDS", 0.0)  # idle at once
+        monkeypatch.setattr(leases, "IDLE_BEFORE_PING_SECONDS", 0.0)  # idle at once
         await _kill_the_pooled_connection(engine)
         async with engine.connect() as conn:
             assert (await conn.execute(sa.text("select 1"))).scalar_one() == 1
@@ -43,10 +46,76 @@ async def test_a_connection_in_steady_use_is_not_pinged(
     what spared the request (and busy connections skip the round trip)."""
     engine = create_engine(Settings(database_url=database_url))
     try:
-        monkeypatch.setattr(session, "IDLE_BEFORE_PING_SECONDS", 3600.0)
+        monkeypatch.setattr(leases, "IDLE_BEFORE_PING_SECONDS", 3600.0)
         await _kill_the_pooled_connection(engine)
         with pytest.raises(DBAPIError):
             async with engine.connect() as conn:
                 await conn.execute(sa.text("select 1"))
     finally:
         await engine.dispose()
+
+
+PID = Prepared(sa.select(sa.func.pg_backend_pid()))
+
+
+async def _lone_pid(engine: sa.ext.asyncio.AsyncEngine) -> int:
+    """The backend that answered a one-statement read (on a leased connection)."""
+    async with reading(read_only(engine)) as reader:
+        [(pid,)] = await reader.fetch(PID, {}, alone=True)
+    return int(pid)
+
+
+async def _terminate(engine: sa.ext.asyncio.AsyncEngine, pid: int) -> None:
+    killer = await asyncpg.connect(plain_dsn(engine))
+    try:
+        await killer.execute("select pg_terminate_backend($1)", pid)
+    finally:
+        await killer.close()
+
+
+async def test_a_lease_that_died_while_idle_is_replaced_unseen(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(Settings(database_url=database_url))
+    try:
+        monkeypatch.setattr(leases, "IDLE_BEFORE_PING_SECONDS", 0.0)  # idle at once
+        dead = await _lone_pid(engine)
+        await _terminate(engine, dead)
+        assert await _lone_pid(engine) != dead
+        assert leases.of(engine).busy == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_a_lease_in_steady_use_is_not_pinged(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the idle check the dead connection reaches the statement, which fails; the
+    connection is then closed, not leased again, and the next read gets a new one."""
+    engine = create_engine(Settings(database_url=database_url))
+    try:
+        monkeypatch.setattr(leases, "IDLE_BEFORE_PING_SECONDS", 3600.0)
+        dead = await _lone_pid(engine)
+        await _terminate(engine, dead)
+        with pytest.raises((asyncpg.InterfaceError, OSError)):
+            await _lone_pid(engine)
+        assert await _lone_pid(engine) != dead
+    finally:
+        await engine.dispose()
+
+
+async def test_disposing_of_the_engine_closes_its_leases(database_url: str) -> None:
+    engine = create_engine(Settings(database_url=database_url))
+    pid = await _lone_pid(engine)
+    await engine.dispose()
+    watcher = await asyncpg.connect(plain_dsn(engine))
+    try:
+        alive = "select count(*) from pg_stat_activity where pid = $1"
+        for _ in range(100):  # the backend ends a moment after its client hangs up
+            if not await watcher.fetchval(alive, pid):
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the leased connection outlived the engine")
+    finally:
+        await watcher.close()

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from soilapi.db import session
+from soilapi.db import leases, session
 from soilapi.db.session import Prepared, RequestFinished, read_only, reading
 
 
@@ -68,55 +68,68 @@ async def test_a_read_cancelled_halfway_never_returns_its_connection_to_the_pool
         assert (await conn.execute(sa.text("select 1"))).scalar_one() == 1
 
 
+PID = Prepared(sa.select(sa.func.pg_backend_pid()))
+
+
+async def _lone(engine: AsyncEngine, query: Prepared) -> list[Any]:
+    async with reading(read_only(engine)) as reader:
+        return await reader.fetch(query, {}, alone=True)
+
+
 @pytest.mark.parametrize("ticks", [1, 2, 4, 8, 16])
 async def test_a_lone_read_cancelled_halfway_discards_its_connection(
     engine: AsyncEngine, ticks: int
 ) -> None:
-    """A request's only statement runs on a connection taken from the pool for it alone
-    (no transaction). Cut off halfway, that connection may still be running the statement:
-    it never goes back to the pool, and the pool goes on serving working connections."""
-    returned: list[bool] = []
-
-    def checkin(dbapi: Any, _record: Any) -> None:
-        returned.append(dbapi is not None)
-
-    pool = engine.sync_engine.pool
-    event.listen(pool, "checkin", checkin)
-    try:
-        async with reading(read_only(engine)) as reader:
-            query = Prepared(sa.select(sa.func.pg_sleep(0.05)))
-            read = asyncio.ensure_future(reader.fetch(query, {}, alone=True))
-            for _ in range(ticks):
-                await asyncio.sleep(0)
-            started = read.done() is False and returned == []
-            read.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await read
-    finally:
-        event.remove(pool, "checkin", checkin)
-    assert started
-    assert True not in returned, "a connection cut off mid-read went back to the pool"
-    assert pool.checkedout() == 0
+    """A request's only statement runs on a connection leased for it alone (no
+    transaction). Cut off halfway, that connection may still be running the statement: it is
+    never leased again, and the next request gets a working one."""
+    lent = leases.of(engine)
+    await _lone(engine, PID)  # at least one idle lease
+    idle = lent.idle
     async with reading(read_only(engine)) as reader:
-        rows = await reader.fetch(Prepared(sa.select(sa.literal(1))), {}, alone=True)
+        query = Prepared(sa.select(sa.func.pg_sleep(0.05)))
+        read = asyncio.ensure_future(reader.fetch(query, {}, alone=True))
+        for _ in range(ticks):
+            await asyncio.sleep(0)
+        started = not read.done()
+        read.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await read
+    assert started
+    assert lent.busy == 0
+    assert lent.idle == idle - 1, "a connection cut off mid-read was leased again"
+    rows = await _lone(engine, Prepared(sa.select(sa.literal(1))))
     assert [tuple(row) for row in rows] == [(1,)]
 
 
 async def test_a_lone_read_that_fails_gives_its_connection_back(engine: AsyncEngine) -> None:
     """A statement PostgreSQL refuses leaves its connection sound (there is no transaction to
-    abort): the error reaches the caller, and the connection goes back to the pool to serve
-    the next request."""
-    pool = engine.sync_engine.pool
+    abort): the error reaches the caller, and the same connection serves the next request."""
+    [(before,)] = await _lone(engine, PID)
     bad = Prepared(sa.select(sa.func.cast(sa.literal("not a number"), sa.Integer)))
-    async with reading(read_only(engine)) as reader:
-        with pytest.raises(Exception, match="invalid input syntax"):
-            await reader.fetch(bad, {}, alone=True)
-    assert pool.checkedout() == 0
-    idle = pool.checkedin()
-    async with reading(read_only(engine)) as reader:
-        rows = await reader.fetch(Prepared(sa.select(sa.literal(2))), {}, alone=True)
-    assert [tuple(row) for row in rows] == [(2,)]
-    assert pool.checkedin() == idle, "the same pooled connection served the next read"
+    with pytest.raises(Exception, match="invalid input syntax"):
+        await _lone(engine, bad)
+    [(after,)] = await _lone(engine, PID)
+    assert after == before, "the connection was not given back"
+    assert leases.of(engine).busy == 0
+
+
+async def test_lone_reads_take_no_connection_from_the_pool(engine: AsyncEngine) -> None:
+    """Once leased, a connection serves one-statement requests one after another without
+    going back through the engine's pool (whose checkout cost as much as the statement)."""
+    await _lone(engine, PID)
+    checkouts: list[object] = []
+
+    def checkout(*_: Any) -> None:
+        checkouts.append(object())
+
+    event.listen(engine.sync_engine.pool, "checkout", checkout)
+    try:
+        pids = {(await _lone(engine, PID))[0][0] for _ in range(5)}
+    finally:
+        event.remove(engine.sync_engine.pool, "checkout", checkout)
+    assert checkouts == []
+    assert len(pids) == 1, "the last connection given back is the next one taken"
 
 
 # --- several root fields: concurrently, in one snapshot -----------------------------------

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import NullType
-from sqlalchemy.util import greenlet_spawn
 
+from soilapi.db import leases
 from soilapi.settings import Settings, normalise_url
 
 T = TypeVar("T")
@@ -93,9 +93,6 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     return engine
 
 
-IDLE_BEFORE_PING_SECONDS = 1.0
-
-
 def ping_when_idle(engine: AsyncEngine) -> None:
     """Ping a pooled connection at checkout only if it sat idle for a second or more.
 
@@ -114,7 +111,8 @@ def ping_when_idle(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "checkout")
     def ping(dbapi: Any, record: Any, _proxy: Any) -> None:
         idle_since = record.info.get("idle_since")
-        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING_SECONDS:
+        idle = leases.IDLE_BEFORE_PING_SECONDS
+        if idle_since is None or time.monotonic() - idle_since < idle:
             return
         try:
             dbapi.ping()
@@ -346,25 +344,22 @@ class Reader:
         return await self._run(driver, query, values)
 
     async def _alone(self, query: Prepared, values: Mapping[str, Any]) -> list[Any]:
-        """A request's only statement, on a connection borrowed from the pool for it alone.
-
-        It needs no transaction, so none of a Connection's plumbing either: taking the pool's
-        connection itself (`raw_connection`) skips building a Connection, its execution
-        options and events, which cost as much CPU as the statement (~0.1 ms a request). A
-        read cut off halfway leaves the connection in a state nobody knows: it is discarded.
-        """
-        pooled = await self.engine.raw_connection()
-        kept = False
+        """A request's only statement, on a connection leased for it alone (soilapi.db.leases:
+        taking one from the engine's pool and giving it back cost as much CPU as the
+        statement). It needs no transaction. A read cut off halfway leaves the connection in a
+        state nobody knows: it is closed, not given back."""
+        lent = leases.of(self.engine)
+        driver = await lent.take()
+        sound = False
         try:
-            driver = pooled.dbapi_connection._connection  # type: ignore[union-attr]
             rows = await self._run(driver, query, values, self.engine.sync_engine)
-            kept = True
+            sound = True
             return rows
         except asyncpg.PostgresError:
-            kept = True  # the statement failed; the connection, outside any transaction, did not
+            sound = True  # the statement failed; the connection, outside any transaction, did not
             raise
         finally:
-            await greenlet_spawn(pooled.close if kept else pooled.invalidate)
+            lent.give_back(driver, sound=sound)
 
     async def fetch_each(
         self,
@@ -405,6 +400,7 @@ class Reader:
         pool = getattr(engine, "pool", None)
         idle = getattr(pool, "checkedin", lambda: 0)()
         others = getattr(pool, "checkedout", lambda: 0)() - (self._connection is not None)
+        others += leases.of(engine).busy
         # Side by side only while no other request reads: the others keep PostgreSQL's cores
         # busy anyway, and the extra connections only add work. Under load (the bench's
         # dashboard, 10 clients) the reads side by side whenever half the pool was idle cost
