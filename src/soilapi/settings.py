@@ -19,7 +19,13 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Interface the HTTP server binds to.")
     port: int = Field(default=8000, description="Port the HTTP server listens on.")
-    db_pool_size: int = Field(default=10, description="Connections kept open per process.")
+    db_pool_size: int = Field(
+        default=10,
+        description=(
+            "Connections kept open per process by its pool; as many again are kept for "
+            "requests that run one statement."
+        ),
+    )
     max_page_size: int = Field(
         default=100, ge=1, description="Largest `first`/`last` a list accepts."
     )
