@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from starlette.routing import Route
 
 from soilapi.app import create_app
 from soilapi.graphql import execution
+from soilapi.graphql import ids as global_ids
 from soilapi.graphql.answers import Answers
 from soilapi.graphql.compiler import Compiled
 from soilapi.http.endpoint import GraphQLEndpoint
@@ -146,3 +148,25 @@ async def test_new_variables_of_a_known_document_are_bound_without_graphql(
     assert wrong.get("data") is None
     over = (await post(http, {"slug": "gsp", "n": 10_000})).json()
     assert over["errors"][0]["extensions"]["code"] == "PAGE_SIZE_EXCEEDED"
+
+
+NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+
+
+async def test_a_remembered_request_weighs_what_its_variables_bring(
+    served: tuple[httpx.AsyncClient, Answers],
+) -> None:
+    """The compiled requests kept for replay are bounded in bytes: one bound to 100 IDs
+    weighs more than one bound to a single ID, so a client sending long lists fills the
+    cache's byte bound before it could fill memory."""
+    http, answers = served
+    ids = [global_ids.encode("Organization", uuid.UUID(int=i)) for i in range(100)]
+    weights = []
+    for sent in (ids[:1], ids):
+        answers.compiled.clear()
+        answer = await http.post("/graphql", json={"query": NODES, "variables": {"ids": sent}})
+        assert answer.json()["data"]["nodes"] == [None] * len(sent)
+        assert len(answers.compiled) == 1
+        weights.append(answers.compiled.bytes)
+    one, many = weights
+    assert many - one > 100 * 32, f"100 IDs weigh {many - one} bytes more than one"

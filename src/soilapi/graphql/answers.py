@@ -26,7 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 from graphql import GraphQLError
@@ -116,6 +116,11 @@ class _Keys:
         except orjson.JSONEncodeError:
             self._frozen = json.dumps(request, sort_keys=True, default=str).encode()
 
+    @property
+    def size(self) -> int:
+        """The length of the request as serialised."""
+        return len(self._frozen)
+
     def key(self, space: int | str) -> str:
         """The digest of the request in `space`."""
         return hashlib.sha256(f"{space}\0".encode() + self._frozen).hexdigest()
@@ -136,8 +141,21 @@ def _body_bytes(key: str, body: bytes) -> int:
     return len(key) + len(body)
 
 
-def _compiled_bytes(key: str, found: tuple[Compiled, Extensions]) -> int:
-    return len(key) + found[0].weight() + len(repr(found[1]))
+class _Replay(NamedTuple):
+    """A request the SQL compiler answered, kept to answer it again (`Answers._run`): its
+    statements with their bind values, its answer's extensions, and the length of the
+    request as serialised (`_Keys.size`)."""
+
+    compiled: Compiled
+    extensions: Extensions
+    size: int
+
+
+def _replay_bytes(key: str, found: _Replay) -> int:
+    """The statements (shared with the plan cache, counted here too: an entry may outlive
+    the other), and the bind values and extensions, weighed by the request they came from:
+    walking them was slow (printing 20 UUIDs to weigh them cost a tenth of a node lookup)."""
+    return len(key) + found.compiled.statements.weight + 4 * found.size + 256
 
 
 class Answers:
@@ -172,8 +190,8 @@ class Answers:
         )
         # Requests the SQL compiler answered before, by their text and variables: answered
         # again from their compiled statements alone (see `_replay`).
-        self.compiled: Lru[str, tuple[Compiled, Extensions]] = Lru(
-            "compiled_requests", max_entries=512, max_bytes=64 * MIB, weigh=_compiled_bytes
+        self.compiled: Lru[str, _Replay] = Lru(
+            "compiled_requests", max_entries=512, max_bytes=64 * MIB, weigh=_replay_bytes
         )
 
     async def answer(
@@ -262,9 +280,9 @@ class Answers:
         key = keys.key("compiled")
         found = self.compiled.get(key)
         if found is not None:  # the same request, answered by the compiler before
-            replayed = await self._answer_compiled(context, *found)
+            replayed = await self._answer_compiled(context, found.compiled, found.extensions)
         else:  # the same document with other variables, maybe
-            replayed = await self._rebind(context, asked, key)
+            replayed = await self._rebind(context, asked, key, keys.size)
         if replayed is not None:
             return replayed, How.REPLAYED
         result = await self.schema.execute(
@@ -276,7 +294,7 @@ class Answers:
             operation_extensions=asked.extensions,
         )
         if context.compiled is not None and not result.errors and result.data is not None:
-            self.compiled.put(key, (context.compiled, result.extensions))
+            self.compiled.put(key, _Replay(context.compiled, result.extensions, keys.size))
         return result, How.EXECUTED
 
     async def _answer_compiled(
@@ -298,7 +316,9 @@ class Answers:
             return None
         return ExecutionResult(data=data, errors=None, extensions=extensions)
 
-    async def _rebind(self, context: Context, asked: Asked, key: str) -> ExecutionResult | None:
+    async def _rebind(
+        self, context: Context, asked: Asked, key: str, size: int
+    ) -> ExecutionResult | None:
         """The answer of a document the SQL compiler answered before, with other variables:
         its statements, bound to the new values (compiler.rebind).
 
@@ -332,7 +352,7 @@ class Answers:
         extensions = None if cost is None else {"cost": cost.as_extension()}
         found = await self._answer_compiled(context, compiled, extensions)
         if found is not None:
-            self.compiled.put(key, (compiled, extensions))
+            self.compiled.put(key, _Replay(compiled, extensions, size))
         return found
 
     async def _remembered(self, keys: _Keys) -> tuple[str | None, bytes | None]:

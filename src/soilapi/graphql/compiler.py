@@ -774,11 +774,6 @@ class Compiled:
             raise
         return data
 
-    def weight(self) -> int:
-        """An estimate of the bytes it holds (the statements are shared with the plan cache:
-        counted here too, as an entry may outlive the other)."""
-        return self.statements.weight + 6 * len(repr(self.values))
-
 
 @dataclass(frozen=True)
 class _FacetSite:

@@ -44,8 +44,8 @@ from soilapi.repositories.paging import (
 
 
 def _statement_bytes(plan: Hashable, prepared: Prepared) -> int:
-    # The plan it keeps alive (see Compiled.weight), the SQL text, its bind names and the
-    # binds' default values (measured: ~65 and ~150 bytes each).
+    # The plan it keeps alive, the SQL text, its bind names and the binds' default values
+    # (measured: ~65 and ~150 bytes each).
     return 6 * len(repr(plan)) + prepared_bytes(prepared)
 
 
