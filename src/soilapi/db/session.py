@@ -5,11 +5,10 @@ import logging
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, Self, TypeAlias, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 import orjson
@@ -288,6 +287,17 @@ class Reader:
         if self._journal is not None:
             self._journal.append(Ran(sql, tuple(values or ())))
 
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        """Close at the end of the request (`reading`); a failure to close is logged, as the
+        request's own error, if any, was already reported to the client."""
+        try:
+            await self.close()
+        except Exception:
+            logging.getLogger(__name__).warning("closing a connection failed", exc_info=True)
+
     async def close(self) -> None:
         """Give the request's connection back once no statement is running.
 
@@ -544,19 +554,11 @@ def read_only(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
 
 
-@asynccontextmanager
-async def reading(engine: AsyncEngine) -> AsyncIterator[Reader]:
-    """A request's reader (give it `read_only(engine)`), closed (see Reader.close) when the
-    request ends.
+def reading(engine: AsyncEngine) -> Reader:
+    """A request's reader (give it `read_only(engine)`), to use as `async with reading(...)`:
+    closed (see Reader.close) when the request ends.
 
     The connection opens at the first statement, so an unreachable database becomes a coded
     error of that statement, not a failure here.
     """
-    reader = Reader(engine)
-    try:
-        yield reader
-    finally:
-        try:
-            await reader.close()
-        except Exception:  # the error itself was already reported to the client
-            logging.getLogger(__name__).warning("closing a connection failed", exc_info=True)
+    return Reader(engine)

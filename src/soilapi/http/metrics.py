@@ -26,6 +26,7 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.registry import Collector
 
 from soilapi.lru import Figures, caches
@@ -157,6 +158,23 @@ def record_rejection(reason: str) -> None:
             stats.operation = ANONYMOUS
 
 
+_CHILDREN: dict[tuple[MetricWrapperBase, tuple[str, ...]], Any] = {}
+
+
+def child(metric: MetricWrapperBase, *values: str) -> Any:
+    """`metric.labels(*values)`, remembered.
+
+    prometheus_client checks the values and takes a lock at each lookup, four times a
+    request. The values the middleware passes come from closed sets (route templates, HTTP
+    statuses, the bounded operation labels), so the children kept are few.
+    """
+    key = (metric, values)
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = _CHILDREN[key] = metric.labels(*values)
+    return found
+
+
 def finish_graphql(stats: RequestStats, seconds: float, graphql_route: bool) -> None:
     """Count a finished request in the GraphQL metrics when it was a GraphQL operation."""
     if graphql_route:
@@ -164,8 +182,8 @@ def finish_graphql(stats: RequestStats, seconds: float, graphql_route: bool) -> 
     if stats.outcome is None:  # not an operation: GraphiQL's page, a static file, a probe
         return
     operation = stats.operation or ANONYMOUS
-    GRAPHQL_REQUESTS.labels(operation, stats.outcome).inc()
-    GRAPHQL_DURATION.labels(operation).observe(seconds)
+    child(GRAPHQL_REQUESTS, operation, stats.outcome).inc()
+    child(GRAPHQL_DURATION, operation).observe(seconds)
 
 
 def count_statement(*_: Any) -> None:

@@ -12,7 +12,6 @@ import uuid
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.datastructures import MutableHeaders
 from starlette.requests import ClientDisconnect
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -113,7 +112,9 @@ class ObservabilityMiddleware:
             if message["type"] == "http.response.start":
                 started_response = True
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                # Appended as it is: nothing inside sets this header.
+                header = (_HEADER, request_id.encode("latin-1"))
+                message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
         started = time.perf_counter()
@@ -152,8 +153,8 @@ async def _internal_error(send: Send) -> None:
 def _record(
     scope: Scope, route: str, stats: metrics.RequestStats, status: int, seconds: float
 ) -> None:
-    metrics.HTTP_REQUESTS.labels(route, str(status)).inc()
-    metrics.HTTP_DURATION.labels(route).observe(seconds)
+    metrics.child(metrics.HTTP_REQUESTS, route, str(status)).inc()
+    metrics.child(metrics.HTTP_DURATION, route).observe(seconds)
     metrics.finish_graphql(stats, seconds, route == GRAPHQL_ROUTE)
     level = logging.DEBUG if route in PROBE_ROUTES and status < 500 else logging.INFO
     if not access_log.isEnabledFor(level):
