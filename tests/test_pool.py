@@ -16,14 +16,19 @@ from soilapi.db.session import Prepared, create_engine, read_only, reading
 from soilapi.settings import Settings
 
 
-async def _kill_the_pooled_connection(engine: sa.ext.asyncio.AsyncEngine) -> None:
-    async with engine.connect() as conn:
-        pid = (await conn.execute(sa.text("select pg_backend_pid()"))).scalar_one()
+async def _terminate(engine: sa.ext.asyncio.AsyncEngine, pid: int) -> None:
+    """End the backend `pid` from another connection, as a restart or an admin would."""
     killer = await asyncpg.connect(plain_dsn(engine))
     try:
         await killer.execute("select pg_terminate_backend($1)", pid)
     finally:
         await killer.close()
+
+
+async def _kill_the_pooled_connection(engine: sa.ext.asyncio.AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        pid = (await conn.execute(sa.text("select pg_backend_pid()"))).scalar_one()
+    await _terminate(engine, pid)
 
 
 async def test_a_connection_that_died_while_idle_is_replaced_unseen(
@@ -63,14 +68,6 @@ async def _lone_pid(engine: sa.ext.asyncio.AsyncEngine) -> int:
     async with reading(read_only(engine)) as reader:
         [(pid,)] = await reader.fetch(PID, {}, alone=True)
     return int(pid)
-
-
-async def _terminate(engine: sa.ext.asyncio.AsyncEngine, pid: int) -> None:
-    killer = await asyncpg.connect(plain_dsn(engine))
-    try:
-        await killer.execute("select pg_terminate_backend($1)", pid)
-    finally:
-        await killer.close()
 
 
 async def test_a_lease_that_died_while_idle_is_replaced_unseen(

@@ -102,13 +102,17 @@ class Leases:
 
 
 async def _alive(driver: Any) -> bool:
-    """Whether an idle connection still answers; a dead one is closed."""
+    """Whether an idle connection still answers; a dead one is closed, and so is one whose
+    ping was cut off (the request was cancelled): nobody knows its state."""
     if not driver.is_closed():
         try:
             await driver.fetchrow(";")  # SQLAlchemy's own ping for asyncpg
             return True
         except _BROKEN:
             log.info("an idle connection is dead; opening another", exc_info=True)
+        except BaseException:
+            driver.terminate()
+            raise
     driver.terminate()
     return False
 
