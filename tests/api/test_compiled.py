@@ -372,6 +372,7 @@ def test_arguments_are_converted_as_strawberry_converts_them() -> None:
     fields = _fields_with_arguments()
     assert len(fields) > 100
     slow = []
+    nulls = 0
     for field in fields:
         definition = field.extensions["strawberry-definition"]
         given: dict[str, Any] = {}
@@ -380,9 +381,14 @@ def test_arguments_are_converted_as_strawberry_converts_them() -> None:
             graphql_type = field.args[name].type
             if isinstance(graphql_type, GraphQLNonNull):
                 graphql_type = graphql_type.of_type
-            if how == "converted":
+            if how.startswith("converted"):
                 slow.append(name)
                 assert isinstance(graphql_type, GraphQLInputObjectType), (field.ast_node, name)
+                if how == "converted unless null":  # null, the default of a list's filter
+                    assert not isinstance(field.args[name].type, GraphQLNonNull)
+                    given[name] = None
+                    python_names[name] = argument.python_name
+                    nulls += 1
                 continue
             # Values strawberry cannot tell from any other: returned as they are, or copied.
             items = [object(), object()]
@@ -400,3 +406,4 @@ def test_arguments_are_converted_as_strawberry_converts_them() -> None:
             if isinstance(value, list):  # a copy: graphql-core shares its defaults
                 assert ours[python_names[name]] is not value
     assert len(slow) < 50  # inputs of mutations, and date filters
+    assert nulls >= 5  # the date filters of the root lists
