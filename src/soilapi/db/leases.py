@@ -20,13 +20,11 @@ The leases of an engine live as long as its pool: `Engine.dispose` closes them.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import weakref
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import Pool
@@ -37,8 +35,6 @@ log = logging.getLogger(__name__)
 # A connection idle this long is pinged before it is used: it may have died meanwhile (a
 # restart). The engine's pool waits as long (session.ping_when_idle, which reads this).
 IDLE_BEFORE_PING_SECONDS = 1.0
-
-_BROKEN = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class Leases:
@@ -108,7 +104,9 @@ async def _alive(driver: Any) -> bool:
         try:
             await driver.fetchrow(";")  # SQLAlchemy's own ping for asyncpg
             return True
-        except _BROKEN:
+        except Exception:  # as the engine's pool judges a ping (session.ping_when_idle)
+            # A backend ended while idle may fail it with any of asyncpg's errors, even an
+            # InternalClientError about the protocol's state.
             log.info("an idle connection is dead; opening another", exc_info=True)
         except BaseException:
             driver.terminate()
