@@ -60,13 +60,10 @@ class Leases:
         reached)."""
         while self._idle:
             driver, since = self._idle.pop()
-            if time.monotonic() - since < IDLE_BEFORE_PING_SECONDS:
-                self.busy += 1
-                return driver
-            if await _alive(driver):
-                self.busy += 1
-                return driver
-        driver = await self._connect()
+            if time.monotonic() - since < IDLE_BEFORE_PING_SECONDS or await _alive(driver):
+                break
+        else:
+            driver = await self._connect()
         self.busy += 1
         return driver
 

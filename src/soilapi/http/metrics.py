@@ -132,6 +132,23 @@ def end_request(token: Token[RequestStats | None]) -> None:
     _stats.reset(token)
 
 
+_CHILDREN: dict[tuple[MetricWrapperBase, tuple[str, ...]], Any] = {}
+
+
+def child(metric: MetricWrapperBase, *values: str) -> Any:
+    """`metric.labels(*values)`, remembered.
+
+    prometheus_client checks the values and takes a lock at each lookup, four times a
+    request. Every value passed here comes from a closed set (route templates, HTTP
+    statuses, the bounded operation labels, error codes), so the children kept are few.
+    """
+    key = (metric, values)
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = _CHILDREN[key] = metric.labels(*values)
+    return found
+
+
 def record_operation(name: str | None, outcome: Outcome) -> None:
     """Report the GraphQL operation a request ran (None when anonymous) and how it ended.
 
@@ -142,7 +159,7 @@ def record_operation(name: str | None, outcome: Outcome) -> None:
     stats = _stats.get()
     label = _labels.label(name, ran=outcome != "rejected")
     if stats is None:  # outside a request (scripts, tests): count it at once
-        GRAPHQL_REQUESTS.labels(label, outcome).inc()
+        child(GRAPHQL_REQUESTS, label, outcome).inc()
         return
     stats.operation = label
     stats.outcome = outcome
@@ -150,29 +167,12 @@ def record_operation(name: str | None, outcome: Outcome) -> None:
 
 def record_rejection(reason: str) -> None:
     """Count a request refused before execution; `reason` is an ErrorCode in lower case."""
-    REJECTIONS.labels(reason).inc()
+    child(REJECTIONS, reason).inc()
     stats = _stats.get()
     if stats is not None:
         stats.outcome = "rejected"
         if stats.operation is None:
             stats.operation = ANONYMOUS
-
-
-_CHILDREN: dict[tuple[MetricWrapperBase, tuple[str, ...]], Any] = {}
-
-
-def child(metric: MetricWrapperBase, *values: str) -> Any:
-    """`metric.labels(*values)`, remembered.
-
-    prometheus_client checks the values and takes a lock at each lookup, four times a
-    request. The values the middleware passes come from closed sets (route templates, HTTP
-    statuses, the bounded operation labels), so the children kept are few.
-    """
-    key = (metric, values)
-    found = _CHILDREN.get(key)
-    if found is None:
-        found = _CHILDREN[key] = metric.labels(*values)
-    return found
 
 
 def finish_graphql(stats: RequestStats, seconds: float, graphql_route: bool) -> None:
