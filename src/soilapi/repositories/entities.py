@@ -503,7 +503,7 @@ async def children_page(
 def child_sort(spec: ChildList) -> list[ColumnElement]:
     model: Any = m.DETAIL_MODELS[spec.kind]
     if spec.order is Order.ORDINAL and hasattr(model, "position"):
-        return [model.position, m.Entity.id]
+        return [model.position, model.id]
     return sort_columns(spec.kind, spec.order)
 
 

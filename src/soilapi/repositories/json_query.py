@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -471,6 +471,7 @@ def row_column(rows: str, key: str, attribute: str, *, enum: bool = False) -> Co
 # --- SQL -----------------------------------------------------------------------------------
 
 _BASE_COLUMNS = [c.name for c in _BASE.columns]
+DETAIL_PREFIX = "d_"  # the detail columns a page of one kind's rows carries (`_entity`)
 
 
 def _b64url(text: ColumnElement) -> ColumnElement:
@@ -569,14 +570,18 @@ class _Params:
 
 
 class _Row:
-    """Where a plan's fields read their columns: the row, and its detail row when needed."""
+    """Where a plan's fields read their columns: the row, and its detail row when needed
+    (a table of its own, or the row itself, whose detail columns are named with `prefix`)."""
 
-    def __init__(self, row: Any, detail: Any = None) -> None:
+    def __init__(self, row: Any, detail: Any = None, prefix: str = "") -> None:
         self.row = row
         self.detail = detail
+        self.prefix = prefix
 
     def col(self, name: str, detail: bool = False) -> ColumnElement:
-        return (self.detail if detail else self.row).c[name]
+        if detail:
+            return self.detail.c[self.prefix + name]
+        return self.row.c[name]
 
 
 def _date(row: _Row, plan: DateObject) -> ColumnElement:
@@ -780,11 +785,17 @@ def _fields(row: _Row, fields: Sequence[Any], params: _Params) -> list[tuple[str
     return [(f.key, _FIELD_SQL[type(f)](f, row, params)) for f in fields]
 
 
-def _entity(row: Any, plan: Entities, params: _Params) -> ColumnElement:
-    """The JSON of an entity row of `entities` columns, per its kind."""
+def _entity(
+    row: Any, plan: Entities, params: _Params, carried: vocab.EntityKind | None = None
+) -> ColumnElement:
+    """The JSON of an entity row of `entities` columns, per its kind; a row that also
+    carries the detail columns of the kind `carried` (DETAIL_PREFIX) reads them there, not
+    through a lookup of its detail row."""
     branches = []
     for kind, fields in plan.branches:
-        if any(getattr(f, "detail", False) for f in fields):
+        if kind is carried:
+            json = _obj(_fields(_Row(row, row, DETAIL_PREFIX), fields, params))
+        elif any(getattr(f, "detail", False) for f in fields):
             detail = m.DETAIL_MODELS[kind].__table__.alias()
             json = (
                 sa.select(_obj(_fields(_Row(row, detail), fields, params)))
@@ -799,8 +810,20 @@ def _entity(row: Any, plan: Entities, params: _Params) -> ColumnElement:
     return sa.case(*((row.c.kind == kind.value, json) for kind, json in branches))
 
 
-def _source_parts(source: ListSource) -> tuple[Any, Any, list[Any], list[Any], Any, bool]:
-    """(parent column, row-id column, sort, where, FROM, rows are entities) of a nested list."""
+class _Source(NamedTuple):
+    """Where a nested list's rows come from, and what they carry."""
+
+    parent: Any  # the column naming the row's parent
+    row_id: Any  # the column of the row's id
+    sort: list[Any]
+    where: list[Any]
+    from_: Any
+    columns: list[ColumnElement]  # what a page of rows carries
+    carried: vocab.EntityKind | None = None  # rows carry this kind's detail columns too
+
+
+def _source_parts(source: ListSource) -> _Source:
+    """Where the rows of a nested list come from."""
     if source.what in ("related", RELATION_ROWS):
         spec: repo.RelationList = source.spec
         sides = repo.relation_sides(spec.direction)
@@ -811,20 +834,32 @@ def _source_parts(source: ListSource) -> tuple[Any, Any, list[Any], list[Any], A
         where += repo.relation_kinds(spec, kinds)
         sort, from_ = repo.relation_sort(sides), repo.relation_from(sides)
         if source.what == RELATION_ROWS:  # the relations themselves, not their far ends
-            return parent, sides.c.id, sort, where, from_, False
-        return parent, other, sort, where, from_, True
+            return _Source(parent, sides.c.id, sort, where, from_, _table_columns(sides))
+        return _Source(parent, other, sort, where, from_, _entity_columns())
     if source.what == REVISION_ROWS:  # a record's revisions, by number
         own = _REVISIONS.alias("own")
-        return own.c.target_id, own.c.id, [own.c.number], [], own, False
+        return _Source(own.c.target_id, own.c.id, [own.c.number], [], own, _table_columns(own))
     if source.what == "children":
         child: repo.ChildList = source.spec
-        model: Any = m.DETAIL_MODELS[child.kind]
-        from_ = sa.join(_BASE, model.__table__, m.Entity.id == model.id)
-        parent = getattr(model, child.parent_column)
-        return parent, m.Entity.id, repo.child_sort(child), [], from_, True
+        detail = m.DETAIL_MODELS[child.kind].__table__
+        # The detail row is the list's own, joined to `entities` by a LEFT JOIN, which
+        # PostgreSQL drops when no column of `entities` is read (its key is unique, and every
+        # detail row has its entity): a page of partner agreements then reads one table.
+        # The rows carry the detail columns, which the records read in place (`_entity`).
+        from_ = sa.outerjoin(detail, _BASE, _BASE.c.id == detail.c.id)
+        parent = detail.c[child.parent_column]
+        columns = [
+            detail.c.id.label("id"),
+            *_entity_columns(but="id"),
+            *(c.label(DETAIL_PREFIX + c.name) for c in detail.columns if c.name != "id"),
+        ]
+        sort = repo.child_sort(child)
+        return _Source(parent, detail.c.id, sort, [], from_, columns, child.kind)
     model, column = repo.ATTACHED[source.spec]
     parent = getattr(model, column)
-    return parent, model.id, repo.attached_sort(model), [], repo.attached_from(model), False
+    table = model.__table__
+    sort = repo.attached_sort(model)
+    return _Source(parent, model.id, sort, [], repo.attached_from(model), _table_columns(table))
 
 
 def _page_rows(
@@ -963,9 +998,11 @@ def _connection(
     return sa.select(_obj(pairs)).select_from(page).group_by(sa.text("()")).scalar_subquery()
 
 
-def _node_json(page: Any, node: Any, params: _Params) -> ColumnElement:
+def _node_json(
+    page: Any, node: Any, params: _Params, carried: vocab.EntityKind | None = None
+) -> ColumnElement:
     if isinstance(node, Entities):
-        return _entity(page, node, params)
+        return _entity(page, node, params, carried)
     return _obj(_fields(_Row(page), node, params))
 
 
@@ -973,15 +1010,14 @@ def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
     """A connection per row of `owner`. Its subqueries name `owner` as a correlated FROM:
     SQLAlchemy only correlates to the directly enclosing SELECT by itself, and `owner` is
     further out (the page sits under the connection's aggregate)."""
-    parent, row_id, sort, where, from_, entities = _source_parts(plan.source)
-    columns = _row_columns(from_, row_id, entities)
-    parent_id = owner.c.id
+    source = _source_parts(plan.source)
+    where = [source.parent == owner.c.id, *source.where]
     rows = (
         _page_rows(
-            columns,
-            sort,
-            [parent == parent_id, *where],
-            from_,
+            source.columns,
+            source.sort,
+            where,
+            source.from_,
             plan.bind,
             plan.window,
             params,
@@ -994,8 +1030,8 @@ def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
     def count() -> ColumnElement:
         return (
             sa.select(sa.func.count())
-            .select_from(from_)
-            .where(parent == parent_id, *where)
+            .select_from(source.from_)
+            .where(*where)
             .correlate(owner)
             .scalar_subquery()
         )
@@ -1005,34 +1041,37 @@ def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
         plan.parts,
         plan.window,
         plan.tag,
-        len(sort),
+        len(source.sort),
         plan.bind,
         params,
-        lambda node: _node_json(rows, node, params),
+        lambda node: _node_json(rows, node, params, source.carried),
         count,
     )
 
 
-def _row_columns(from_: Any, row_id: ColumnElement, entities: bool) -> list[ColumnElement]:
-    """The columns a page carries: every column of `entities`, or of the attached table."""
-    if entities:
-        return [_BASE.c[name].label(name) for name in _BASE_COLUMNS]
-    table = row_id.table
+def _entity_columns(but: str | None = None) -> list[ColumnElement]:
+    """Every column of `entities` (but one), under its own name."""
+    return [_BASE.c[name].label(name) for name in _BASE_COLUMNS if name != but]
+
+
+def _table_columns(table: Any) -> list[ColumnElement]:
+    """Every column of a table, under its own name."""
     return [c.label(c.name) for c in table.columns]
 
 
 def _first_of(owner: Any, plan: FirstOf, params: _Params) -> ColumnElement:
-    parent, _, sort, where, from_, _ = _source_parts(plan.source)
+    source = _source_parts(plan.source)
     rows = (
-        sa.select(*_row_columns(from_, None, True))
-        .select_from(from_)
-        .where(parent == owner.c.id, *where)
-        .order_by(*sort)
+        sa.select(*source.columns)
+        .select_from(source.from_)
+        .where(source.parent == owner.c.id, *source.where)
+        .order_by(*source.sort)
         .limit(1)
         .correlate(owner)
         .lateral()
     )
-    return sa.select(_entity(rows, plan.node, params)).select_from(rows).scalar_subquery()
+    node = _entity(rows, plan.node, params, source.carried)
+    return sa.select(node).select_from(rows).scalar_subquery()
 
 
 # --- root statements -----------------------------------------------------------------------
