@@ -820,6 +820,7 @@ class _Source(NamedTuple):
     from_: Any
     columns: list[ColumnElement]  # what a page of rows carries
     carried: vocab.EntityKind | None = None  # rows carry this kind's detail columns too
+    detail: Any = None  # the table of `carried`, joined to a page's rows by their id
 
 
 def _source_parts(source: ListSource) -> _Source:
@@ -842,19 +843,17 @@ def _source_parts(source: ListSource) -> _Source:
     if source.what == "children":
         child: repo.ChildList = source.spec
         detail = m.DETAIL_MODELS[child.kind].__table__
-        # The detail row is the list's own, joined to `entities` by a LEFT JOIN, which
+        # The page is chosen on the detail table, joined to `entities` by a LEFT JOIN, which
         # PostgreSQL drops when no column of `entities` is read (its key is unique, and every
-        # detail row has its entity): a page of partner agreements then reads one table.
-        # The rows carry the detail columns, which the records read in place (`_entity`).
+        # detail row has its entity): the page of an organisation's partner agreements is
+        # then read from the (owner, ordinal, id) index alone, and stops at its size however
+        # many the owner has. Only the page's rows then read their detail row (`_page_rows`),
+        # whose columns the records read in place (`_entity`).
         from_ = sa.outerjoin(detail, _BASE, _BASE.c.id == detail.c.id)
         parent = detail.c[child.parent_column]
-        columns = [
-            detail.c.id.label("id"),
-            *_entity_columns(but="id"),
-            *(c.label(DETAIL_PREFIX + c.name) for c in detail.columns if c.name != "id"),
-        ]
+        columns = [detail.c.id.label("id"), *_entity_columns(but="id")]
         sort = repo.child_sort(child)
-        return _Source(parent, detail.c.id, sort, [], from_, columns, child.kind)
+        return _Source(parent, detail.c.id, sort, [], from_, columns, child.kind, detail)
     model, column = repo.ATTACHED[source.spec]
     parent = getattr(model, column)
     table = model.__table__
@@ -871,9 +870,11 @@ def _page_rows(
     window: WindowForm,
     params: _Params,
     owner: Any = None,
+    detail: Any = None,
 ) -> Any:
     """The rows of one page (limit + 1), numbered in display order... reversed for `last`;
-    `owner` is the parent row a nested list's page reads.
+    `owner` is the parent row a nested list's page reads; `detail` a table whose row of the
+    same id each row of the page carries too, its columns named with DETAIL_PREFIX.
 
     The numbering is done on the page's rows, outside the LIMIT: inside, `row_number()` over
     the list's order would make PostgreSQL number every matching row before the LIMIT, a full
@@ -893,7 +894,12 @@ def _page_rows(
     )
     keys = [page.c[f"k{i}"] for i in range(len(sort))]
     number = sa.func.row_number().over(order_by=order_by(keys, shape)).label("rn")
-    return sa.select(*page.c, number)
+    if detail is None:
+        return sa.select(*page.c, number)
+    row = detail.alias()
+    carried = [c.label(DETAIL_PREFIX + c.name) for c in row.columns if c.name != "id"]
+    joined = page.join(row, row.c.id == page.c.id)
+    return sa.select(*page.c, *carried, number).select_from(joined)
 
 
 def _shape(window: WindowForm) -> Window:
@@ -1022,6 +1028,7 @@ def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
             plan.window,
             params,
             owner,
+            source.detail,
         )
         .correlate(owner)
         .lateral()
@@ -1070,8 +1077,7 @@ def _first_of(owner: Any, plan: FirstOf, params: _Params) -> ColumnElement:
         .correlate(owner)
         .lateral()
     )
-    node = _entity(rows, plan.node, params, source.carried)
-    return sa.select(node).select_from(rows).scalar_subquery()
+    return sa.select(_entity(rows, plan.node, params)).select_from(rows).scalar_subquery()
 
 
 # --- root statements -----------------------------------------------------------------------
