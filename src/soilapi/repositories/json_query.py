@@ -791,6 +791,9 @@ def _entity(
     """The JSON of an entity row of `entities` columns, per its kind; a row that also
     carries the detail columns of the kind `carried` (DETAIL_PREFIX) reads them there, not
     through a lookup of its detail row."""
+    shared = _shared_fields(plan)
+    if shared is not None:
+        return _entity_of_any_kind(row, plan, shared, params)
     branches = []
     for kind, fields in plan.branches:
         if kind is carried:
@@ -808,6 +811,54 @@ def _entity(
     if len(branches) == 1:
         return branches[0][1]
     return sa.case(*((row.c.kind == kind.value, json) for kind, json in branches))
+
+
+def _shared_fields(plan: Entities) -> tuple[Any, ...] | None:
+    """The fields that every kind of `plan` writes alike from `entities`, but for the type
+    name in their global IDs; None when kinds differ, or when there is one kind.
+
+    A position open to every kind (`nodes`, `... on Entity`) is planned per kind, and
+    written as a CASE over 18 kinds would repeat the same object 18 times: PostgreSQL then
+    parses, plans and walks all of it to write each record.
+    """
+    if len(plan.branches) < 2:
+        return None
+    shapes = {
+        tuple(replace(f, type_name="") if isinstance(f, GlobalId) else f for f in fields)
+        for _, fields in plan.branches
+    }
+    if len(shapes) != 1:
+        return None
+    (shape,) = shapes
+    return None if any(getattr(f, "detail", False) for f in shape) else shape
+
+
+def _entity_of_any_kind(
+    row: Any, plan: Entities, shared: tuple[Any, ...], params: _Params
+) -> ColumnElement:
+    """An entity written as one object whatever its kind (`_shared_fields`): only the type
+    name of its global IDs depends on the kind. A kind the plan does not name writes null,
+    as the CASE per kind does."""
+    names = {
+        kind.value: f"{f.type_name}:"
+        for kind, fields in plan.branches
+        for f in fields
+        if isinstance(f, GlobalId)
+    }
+    type_name = sa.case(names, value=row.c.kind)
+    own = _Row(row)
+    json = _obj(
+        [
+            (f.key, _b64url(_concat(type_name, _text(row.c.id))))
+            if isinstance(f, GlobalId)
+            else (f.key, _FIELD_SQL[type(f)](f, own, params))
+            for f in shared
+        ]
+    )
+    if len(plan.branches) == len(vocab.EntityKind):
+        return json
+    known = sa.literal([kind.value for kind, _ in plan.branches], ARRAY(sa.String))
+    return sa.case((row.c.kind == sa.any_(known), json))
 
 
 class _Source(NamedTuple):
