@@ -9,9 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tests.conftest import app_client
 
 from soilapi.graphql.explorer import IMMUTABLE
+from soilapi.http.frontends import Compression
 from soilapi.repositories.cache import bump_data_version
 from soilapi.settings import Settings
 
@@ -130,6 +133,53 @@ async def test_small_answers_and_refusing_clients_get_identity(plain: httpx.Asyn
     )
     assert "content-encoding" not in plain_text.headers
     assert plain_text.num_bytes_downloaded == len(plain_text.content)
+
+
+# Responses as an app may start them: (status, headers, bodies sent in turn).
+RESPONSES = [
+    (200, [(b"content-type", b"application/json")], [b"x" * 10]),
+    (200, [(b"content-type", b"application/json")], [b"x" * 4000]),
+    (200, [(b"content-type", b"application/json"), (b"vary", b"Accept")], [b"x" * 4000]),
+    (200, [(b"vary", b"Accept"), (b"Vary", b"Origin")], [b"x" * 4000]),
+    (200, [(b"content-type", b"image/png")], [b"x" * 4000]),
+    (200, [(b"content-type", b"Application/GRPC+proto")], [b"x" * 4000]),
+    (200, [(b"content-type", b"text/html; charset=utf-8")], [b"x" * 10, b"y" * 10]),
+    (200, [(b"content-encoding", b"br")], [b"x" * 4000]),
+    (206, [(b"content-type", b"application/json")], [b"x" * 4000]),
+    (304, [], [b""]),
+]
+
+
+@pytest.mark.parametrize(("status", "headers", "bodies"), RESPONSES)
+async def test_a_client_taking_no_gzip_gets_the_headers_starlette_would_send(
+    status: int, headers: list[tuple[bytes, bytes]], bodies: list[bytes]
+) -> None:
+    """Compression answers a client without gzip on a path of its own: it must send what
+    Starlette's GZipMiddleware sends, `Vary: Accept-Encoding` where it would compress."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": list(headers)})
+        for i, body in enumerate(bodies):
+            more = i < len(bodies) - 1
+            await send({"type": "http.response.body", "body": body, "more_body": more})
+
+    async def sent(middleware: ASGIApp, accept: bytes) -> list[Message]:
+        out: list[Message] = []
+
+        async def send(message: Message) -> None:
+            out.append(message)
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b""}
+
+        scope = {"type": "http", "headers": [(b"accept-encoding", accept)]}
+        await middleware(scope, receive, send)
+        return out
+
+    for accept in (b"identity", b"br, deflate"):
+        ours = await sent(Compression(app, minimum_size=500, compresslevel=6), accept)
+        starlette = await sent(GZipMiddleware(app, minimum_size=500, compresslevel=6), accept)
+        assert ours == starlette
 
 
 async def test_compression_can_be_left_to_a_proxy(engine: AsyncEngine) -> None:
