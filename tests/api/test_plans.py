@@ -10,6 +10,7 @@ and as the resolvers send it, is EXPLAINed that way.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -112,7 +113,7 @@ async def test_a_nested_page_of_one_kind_is_read_from_its_own_index(
 ) -> None:
     """A page of one kind's records under each parent (an organisation's partner agreements)
     is read in index order from the detail table alone, and stops at its size however many
-    records the parent has; `entities` is not read for it (4.2 → 3.6 ms for 50 networks × 10
+    records the parent has; `entities` is not read for it (4.2 → 3.6 ms for 50 networks by 10
     agreements at scale 100). Only the page's rows then read their detail row."""
     query = """{ organizations(first: 50) { nodes { partnerAgreements(first: 10) {
         nodes { ordinal rawText listAsOf { iso } } } } } }"""
@@ -123,5 +124,5 @@ async def test_a_nested_page_of_one_kind_is_read_from_its_own_index(
     shown = "\n".join(plan)
     # The organisations' page reads `entities`; the agreements' page does not.
     assert len([line for line in plan if " on entities" in line]) == 1, shown
-    pages = [below for line, below in zip(plan, plan[1:], strict=False) if "->  Limit" in line]
+    pages = [below for line, below in pairwise(plan) if "->  Limit" in line]
     assert any("Index" in line and " on partner_agreements" in line for line in pages), shown
