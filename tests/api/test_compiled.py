@@ -335,6 +335,34 @@ async def test_nodes_answer_null_for_unknown_and_mistyped_ids(api: Any) -> None:
     assert await _reads(api) == 1
 
 
+async def test_records_of_any_kind_are_written_with_their_own_type_names(api: Any) -> None:
+    """A position open to several kinds, selecting the same fields of each, is written as one
+    object per record whose ID takes its type name from the record's kind (the api client
+    also compares every answer with the resolvers')."""
+    agreements = await api.data(
+        "{ partnerAgreements(first: 25) { nodes { parties { nodes { __typename id name } } } } }"
+    )
+    parties = [p for a in agreements["partnerAgreements"]["nodes"] for p in a["parties"]["nodes"]]
+    assert {p["__typename"] for p in parties} == {"Organization", "Initiative"}
+    assert all(ids.decode(p["id"])[0] == p["__typename"] for p in parties)
+    gsp, recsoil = await _org_id(api, "gsp"), await _id_of(api, "recsoil")
+    query = """query($ids: [ID!]!) {
+      nodes(ids: $ids) { id ... on Entity { slug kind } }
+      named: nodes(ids: $ids) { ... on Entity { slug } }
+    }"""
+    data = await api.data(query, {"ids": [gsp, recsoil]})
+    assert data["nodes"] == [
+        {"id": gsp, "slug": "gsp", "kind": "ORGANIZATION"},
+        {"id": recsoil, "slug": "recsoil", "kind": "INITIATIVE"},
+    ]
+    assert data["named"] == [{"slug": "gsp"}, {"slug": "recsoil"}]
+
+
+async def _id_of(api: Any, slug: str) -> str:
+    found = await api.data(f'{{ entity(slug: "{slug}") {{ id }} }}')
+    return str(found["entity"]["id"])
+
+
 async def test_a_failing_compiled_statement_falls_back_to_the_resolvers(
     api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -850,16 +850,14 @@ def _entity_of_any_kind(
         for f in fields
         if isinstance(f, GlobalId)
     }
-    type_name = sa.case(names, value=row.c.kind)
     own = _Row(row)
-    json = _obj(
-        [
-            (f.key, _b64url(_concat(type_name, _text(row.c.id))))
-            if isinstance(f, GlobalId)
-            else (f.key, _FIELD_SQL[type(f)](f, own, params))
-            for f in shared
-        ]
-    )
+
+    def value(f: Any) -> ColumnElement:
+        if isinstance(f, GlobalId):
+            return _b64url(_concat(sa.case(names, value=row.c.kind), _text(row.c.id)))
+        return _FIELD_SQL[type(f)](f, own, params)
+
+    json = _obj([(f.key, value(f)) for f in shared])
     if len(plan.branches) == len(vocab.EntityKind):
         return json
     known = sa.literal([kind.value for kind, _ in plan.branches], ARRAY(sa.String))
@@ -870,13 +868,11 @@ class _Source(NamedTuple):
     """Where a nested list's rows come from, and what they carry."""
 
     parent: Any  # the column naming the row's parent
-    row_id: Any  # the column of the row's id
     sort: list[Any]
     where: list[Any]
     from_: Any
-    columns: list[ColumnElement]  # what a page of rows carries
-    carried: vocab.EntityKind | None = None  # rows carry this kind's detail columns too
-    detail: Any = None  # the table of `carried`, joined to a page's rows by their id
+    columns: list[ColumnElement]  # what a page's query reads
+    carried: vocab.EntityKind | None = None  # a page's rows carry this kind's detail row too
 
 
 def _source_parts(source: ListSource) -> _Source:
@@ -884,18 +880,18 @@ def _source_parts(source: ListSource) -> _Source:
     if source.what in ("related", RELATION_ROWS):
         spec: repo.RelationList = source.spec
         sides = repo.relation_sides(spec.direction)
-        parent, other = repo.relation_ends(sides)
+        parent, _ = repo.relation_ends(sides)
         predicates = [p.value for p in spec.predicates]
         where = [sides.c.predicate == sa.any_(sa.literal(predicates, ARRAY(sa.String)))]
         kinds = sa.literal(repo.relation_kind_values(spec), ARRAY(sa.String))
         where += repo.relation_kinds(spec, kinds)
         sort, from_ = repo.relation_sort(sides), repo.relation_from(sides)
         if source.what == RELATION_ROWS:  # the relations themselves, not their far ends
-            return _Source(parent, sides.c.id, sort, where, from_, _table_columns(sides))
-        return _Source(parent, other, sort, where, from_, _entity_columns())
+            return _Source(parent, sort, where, from_, _table_columns(sides))
+        return _Source(parent, sort, where, from_, _entity_columns())
     if source.what == REVISION_ROWS:  # a record's revisions, by number
         own = _REVISIONS.alias("own")
-        return _Source(own.c.target_id, own.c.id, [own.c.number], [], own, _table_columns(own))
+        return _Source(own.c.target_id, [own.c.number], [], own, _table_columns(own))
     if source.what == "children":
         child: repo.ChildList = source.spec
         detail = m.DETAIL_MODELS[child.kind].__table__
@@ -909,12 +905,11 @@ def _source_parts(source: ListSource) -> _Source:
         parent = detail.c[child.parent_column]
         columns = [detail.c.id.label("id"), *_entity_columns(but="id")]
         sort = repo.child_sort(child)
-        return _Source(parent, detail.c.id, sort, [], from_, columns, child.kind, detail)
+        return _Source(parent, sort, [], from_, columns, child.kind)
     model, column = repo.ATTACHED[source.spec]
     parent = getattr(model, column)
-    table = model.__table__
-    sort = repo.attached_sort(model)
-    return _Source(parent, model.id, sort, [], repo.attached_from(model), _table_columns(table))
+    columns = _table_columns(model.__table__)
+    return _Source(parent, repo.attached_sort(model), [], repo.attached_from(model), columns)
 
 
 def _page_rows(
@@ -926,11 +921,12 @@ def _page_rows(
     window: WindowForm,
     params: _Params,
     owner: Any = None,
-    detail: Any = None,
+    carried: vocab.EntityKind | None = None,
 ) -> Any:
     """The rows of one page (limit + 1), numbered in display order... reversed for `last`;
-    `owner` is the parent row a nested list's page reads; `detail` a table whose row of the
-    same id each row of the page carries too, its columns named with DETAIL_PREFIX.
+    `owner` is the parent row a nested list's page reads; `carried` a kind whose detail row
+    each row of the page carries too (read after the LIMIT, for the page's rows only), its
+    columns named with DETAIL_PREFIX.
 
     The numbering is done on the page's rows, outside the LIMIT: inside, `row_number()` over
     the list's order would make PostgreSQL number every matching row before the LIMIT, a full
@@ -950,12 +946,12 @@ def _page_rows(
     )
     keys = [page.c[f"k{i}"] for i in range(len(sort))]
     number = sa.func.row_number().over(order_by=order_by(keys, shape)).label("rn")
-    if detail is None:
+    if carried is None:
         return sa.select(*page.c, number)
-    row = detail.alias()
-    carried = [c.label(DETAIL_PREFIX + c.name) for c in row.columns if c.name != "id"]
+    row = m.DETAIL_MODELS[carried].__table__.alias()
+    details = [c.label(DETAIL_PREFIX + c.name) for c in row.columns if c.name != "id"]
     joined = page.join(row, row.c.id == page.c.id)
-    return sa.select(*page.c, *carried, number).select_from(joined)
+    return sa.select(*page.c, *details, number).select_from(joined)
 
 
 def _shape(window: WindowForm) -> Window:
@@ -1084,7 +1080,7 @@ def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
             plan.window,
             params,
             owner,
-            source.detail,
+            source.carried,
         )
         .correlate(owner)
         .lateral()
