@@ -53,10 +53,10 @@ class Compression:
 
     For such a client Starlette builds a responder per request, which normalises its list of
     excluded media types again and parses the response's headers into two header objects,
-    only to add `Vary: Accept-Encoding` to an answer it would have compressed: about 8 % of a
-    cached answer's CPU. Here that path reads the raw headers once and decides as Starlette
-    does (tests/http/test_frontends.py sends the same responses through both); gzip itself
-    stays Starlette's.
+    only to add `Vary: Accept-Encoding` to an answer it would have compressed: 6-20 us of a
+    cached answer's ~210 us in-process. Here that path reads the raw headers once and decides
+    as Starlette does (tests/http/test_frontends.py sends the same responses through both);
+    gzip itself stays Starlette's.
     """
 
     def __init__(self, app: ASGIApp, minimum_size: int, compresslevel: int) -> None:
