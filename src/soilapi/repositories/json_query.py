@@ -1142,7 +1142,7 @@ def _top_list(plan: TopList, params: _Params) -> Any:
     sort = repo.sort_columns(plan.kind, plan.order)
     from_ = repo.entities_from(plan.kind, [*where, *sort])
     rows = _page_rows(
-        [_BASE.c[name].label(name) for name in _BASE_COLUMNS],
+        _entity_columns(),
         sort,
         where,
         from_,
@@ -1284,7 +1284,7 @@ def _feed(plan: Feed, params: _Params) -> Any:
         params.filter_values(["kinds"])
         where.append(_REVISIONS.c.kind == sa.any_(params("kinds", ARRAY(sa.String))))
     sort = [_REVISIONS.c.id]
-    columns = [c.label(c.name) for c in _REVISIONS.columns]
+    columns = _table_columns(_REVISIONS)
     rows = _page_rows(columns, sort, where, _REVISIONS, "", plan.window, params).subquery()
 
     def count() -> ColumnElement:
