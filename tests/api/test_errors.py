@@ -119,6 +119,17 @@ async def test_malformed_id_is_invalid_id(api: Any) -> None:
         assert body["data"] == {"node": None}
 
 
+async def test_change_requests_without_a_key_are_unauthenticated_on_both_engines(
+    api: Any,
+) -> None:
+    """Over HTTP without a key, and in-process without any request (the resolvers' run the
+    client compares with): the same coded refusal, not an internal error."""
+    body = await api.post("{ changeRequests(first: 1) { totalCount } }")
+    error = only_error(body)
+    assert error["extensions"]["code"] == "UNAUTHENTICATED", error
+    assert error["path"] == ["changeRequests"]
+
+
 async def test_well_formed_id_of_unknown_record_is_null(api: Any) -> None:
     for type_name in ("Organization", "SourceDocument", "NoSuchType"):
         missing = forge(type_name, "00000000-0000-0000-0000-000000000000")

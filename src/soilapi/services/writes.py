@@ -602,11 +602,16 @@ async def commit_review(
         return Outcome(errors=refused.errors)
 
 
+# Why a read of change requests is refused without a key (here, or by the GraphQL layer
+# when a document runs without an HTTP request, hence without any key).
+NO_KEY = "writes and change requests need a valid API key (X-API-Key)"
+
+
 async def _reviewer_scope(conn: Connection, credentials: Credentials | None) -> str | None:
     """Whose proposals a key may list: None for a curator's (all), else its own actor."""
     principal = await keys.verify(conn, credentials)
     if principal is None:
-        raise Unauthenticated("change requests need a valid API key (X-API-Key)")
+        raise Unauthenticated(NO_KEY)
     return None if principal.may_change_anything() else principal.actor
 
 

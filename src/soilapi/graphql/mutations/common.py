@@ -11,7 +11,14 @@ from typing import Annotated, Any
 
 import strawberry
 
-from soilapi.errors import WRITE_ERROR_CODES, ErrorCode, FieldError, InvalidId, Rejected
+from soilapi.errors import (
+    WRITE_ERROR_CODES,
+    ErrorCode,
+    FieldError,
+    InvalidId,
+    Rejected,
+    Unauthenticated,
+)
 from soilapi.graphql import enums, ids
 from soilapi.graphql.resolve import AnyInfo
 from soilapi.graphql.types.history import FieldChange
@@ -145,9 +152,13 @@ def record_id(value: strawberry.ID, path: str, type_names: tuple[str, ...]) -> s
 
 
 def caller(info: AnyInfo) -> tuple[Any, Credentials]:
-    """The app's engine, and the key or token the request presents (and how to check it)."""
+    """The app's engine, and the key or token the request presents (and how to check it).
+
+    A document run in-process, without an HTTP request (the resolvers' reference run beside
+    the compiler), presents no key: it is refused as a request without one would be."""
     request = info.context.request
-    assert request is not None  # every GraphQL request comes through HTTP
+    if request is None:
+        raise Unauthenticated(writes.NO_KEY)
     headers = request.headers
     presented = credentials(headers.get("x-api-key"), headers.get("authorization"))
     return request.app.state.engine, Credentials(presented, request.app.state.tokens)
