@@ -382,6 +382,60 @@ async def test_a_failing_compiled_statement_falls_back_to_the_resolvers(
     assert await _reads(api) > 1  # the failed statement, then the resolvers' reads
 
 
+MIXED = """
+query Mixed($category: OrganizationCategory!, $from: String, $first: Int = 3, $after: String) {
+  organizations(
+    categories: [$category, SUBREGIONAL_PARTNERSHIP]
+    dated: {from: $from, on: [START]}
+    orderBy: NAME
+    first: $first
+    after: $after
+  ) {
+    nodes { slug category }
+    pageInfo { endCursor }
+  }
+}
+"""
+
+
+async def test_a_document_sent_again_reads_its_new_variables_and_keeps_its_literals(
+    api: Any,
+) -> None:
+    """The same document with other variables (some inside a list or an input, one left to
+    its default) answers as the document with those values written in: the literals and
+    defaults read when it was first planned, the variables read anew each time."""
+    answers = []
+    for variables in (
+        {"category": "REGIONAL_PARTNERSHIP", "from": None},
+        {"category": "GLOBAL_PARTNERSHIP", "from": "2012", "first": 2},
+        {"category": "GLOBAL_PARTNERSHIP", "from": "2014", "first": 2},
+        {"category": "REGIONAL_PARTNERSHIP", "from": None, "first": 1},
+    ):
+        answer = (await api.data(MIXED, variables))["organizations"]
+        assert "resolvers" not in api.last_runs  # the compiler planned it, or bound it anew
+        first = variables.get("first", 3)
+        since = variables["from"]
+        written = (
+            MIXED.split("\n", 2)[2]
+            .replace("$category", str(variables["category"]))
+            .replace("$from", "null" if since is None else f'"{since}"')
+            .replace("first: $first", f"first: {first}")
+            .replace("after: $after", "")
+        )
+        assert answer == (await api.data("query {\n" + written))["organizations"]
+        categories = {node["category"] for node in answer["nodes"]}
+        assert len(answer["nodes"]) == first
+        assert categories <= {variables["category"], "SUBREGIONAL_PARTNERSHIP"}
+        answers.append(answer["nodes"])
+    assert len({str(nodes) for nodes in answers}) == len(answers), "each variable set counted"
+    # The page after the last answer: the cursor is a variable too.
+    after = {"category": "REGIONAL_PARTNERSHIP", "from": None, "first": 1}
+    after["after"] = answer["pageInfo"]["endCursor"]
+    following = (await api.data(MIXED, after))["organizations"]["nodes"]
+    assert following
+    assert following != answer["nodes"]
+
+
 def _fields_with_arguments() -> list[Any]:
     return [
         field

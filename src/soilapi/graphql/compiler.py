@@ -28,6 +28,7 @@ from functools import cached_property
 from typing import Any
 
 from graphql import (
+    FieldNode,
     GraphQLEnumType,
     GraphQLField,
     GraphQLInterfaceType,
@@ -37,7 +38,11 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
+    ValueNode,
+    VariableNode,
     get_named_type,
     is_leaf_type,
 )
@@ -235,7 +240,7 @@ class Planner:
     def _bind_root(self, site: _RootSite) -> tuple[Any, Any]:
         """Fill a root field's own binds; (its signature, what it reads: None for ids, a
         Lookup, or (ListRead or TimelineRead, cursor tag, window form, filter shape))."""
-        args = self._arguments(site.field, site.details)
+        args = self._arguments(site)
         if site.name in _DIRECT_ROOTS:
             self._ids(args["id"] if site.name == "node" else args["ids"], site.name == "node")
             return "ids", None
@@ -286,7 +291,7 @@ class Planner:
 
     def _bind_page(self, site: _PageSite) -> q.WindowForm:
         """Fill a nested list's page binds; its window form is its signature."""
-        args = self._arguments(site.field, site.details)
+        args = self._arguments(site)
         page_args = PageArgs(
             first=args.get("first"),
             after=args.get("after"),
@@ -298,7 +303,7 @@ class Planner:
     def _bind_facets(self, site: _FacetSite) -> tuple[Facet, ...]:
         """Fill a list's facets' bind (values per field); the facets counted are its
         signature, since they shape the SQL."""
-        kwargs = self._converted(site.field, self._arguments(site.field, site.details))
+        kwargs = self._converted(site.field, self._arguments(site))
         try:
             limit = self.x.context_value.limits.page_size
             fields, size = facet_args(site.kind, kwargs.get("fields"), kwargs.get("first"), limit)
@@ -552,18 +557,20 @@ class Planner:
     ) -> tuple[tuple[str, str], ...]:
         return self._parts(field, details, {"iso", "year", "value", "precision"})
 
-    def _arguments(self, field: GraphQLField, details: FieldDetailsList) -> dict[str, Any]:
-        first = details[0]
+    def _arguments(self, site: _Site) -> dict[str, Any]:
+        """A site's arguments as graphql-core coerces them: the literal ones (and defaults)
+        as coerced when the document was planned, the ones holding a variable now."""
+        first = site.details[0]
         if first.fragment_variable_values is not None:  # graphql-core's experimental syntax
             raise NotPlanned("fragment arguments")
         try:
-            return get_argument_values(
-                field,
-                first.node,
-                self.x.variable_values,
-                first.fragment_variable_values,
-                self.x.hide_suggestions,
-            )
+            split = site.arguments
+            if split.varying is None:
+                return dict(split.constant)
+            field, node = split.varying
+            variables = self.x.variable_values
+            varying = get_argument_values(field, node, variables, None, self.x.hide_suggestions)
+            return {**split.constant, **varying}
         except Exception as exc:
             raise NotPlanned("arguments") from exc
 
@@ -706,7 +713,53 @@ def _unwrapped(kind: GraphQLOutputType) -> GraphQLOutputType:
 
 
 @dataclass(frozen=True)
-class _RootSite:
+class _Arguments:
+    """A field's arguments split by whether their value holds a variable. A rebind coerces
+    only the ones that do (a cursor, a slug), as a field of just those arguments; the rest
+    (a page size, a filter written in the document, every default) were coerced once.
+    graphql-core's own `get_argument_values` does both parts, so the values are its own."""
+
+    constant: dict[str, Any]
+    # The field with only the arguments holding a variable, and its node with only those.
+    varying: tuple[GraphQLField, FieldNode] | None
+
+
+def _split_arguments(field: GraphQLField, node: FieldNode) -> _Arguments:
+    given = {argument.name.value: argument for argument in node.arguments or ()}
+    varying = {name for name, argument in given.items() if _holds_variable(argument.value)}
+
+    def part(holding: bool) -> tuple[GraphQLField, FieldNode]:
+        args = {name: arg for name, arg in field.args.items() if (name in varying) == holding}
+        kept = tuple(a for n, a in given.items() if (n in varying) == holding)
+        return GraphQLField(field.type, args), FieldNode(name=node.name, arguments=kept)
+
+    constant = get_argument_values(*part(False))
+    return _Arguments(constant, part(True) if varying else None)
+
+
+def _holds_variable(value: ValueNode) -> bool:
+    if isinstance(value, VariableNode):
+        return True
+    if isinstance(value, ListValueNode):
+        return any(_holds_variable(item) for item in value.values)
+    if isinstance(value, ObjectValueNode):
+        return any(_holds_variable(item.value) for item in value.fields)
+    return False
+
+
+class _SiteArguments:
+    """What every site has: its field's arguments, split once (`_split_arguments`)."""
+
+    field: GraphQLField
+    details: FieldDetailsList
+
+    @cached_property
+    def arguments(self) -> _Arguments:
+        return _split_arguments(self.field, self.details[0].node)
+
+
+@dataclass(frozen=True)
+class _RootSite(_SiteArguments):
     """A root field: its arguments fill its binds (`Planner._bind_root`)."""
 
     root: int  # which root field's statement the binds go to
@@ -716,7 +769,7 @@ class _RootSite:
 
 
 @dataclass(frozen=True)
-class _PageSite:
+class _PageSite(_SiteArguments):
     """A nested list: its page arguments fill the binds prefixed `bind`."""
 
     root: int
@@ -782,7 +835,7 @@ class Compiled:
 
 
 @dataclass(frozen=True)
-class _FacetSite:
+class _FacetSite(_SiteArguments):
     """A root list's facets: their arguments fill the bind `<bind>first` and choose the
     facets counted."""
 
