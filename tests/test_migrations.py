@@ -155,7 +155,9 @@ async def test_indexes_include_the_columns_the_models_say(url: str) -> None:
     )
     found = {str(name): list(columns) for name, columns in rows}
     assert found == _model_includes()
-    assert found["ix_relations_subject_predicate"] == ["object_id", "rank", "id"]
+    assert found["ix_relations_subject_predicate"] == [
+        "object_id", "rank", "id", "ordinal", "object_name", "object_kind"
+    ]  # fmt: skip
 
 
 async def test_check_detects_drift(url: str) -> None:

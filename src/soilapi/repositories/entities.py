@@ -380,7 +380,8 @@ class RelationList:
 
 def relation_sides(direction: vocab.Direction) -> Any:
     """The relations as seen from one end: every column of `relations`, plus `near` (the end
-    the list starts from), `far` (the other end) and `outgoing` (whether `near` is the subject).
+    the list starts from), `far` (the other end), its name and kind (`far_name`, `far_kind`)
+    and `outgoing` (whether `near` is the subject).
 
     One direction is a plain SELECT that PostgreSQL flattens into its query: a condition on
     `near` is one on `subject_id` (or `object_id`), served by its index. BOTH is the UNION ALL
@@ -390,9 +391,15 @@ def relation_sides(direction: vocab.Direction) -> Any:
     r = m.Relation.__table__
 
     def side(outgoing: bool) -> sa.Select[Any]:
-        near, far = (r.c.subject_id, r.c.object_id) if outgoing else (r.c.object_id, r.c.subject_id)
-        flag = sa.true() if outgoing else sa.false()
-        return sa.select(*r.c, near.label("near"), far.label("far"), flag.label("outgoing"))
+        near, far = ("subject", "object") if outgoing else ("object", "subject")
+        return sa.select(
+            *r.c,
+            r.c[f"{near}_id"].label("near"),
+            r.c[f"{far}_id"].label("far"),
+            r.c[f"{far}_name"].label("far_name"),
+            r.c[f"{far}_kind"].label("far_kind"),
+            (sa.true() if outgoing else sa.false()).label("outgoing"),
+        )
 
     if direction is vocab.Direction.OUTGOING:
         return side(True).subquery("sides")
@@ -407,9 +414,9 @@ def relation_ends(sides: Any) -> tuple[ColumnElement, ColumnElement]:
     return sides.c.near, sides.c.far
 
 
-def relation_kinds(spec: RelationList, kinds: ColumnElement) -> list[ColumnElement]:
+def relation_kinds(spec: RelationList, sides: Any, kinds: ColumnElement) -> list[ColumnElement]:
     """The condition on the listed end's kind (`kinds`: a bind or literal array), if any."""
-    return [m.Entity.kind == sa.any_(kinds)] if spec.kinds else []
+    return [sides.c.far_kind == sa.any_(kinds)] if spec.kinds else []
 
 
 def relation_kind_values(spec: RelationList) -> list[str]:
@@ -418,13 +425,10 @@ def relation_kind_values(spec: RelationList) -> list[str]:
 
 
 def relation_sort(sides: Any) -> list[ColumnElement]:
-    """A relation list's order: ordinal (unnumbered last), the other end's name, the id."""
-    return [sa.func.coalesce(sides.c.ordinal, sa.literal(2**31 - 1)), m.Entity.name, sides.c.id]
-
-
-def relation_from(sides: Any) -> Any:
-    """Relations joined to the entity at their listed end."""
-    return sa.join(sides, m.Entity.__table__, m.Entity.id == sides.c.far)
+    """A relation list's order: ordinal (unnumbered last), the other end's name, the id. All
+    three are the relation's own (`far_name`: soilapi.db.models.Relation), so a page is chosen
+    from the end's index without looking up the records the parent relates to."""
+    return [sa.func.coalesce(sides.c.ordinal, sa.literal(2**31 - 1)), sides.c.far_name, sides.c.id]
 
 
 async def relations_page(
@@ -450,8 +454,8 @@ async def relations_page(
             parent,
             other if other_end else sides.c.id,
             relation_sort(sides),
-            [sides.c.predicate == sa.any_(predicates), *relation_kinds(spec, kinds)],
-            relation_from(sides),
+            [sides.c.predicate == sa.any_(predicates), *relation_kinds(spec, sides, kinds)],
+            sides,
         )
 
     shape = ("relations", spec.direction, other_end, bool(spec.kinds))
@@ -469,11 +473,9 @@ async def relations_count(
     sides = relation_sides(spec.direction)
     parent, _ = relation_ends(sides)
     where = [any_of(sides.c.predicate, spec.predicates)]
-    if not spec.kinds:
-        return await count_per_parent(reader, parent, parents, where, sides)
     kinds = sa.literal(relation_kind_values(spec), ARRAY(sa.String))
-    where += relation_kinds(spec, kinds)
-    return await count_per_parent(reader, parent, parents, where, relation_from(sides))
+    where += relation_kinds(spec, sides, kinds)
+    return await count_per_parent(reader, parent, parents, where, sides)
 
 
 @dataclass(frozen=True)

@@ -109,19 +109,8 @@ def _records() -> sa.Select[Any]:
 
 def _relations() -> sa.Select[Any]:
     relation = models.Relation.__table__.alias("r")
-    subject = models.Entity.__table__.alias("s")
-    obj = models.Entity.__table__.alias("o")
-    return (
-        sa.select(
-            relation,
-            subject.c.kind.label("subject_kind"),
-            obj.c.kind.label("object_kind"),
-            _source(relation).label("source"),
-        )
-        .join_from(relation, subject, subject.c.id == relation.c.subject_id)
-        .join(obj, obj.c.id == relation.c.object_id)
-        .order_by(relation.c.id)
-    )
+    # The kinds of its ends are the relation's own (`subject_kind`, `object_kind`).
+    return sa.select(relation, _source(relation).label("source")).order_by(relation.c.id)
 
 
 async def _stream(conn: AsyncConnection, stmt: sa.Select[Any]) -> AsyncIterator[Row]:

@@ -864,6 +864,18 @@ def _entity_of_any_kind(
     return sa.case((row.c.kind == sa.any_(known), json))
 
 
+class _Late(NamedTuple):
+    """A table a page's rows read by their id after the page's LIMIT, so that only the rows
+    shown look it up; its columns (but the id) come under their names with `prefix`."""
+
+    table: Any
+    prefix: str
+
+
+# A relation list's page reads the records at its far ends so.
+_ENTITY_LATE = _Late(_BASE, "")
+
+
 class _Source(NamedTuple):
     """Where a nested list's rows come from, and what they carry."""
 
@@ -873,6 +885,7 @@ class _Source(NamedTuple):
     from_: Any
     columns: list[ColumnElement]  # what a page's query reads
     carried: vocab.EntityKind | None = None  # a page's rows carry this kind's detail row too
+    late: _Late | None = None  # a table each row of a page reads after its LIMIT
 
 
 def _source_parts(source: ListSource) -> _Source:
@@ -884,11 +897,14 @@ def _source_parts(source: ListSource) -> _Source:
         predicates = [p.value for p in spec.predicates]
         where = [sides.c.predicate == sa.any_(sa.literal(predicates, ARRAY(sa.String)))]
         kinds = sa.literal(repo.relation_kind_values(spec), ARRAY(sa.String))
-        where += repo.relation_kinds(spec, kinds)
-        sort, from_ = repo.relation_sort(sides), repo.relation_from(sides)
+        where += repo.relation_kinds(spec, sides, kinds)
+        sort = repo.relation_sort(sides)
         if source.what == RELATION_ROWS:  # the relations themselves, not their far ends
-            return _Source(parent, sort, where, from_, _table_columns(sides))
-        return _Source(parent, sort, where, from_, _entity_columns())
+            return _Source(parent, sort, where, sides, _table_columns(sides))
+        # The page is chosen on the relations alone (their order and kinds are theirs): from
+        # the end's index, however many records the parent relates to. Only the page's rows
+        # then read their record.
+        return _Source(parent, sort, where, sides, [sides.c.far.label("id")], late=_ENTITY_LATE)
     if source.what == REVISION_ROWS:  # a record's revisions, by number
         own = _REVISIONS.alias("own")
         return _Source(own.c.target_id, [own.c.number], [], own, _table_columns(own))
@@ -905,7 +921,8 @@ def _source_parts(source: ListSource) -> _Source:
         parent = detail.c[child.parent_column]
         columns = [detail.c.id.label("id"), *_entity_columns(but="id")]
         sort = repo.child_sort(child)
-        return _Source(parent, sort, [], from_, columns, child.kind)
+        late = _Late(detail, DETAIL_PREFIX)
+        return _Source(parent, sort, [], from_, columns, child.kind, late)
     model, column = repo.ATTACHED[source.spec]
     parent = getattr(model, column)
     columns = _table_columns(model.__table__)
@@ -921,12 +938,11 @@ def _page_rows(
     window: WindowForm,
     params: _Params,
     owner: Any = None,
-    carried: vocab.EntityKind | None = None,
+    late: _Late | None = None,
 ) -> Any:
     """The rows of one page (limit + 1), numbered in display order... reversed for `last`;
-    `owner` is the parent row a nested list's page reads; `carried` a kind whose detail row
-    each row of the page carries too (read after the LIMIT, for the page's rows only), its
-    columns named with DETAIL_PREFIX.
+    `owner` is the parent row a nested list's page reads; `late` a table whose row each row
+    of the page reads too, by its id, after the LIMIT (for the page's rows only).
 
     The numbering is done on the page's rows, outside the LIMIT: inside, `row_number()` over
     the list's order would make PostgreSQL number every matching row before the LIMIT, a full
@@ -946,12 +962,16 @@ def _page_rows(
     )
     keys = [page.c[f"k{i}"] for i in range(len(sort))]
     number = sa.func.row_number().over(order_by=order_by(keys, shape)).label("rn")
-    if carried is None:
-        return sa.select(*page.c, number)
-    row = m.DETAIL_MODELS[carried].__table__.alias()
-    details = [c.label(DETAIL_PREFIX + c.name) for c in row.columns if c.name != "id"]
-    joined = page.join(row, row.c.id == page.c.id)
-    return sa.select(*page.c, *details, number).select_from(joined)
+    return _reading(page, late, number)
+
+
+def _reading(rows: Any, late: _Late | None, *more: ColumnElement) -> Any:
+    """`rows` (a page, after its LIMIT) with `more` columns, each row with its `late` row."""
+    if late is None:
+        return sa.select(*rows.c, *more)
+    row = late.table.alias()
+    read = [c.label(late.prefix + c.name) for c in row.columns if c.name != "id"]
+    return sa.select(*rows.c, *read, *more).select_from(rows.join(row, row.c.id == rows.c.id))
 
 
 def _shape(window: WindowForm) -> Window:
@@ -1080,7 +1100,7 @@ def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
             plan.window,
             params,
             owner,
-            source.carried,
+            source.late,
         )
         .correlate(owner)
         .lateral()
@@ -1129,6 +1149,8 @@ def _first_of(owner: Any, plan: FirstOf, params: _Params) -> ColumnElement:
         .correlate(owner)
         .lateral()
     )
+    if source.late is not None:  # the first row reads its record after the LIMIT too
+        rows = _reading(rows, source.late).correlate(owner).lateral()
     return sa.select(_entity(rows, plan.node, params)).select_from(rows).scalar_subquery()
 
 
