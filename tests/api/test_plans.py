@@ -166,3 +166,21 @@ async def test_a_relation_lists_page_is_chosen_before_any_record_is_read(
         pages = [n for n in _nodes(plan) if n["Node Type"] == "Limit" and _scans(n, "relations")]
         assert pages, json.dumps(plan, indent=1)
         assert all(not _scans(page, "entities") for page in pages), json.dumps(plan, indent=1)
+
+
+async def test_a_root_lists_records_read_their_detail_rows_in_one_join(
+    api: Api, database_url: str
+) -> None:
+    """A page of organisations with their category reads `organizations` once, joined to
+    the page after its LIMIT, not in a subquery per record: on a table as small as the
+    seed's, PostgreSQL runs such a subquery as a scan of the whole table, once per record
+    (0.29 → 0.18 ms of PostgreSQL CPU for 11 records at bench scale 1)."""
+    query = "{ organizations(first: 20) { nodes { name category } } }"
+    sent = await _statements(api, query)
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    # The compiler's statement (the resolvers' follow, for the client's comparison).
+    sql, args = next((sql, args) for sql, args in sent if "json_build_object" in sql)
+    plan = await _json_plan(url, sql, args)
+    per_record = [n for n in _nodes(plan) if n.get("Parent Relationship") == "SubPlan"]
+    assert not any(_scans(n, "organizations") for n in per_record), json.dumps(plan, indent=1)
+    assert _scans(plan, "organizations")
