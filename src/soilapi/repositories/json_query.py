@@ -471,7 +471,7 @@ def row_column(rows: str, key: str, attribute: str, *, enum: bool = False) -> Co
 # --- SQL -----------------------------------------------------------------------------------
 
 _BASE_COLUMNS = [c.name for c in _BASE.columns]
-DETAIL_PREFIX = "d_"  # the detail columns a page of one kind's rows carries (`_entity`)
+DETAIL_PREFIX = "d_"  # a kind's detail columns, read after a page's LIMIT (`_detail_late`)
 
 
 def _b64url(text: ColumnElement) -> ColumnElement:
@@ -790,19 +790,17 @@ def _fields(row: _Row, fields: Sequence[Any], params: _Params) -> list[tuple[str
     return [(f.key, _FIELD_SQL[type(f)](f, row, params)) for f in fields]
 
 
-def _entity(
-    row: Any, plan: Entities, params: _Params, carried: vocab.EntityKind | None = None
-) -> ColumnElement:
-    """The JSON of an entity row of `entities` columns, per its kind; a row that also
-    carries the detail columns of the kind `carried` (DETAIL_PREFIX) reads them there, not
-    through a lookup of its detail row."""
+def _entity(row: Any, plan: Entities, params: _Params, late: _Late | None = None) -> ColumnElement:
+    """The JSON of an entity row of `entities` columns, per its kind; a row that also read
+    its kind's detail row (`late`, `_detail_late`) reads those columns there, not through a
+    lookup of its detail row."""
     shared = _shared_fields(plan)
     if shared is not None:
         return _entity_of_any_kind(row, plan, shared, params)
     branches = []
     for kind, fields in plan.branches:
-        if kind is carried:
-            json = _obj(_fields(_Row(row, row, DETAIL_PREFIX), fields, params))
+        if late is not None and kind is late.kind:
+            json = _obj(_fields(_Row(row, row, late.prefix), fields, params))
         elif any(getattr(f, "detail", False) for f in fields):
             detail = m.DETAIL_MODELS[kind].__table__.alias()
             json = (
@@ -870,6 +868,12 @@ class _Late(NamedTuple):
 
     table: Any
     prefix: str
+    kind: vocab.EntityKind | None = None  # the kind whose detail table it is, if one
+
+
+def _detail_late(kind: vocab.EntityKind) -> _Late:
+    """A kind's detail row, read after the LIMIT, its columns named with DETAIL_PREFIX."""
+    return _Late(m.DETAIL_MODELS[kind].__table__, DETAIL_PREFIX, kind)
 
 
 # A relation list's page reads the records at its far ends so.
@@ -884,7 +888,6 @@ class _Source(NamedTuple):
     where: list[Any]
     from_: Any
     columns: list[ColumnElement]  # what a page's query reads
-    carried: vocab.EntityKind | None = None  # a page's rows carry this kind's detail row too
     late: _Late | None = None  # a table each row of a page reads after its LIMIT
 
 
@@ -921,8 +924,7 @@ def _source_parts(source: ListSource) -> _Source:
         parent = detail.c[child.parent_column]
         columns = [detail.c.id.label("id"), *_entity_columns(but="id")]
         sort = repo.child_sort(child)
-        late = _Late(detail, DETAIL_PREFIX)
-        return _Source(parent, sort, [], from_, columns, child.kind, late)
+        return _Source(parent, sort, [], from_, columns, _detail_late(child.kind))
     model, column = repo.ATTACHED[source.spec]
     parent = getattr(model, column)
     columns = _table_columns(model.__table__)
@@ -1076,11 +1078,9 @@ def _connection(
     return sa.select(_obj(pairs)).select_from(page).group_by(sa.text("()")).scalar_subquery()
 
 
-def _node_json(
-    page: Any, node: Any, params: _Params, carried: vocab.EntityKind | None = None
-) -> ColumnElement:
+def _node_json(page: Any, node: Any, params: _Params, late: _Late | None = None) -> ColumnElement:
     if isinstance(node, Entities):
-        return _entity(page, node, params, carried)
+        return _entity(page, node, params, late)
     return _obj(_fields(_Row(page), node, params))
 
 
@@ -1123,7 +1123,7 @@ def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
         len(source.sort),
         plan.bind,
         params,
-        lambda node: _node_json(rows, node, params, source.carried),
+        lambda node: _node_json(rows, node, params, source.late),
         count,
     )
 
@@ -1151,7 +1151,7 @@ def _first_of(owner: Any, plan: FirstOf, params: _Params) -> ColumnElement:
     )
     if source.late is not None:  # the first row reads its record after the LIMIT too
         rows = _reading(rows, source.late).correlate(owner).lateral()
-    json = _entity(rows, plan.node, params, source.carried)
+    json = _entity(rows, plan.node, params, source.late)
     return sa.select(json).select_from(rows).scalar_subquery()
 
 
@@ -1167,8 +1167,7 @@ def _top_list(plan: TopList, params: _Params) -> Any:
     # The page's rows read their detail row after the LIMIT, in one join, rather than one
     # lookup per record written: on a small table (the seed's 50 organisations) PostgreSQL
     # reads such a lookup by scanning the whole table, once per record.
-    carried = plan.kind if _reads_detail(plan.parts, plan.kind) else None
-    late = None if carried is None else _Late(m.DETAIL_MODELS[carried].__table__, DETAIL_PREFIX)
+    late = _detail_late(plan.kind) if _reads_detail(plan.parts, plan.kind) else None
     rows = _page_rows(
         _entity_columns(),
         sort,
@@ -1198,7 +1197,7 @@ def _top_list(plan: TopList, params: _Params) -> Any:
             len(sort),
             "",
             params,
-            lambda node: _node_json(rows, node, params, carried),
+            lambda node: _node_json(rows, node, params, late),
             count,
             whole,
         )
