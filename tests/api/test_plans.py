@@ -129,6 +129,25 @@ async def test_a_nested_page_of_one_kind_is_read_from_its_own_index(
     assert any("Index" in line and " on partner_agreements" in line for line in pages), shown
 
 
+async def test_a_nested_page_reads_detail_rows_only_for_their_fields(
+    api: Api, database_url: str
+) -> None:
+    """A nested page looks its records' detail rows up after its LIMIT only when the records
+    show a field of theirs. 25 agreements and 10 facility blocks with their facilities, by
+    name only, cost PostgreSQL 0.33 → 0.29 ms at bench scale 100 without those lookups."""
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+
+    async def looked_up(fields: str) -> bool:
+        query = f"""{{ organizations(first: 5) {{ nodes {{ partnerAgreements(first: 3) {{
+            nodes {{ {fields} }} }} }} }} }}"""
+        sent = await _statements(api, query)
+        (sql, args), *_ = [(sql, args) for sql, args in sent if "partner_agreements" in sql]
+        return any("pk_partner_agreements" in line for line in await _plan(url, sql, args))
+
+    assert not await looked_up("name slug")
+    assert await looked_up("name rawText")
+
+
 async def _json_plan(url: str, sql: str, args: Any) -> dict[str, Any]:
     conn = await asyncpg.connect(url)
     try:

@@ -1089,6 +1089,9 @@ def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
     SQLAlchemy only correlates to the directly enclosing SELECT by itself, and `owner` is
     further out (the page sits under the connection's aggregate)."""
     source = _source_parts(plan.source)
+    late = source.late
+    if late is not None and late.kind is not None and not _reads_detail(plan.parts, late.kind):
+        late = None  # the records show no field of their detail row: it is not read
     where = [source.parent == owner.c.id, *source.where]
     rows = (
         _page_rows(
@@ -1100,7 +1103,7 @@ def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
             plan.window,
             params,
             owner,
-            source.late,
+            late,
         )
         .correlate(owner)
         .lateral()
@@ -1123,7 +1126,7 @@ def _nested_page(owner: Any, plan: Page, params: _Params) -> ColumnElement:
         len(source.sort),
         plan.bind,
         params,
-        lambda node: _node_json(rows, node, params, source.late),
+        lambda node: _node_json(rows, node, params, late),
         count,
     )
 
