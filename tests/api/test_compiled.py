@@ -436,6 +436,46 @@ async def test_a_document_sent_again_reads_its_new_variables_and_keeps_its_liter
     assert following != answer["nodes"]
 
 
+PAGED = """
+query Paged($first: Int!, $after: String) {
+  organizations(
+    categories: [REGIONAL_PARTNERSHIP, SUBREGIONAL_PARTNERSHIP]
+    orderBy: NAME
+    descending: true
+    first: $first
+    after: $after
+  ) {
+    nodes { slug category }
+    pageInfo { endCursor hasNextPage }
+  }
+}
+"""
+
+
+async def test_a_list_paged_by_variables_keeps_its_literal_filter_and_order(api: Any) -> None:
+    """A root list whose only variables are its page arguments keeps what its literals read
+    (filters, order, direction) from its first bind, and reads each new page size and cursor:
+    walked two or three at a time, it lists what the literal document lists in one page, and
+    a bad cursor is still reported as the resolvers report it."""
+    literal = (
+        PAGED.split("\n", 2)[2].replace("first: $first", "first: 50").replace("after: $after", "")
+    )
+    whole = (await api.data("query {\n" + literal))["organizations"]["nodes"]
+    assert len(whole) > 3
+    walked: list[Any] = []
+    variables: dict[str, Any] = {"first": 2, "after": None}
+    while True:
+        page = (await api.data(PAGED, variables))["organizations"]
+        assert "resolvers" not in api.last_runs  # the compiler bound it anew
+        walked += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        variables = {"first": 5 - variables["first"], "after": page["pageInfo"]["endCursor"]}
+    assert walked == whole
+    refused = await api.post(PAGED, {"first": 2, "after": "not-a-cursor"})
+    assert refused["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
+
+
 def _fields_with_arguments() -> list[Any]:
     return [
         field

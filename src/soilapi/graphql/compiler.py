@@ -21,6 +21,7 @@ only reads those into binds (`Planner.bind`), then finds the statements of its s
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -62,7 +63,15 @@ from soilapi.graphql import sqlmark as mk
 from soilapi.graphql.facets import facet_args
 from soilapi.graphql.limits import syntax_tree_bytes
 from soilapi.graphql.pagination import FEED_CURSOR_TAG, PageArgs, encode_cursor, window
-from soilapi.graphql.roots import FeedRead, Lookup, Read, RootRead, SearchRead, TimelineRead
+from soilapi.graphql.roots import (
+    FeedRead,
+    ListRead,
+    Lookup,
+    Read,
+    RootRead,
+    SearchRead,
+    TimelineRead,
+)
 from soilapi.graphql.types.node import KINDS_BY_TYPE
 from soilapi.lru import Lru
 from soilapi.repositories import Reader, dates
@@ -244,7 +253,24 @@ class Planner:
         if site.name in _DIRECT_ROOTS:
             self._ids(args["id"] if site.name == "node" else args["ids"], site.name == "node")
             return "ids", None
-        planned = self._read(site.field, args)
+        if site.list_read is not None:  # a root list whose variables are its page arguments
+            listed, tag, values, shape = site.list_read
+            page = PageArgs(*(args.get(name) for name in _PAGE_ARGUMENTS))
+            planned = ListRead(listed.filter, listed.order, listed.descending, page, listed.make)
+            return self._bind_list(planned, tag, values, shape)
+        read = self._read(site.field, args)
+        if not isinstance(read, ListRead):
+            return self._bind_other(read)
+        tag = resolve.top_level_tag(read.filter, read.order)
+        values = repo.filter_values(read.filter)
+        shape = repo.list_shape(read.filter, values)
+        if site.pages_only:
+            site.list_read = (read, tag, values, shape)
+        return self._bind_list(read, tag, values, shape)
+
+    def _bind_other(self, planned: Read) -> tuple[Any, Any]:
+        """Fill the binds of a root field that reads one record, a timeline, the change feed
+        or a search."""
         if isinstance(planned, Lookup):
             self.values["value"] = planned.value
             return (planned.kind, planned.column), planned
@@ -256,15 +282,16 @@ class Planner:
             return (tag, form, shape), (planned, tag, form, shape)
         if isinstance(planned, FeedRead):
             return self._bind_feed(planned)
-        if isinstance(planned, SearchRead):
-            return self._bind_search(planned)
-        f, order = planned.filter, planned.order
-        tag = resolve.top_level_tag(f, order)
+        assert isinstance(planned, SearchRead)
+        return self._bind_search(planned)
+
+    def _bind_list(
+        self, planned: ListRead, tag: str, values: dict[str, Any], shape: Any
+    ) -> tuple[Any, Any]:
+        """Fill a root list's binds: its page's, and its filter's (`values`)."""
         form = self._window(planned.page, tag, planned.descending, "")
-        values = repo.filter_values(f)
         self.values.update(values)
-        shape = repo.list_shape(f, values)
-        return (tag, order, form, shape), (planned, tag, form, shape)
+        return (tag, planned.order, form, shape), (planned, tag, form, shape)
 
     def _bind_feed(self, planned: FeedRead) -> tuple[Any, Any]:
         """Fill the change feed's binds: its page, its kinds, and the cursor an empty page
@@ -747,6 +774,10 @@ def _holds_variable(value: ValueNode) -> bool:
     return False
 
 
+# PageArgs' fields, in order: the Relay arguments, named alike in GraphQL.
+_PAGE_ARGUMENTS = ("first", "after", "last", "before")
+
+
 class _SiteArguments:
     """What every site has: its field's arguments, split once (`_split_arguments`)."""
 
@@ -758,7 +789,7 @@ class _SiteArguments:
         return _split_arguments(self.field, self.details[0].node)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _RootSite(_SiteArguments):
     """A root field: its arguments fill its binds (`Planner._bind_root`)."""
 
@@ -766,6 +797,19 @@ class _RootSite(_SiteArguments):
     name: str
     field: GraphQLField
     details: FieldDetailsList
+    # A root list whose variables are page arguments only reads the same records in the
+    # same order for every variable set: its read, cursor tag, filter binds and filter shape
+    # are kept at its first bind, and a later one reads only its page (a cursor, a size).
+    # (`dataclasses.field`: `field` is a field's name here.)
+    list_read: tuple[ListRead, str, dict[str, Any], Any] | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
+
+    @cached_property
+    def pages_only(self) -> bool:
+        """Whether no argument but the Relay page arguments holds a variable."""
+        varying = self.arguments.varying
+        return varying is None or set(varying[0].args) <= set(_PAGE_ARGUMENTS)
 
 
 @dataclass(frozen=True)
