@@ -199,3 +199,29 @@ async def test_an_answer_over_max_response_bytes_is_refused_whole(engine: AsyncE
         legacy = await http.post("/graphql", json={"query": f"{{ {aliased} }}"})
         assert legacy.status_code == 200
         assert legacy.json()["errors"][0]["extensions"]["code"] == "RESPONSE_TOO_LARGE"
+
+
+async def test_a_document_bound_anew_obeys_each_apps_page_size(engine: AsyncEngine) -> None:
+    """A document sent again with other variables is bound from what its first planning kept
+    (soilapi.graphql.compiler): a nested page written without variables keeps its binds, but
+    only for the page-size limit they were made with: unsized, it is 20 records by default
+    and 5 where the limit is 5."""
+    query = """query Partners($n: Int!) { organization(slug: "4p1000") {
+        sources(first: $n) { nodes { quote } } partnerAgreements { nodes { ordinal } } } }"""
+
+    async def sizes(http: httpx.AsyncClient, *sent: int) -> list[int]:
+        found = []
+        for n in sent:  # each set of variables new to the app: planned or bound anew
+            body = {"query": query, "variables": {"n": n}}
+            response = await http.post("/graphql", json=body, headers={"accept": GRJ})
+            assert "errors" not in response.json(), response.text
+            found.append(len(response.json()["data"]["organization"]["partnerAgreements"]["nodes"]))
+        return found
+
+    async with (
+        client(engine, settings()) as default,
+        client(engine, settings(max_page_size=5)) as small,
+    ):
+        assert await sizes(default, 1, 2) == [20, 20]
+        assert await sizes(small, 1, 2) == [5, 5]
+        assert await sizes(default, 3, 4) == [20, 20]

@@ -317,15 +317,22 @@ class Planner:
         return ("search", form, shape), (planned, tag, form, shape)
 
     def _bind_page(self, site: _PageSite) -> q.WindowForm:
-        """Fill a nested list's page binds; its window form is its signature."""
-        args = self._arguments(site)
-        page_args = PageArgs(
-            first=args.get("first"),
-            after=args.get("after"),
-            last=args.get("last"),
-            before=args.get("before"),
-        )
-        return self._window(page_args, site.tag, site.descending, site.bind)
+        """Fill a nested list's page binds; its window form is its signature.
+
+        A page whose arguments hold no variable (`children(first: 20)`) binds the same
+        values every time, for one page-size limit: they are kept on the site."""
+        limit = self.x.context_value.limits.page_size
+        kept = site.constant_page
+        if kept is not None and kept[0] == limit:
+            _, form, binds = kept
+        else:
+            args = self._arguments(site)
+            page = PageArgs(*(args.get(name) for name in _PAGE_ARGUMENTS))
+            form, binds = self._page_binds(page, site.tag, site.descending, site.bind)
+            if site.arguments.varying is None:
+                site.constant_page = (limit, form, binds)
+        self.values.update(binds)
+        return form
 
     def _bind_facets(self, site: _FacetSite) -> tuple[Facet, ...]:
         """Fill a list's facets' bind (values per field); the facets counted are its
@@ -602,13 +609,20 @@ class Planner:
             raise NotPlanned("arguments") from exc
 
     def _window(self, args: PageArgs, tag: str, descending: bool, bind: str) -> q.WindowForm:
+        form, binds = self._page_binds(args, tag, descending, bind)
+        self.values.update(binds)
+        return form
+
+    def _page_binds(
+        self, args: PageArgs, tag: str, descending: bool, bind: str
+    ) -> tuple[q.WindowForm, dict[str, Any]]:
+        """A page's window form and its binds (prefixed `bind`)."""
         try:
             limit = self.x.context_value.limits.page_size
             checked = window(args, tag, limit, descending=descending)
         except Exception as exc:  # the resolvers report it, with its path
             raise NotPlanned("page arguments") from exc
-        self.values.update(q.window_values(bind, checked))
-        return q.window_form(checked)
+        return q.window_form(checked), q.window_values(bind, checked)
 
     def _page(
         self, key: str, field: GraphQLField, details: FieldDetailsList, mark: mk.Listed
@@ -812,7 +826,7 @@ class _RootSite(_SiteArguments):
         return varying is None or set(varying[0].args) <= set(_PAGE_ARGUMENTS)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _PageSite(_SiteArguments):
     """A nested list: its page arguments fill the binds prefixed `bind`."""
 
@@ -822,6 +836,10 @@ class _PageSite(_SiteArguments):
     tag: str
     bind: str
     descending: bool = False
+    # Written without variables, its (page-size limit, window form, binds) (`_bind_page`).
+    constant_page: tuple[int, q.WindowForm, dict[str, Any]] | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True)
