@@ -788,8 +788,8 @@ def _holds_variable(value: ValueNode) -> bool:
     return False
 
 
-# PageArgs' fields, in order: the Relay arguments, named alike in GraphQL.
-_PAGE_ARGUMENTS = ("first", "after", "last", "before")
+# The Relay arguments, named alike in GraphQL and in PageArgs, in its fields' order.
+_PAGE_ARGUMENTS = tuple(f.name for f in dataclasses.fields(PageArgs))
 
 
 class _SiteArguments:

@@ -919,7 +919,8 @@ def _source_parts(source: ListSource) -> _Source:
         # detail row has its entity): the page of an organisation's partner agreements is
         # then read from the (owner, ordinal, id) index alone, and stops at its size however
         # many the owner has. Only the page's rows then read their detail row (`_page_rows`),
-        # whose columns the records read in place (`_entity`).
+        # whose columns the records read in place (`_entity`), when they show one of them
+        # (`_nested_page`).
         from_ = sa.outerjoin(detail, _BASE, _BASE.c.id == detail.c.id)
         parent = detail.c[child.parent_column]
         columns = [detail.c.id.label("id"), *_entity_columns(but="id")]
