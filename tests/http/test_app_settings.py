@@ -13,11 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from soilapi.app import create_app
+from soilapi.db.session import read_only, reading
+from soilapi.graphql.context import Context
 from soilapi.graphql.limits import Limits
+from soilapi.graphql.schema import build_schema
 from soilapi.settings import Settings, get_settings
 
 GRJ = "application/graphql-response+json"
@@ -201,27 +205,25 @@ async def test_an_answer_over_max_response_bytes_is_refused_whole(engine: AsyncE
         assert legacy.json()["errors"][0]["extensions"]["code"] == "RESPONSE_TOO_LARGE"
 
 
-async def test_a_document_bound_anew_obeys_each_apps_page_size(engine: AsyncEngine) -> None:
-    """A document sent again with other variables is bound from what its first planning kept
-    (soilapi.graphql.compiler): a nested page written without variables keeps its binds, but
-    only for the page-size limit they were made with: unsized, it is 20 records by default
-    and 5 where the limit is 5."""
-    query = """query Partners($n: Int!) { organization(slug: "4p1000") {
-        sources(first: $n) { nodes { quote } } partnerAgreements { nodes { ordinal } } } }"""
+async def test_a_document_bound_anew_obeys_each_requests_page_size(engine: AsyncEngine) -> None:
+    """A document sent again is bound from what its first planning kept (soilapi.graphql.
+    compiler): a nested page written without variables keeps its binds on the plan, which
+    belongs to the schema. The page-size limit comes with each request's context, so the kept
+    binds serve only requests of the limit they were made with: unsized, the page is 20
+    records by default and 5 where the limit is 5, whichever limit planned the document."""
+    schema = build_schema()
+    query = """query Partners($slug: String!) {
+        organization(slug: $slug) { partnerAgreements { nodes { ordinal } } } }"""
 
-    async def sizes(http: httpx.AsyncClient, *sent: int) -> list[int]:
-        found = []
-        for n in sent:  # each set of variables new to the app: planned or bound anew
-            body = {"query": query, "variables": {"n": n}}
-            response = await http.post("/graphql", json=body, headers={"accept": GRJ})
-            assert "errors" not in response.json(), response.text
-            found.append(len(response.json()["data"]["organization"]["partnerAgreements"]["nodes"]))
-        return found
+    async def size(page_size: int) -> int:
+        async with reading(read_only(engine)) as reader:
+            context = Context(reader, Limits(page_size=page_size))
+            variables = {"slug": "4p1000"}
+            result = await schema.execute(query, variable_values=variables, context_value=context)
+        assert result.errors is None, result.errors
+        assert result.data is not None
+        assert context.compiled is not None  # the SQL compiler answered, not the resolvers
+        data = orjson.loads(orjson.dumps(result.data))  # its answers are JSON text fragments
+        return len(data["organization"]["partnerAgreements"]["nodes"])
 
-    async with (
-        client(engine, settings()) as default,
-        client(engine, settings(max_page_size=5)) as small,
-    ):
-        assert await sizes(default, 1, 2) == [20, 20]
-        assert await sizes(small, 1, 2) == [5, 5]
-        assert await sizes(default, 3, 4) == [20, 20]
+    assert [await size(limit) for limit in (100, 100, 5, 5, 100)] == [20, 20, 5, 5, 20]

@@ -255,7 +255,7 @@ class Planner:
             return "ids", None
         if site.list_read is not None:  # a root list whose variables are its page arguments
             listed, tag, values, shape = site.list_read
-            page = PageArgs(*(args.get(name) for name in _PAGE_ARGUMENTS))
+            page = _page_args(args)
             planned = ListRead(listed.filter, listed.order, listed.descending, page, listed.make)
             return self._bind_list(planned, tag, values, shape)
         read = self._read(site.field, args)
@@ -327,7 +327,7 @@ class Planner:
             _, form, binds = kept
         else:
             args = self._arguments(site)
-            page = PageArgs(*(args.get(name) for name in _PAGE_ARGUMENTS))
+            page = _page_args(args)
             form, binds = self._page_binds(page, site.tag, site.descending, site.bind)
             if site.arguments.varying is None:
                 site.constant_page = (limit, form, binds)
@@ -790,6 +790,11 @@ def _holds_variable(value: ValueNode) -> bool:
 
 # The Relay arguments, named alike in GraphQL and in PageArgs, in its fields' order.
 _PAGE_ARGUMENTS = tuple(f.name for f in dataclasses.fields(PageArgs))
+
+
+def _page_args(args: dict[str, Any]) -> PageArgs:
+    """The Relay arguments among a field's coerced arguments."""
+    return PageArgs(*(args.get(name) for name in _PAGE_ARGUMENTS))
 
 
 class _SiteArguments:
