@@ -152,6 +152,24 @@ async def test_schema_answers_are_decided_by_the_root_fields(
     assert lookups() - before == (2 if schema_only else 0)
 
 
+async def test_each_operation_of_a_document_is_decided_by_its_own_root_fields(
+    uncached: httpx.AsyncClient,
+) -> None:
+    """The decision is remembered per text and operation: the same document run as its
+    meta-only operation is kept, and run as its other one is not, in either order."""
+    query = 'query Data { organization(slug: "gsp") { name } } query Meta { __typename }'
+
+    async def cached(operation: str) -> list[str | None]:
+        body = {"query": query, "operationName": operation}
+        answers = [await uncached.post("/graphql", json=body) for _ in range(2)]
+        assert all(a.status_code == 200 for a in answers)
+        return [a.headers.get("x-cache") for a in answers]
+
+    assert await cached("Data") == [None, None]
+    assert await cached("Meta") == [None, "hit"]
+    assert await cached("Data") == [None, None]
+
+
 async def test_a_query_that_also_reads_data_is_never_kept(uncached: httpx.AsyncClient) -> None:
     query = {"query": '{ __type(name: "Facility") { name } organization(slug: "gsp") { name } }'}
     for _ in range(2):

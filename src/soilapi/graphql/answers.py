@@ -41,12 +41,10 @@ from soilapi.graphql.compiler import Compiled, rebind
 from soilapi.graphql.context import Context
 from soilapi.graphql.inputs import variable_errors
 from soilapi.graphql.limits import (
-    SCHEMA_ONLY_ROOTS,
     Limits,
-    is_query,
     known_query,
     measured,
-    root_field_names,
+    schema_only,
 )
 from soilapi.lru import Lru
 from soilapi.repositories.cache import data_version
@@ -392,11 +390,5 @@ class Answers:
 
 def _may_be_schema_only(asked: Asked, tokens: int) -> bool:
     """Whether the request may read the schema alone (checked by running it: `schema_only`):
-    its root fields, read from the parsed document, are all meta-fields. `__typename` deeper
-    in a query (Apollo Client adds it to every selection) does not make it one."""
-    names = root_field_names(asked.query, asked.operation_name, tokens)
-    return (
-        bool(names)
-        and names <= SCHEMA_ONLY_ROOTS
-        and is_query(asked.query, asked.operation_name, tokens)
-    )
+    a query whose root fields, read from the parsed document, are all meta-fields."""
+    return schema_only(asked.query, asked.operation_name, tokens)
