@@ -26,7 +26,7 @@ from bench import generate, pg
 from bench.suite import BY_NAME, Operation
 from bench.variables import Unavailable, Variables
 from soilapi.app import create_app
-from soilapi.db.session import create_engine, on_each_statement
+from soilapi.db.session import connect_args, create_engine, on_each_statement
 from soilapi.settings import Settings
 
 Statement = tuple[str, Any]
@@ -66,8 +66,10 @@ async def statements(url: str, body: bytes, compiler: bool) -> list[Statement]:
 
 
 async def explain(url: str, sent: list[Statement]) -> list[str]:
-    """EXPLAIN (ANALYZE, BUFFERS) of each statement, as text."""
-    conn = await asyncpg.connect(url, server_settings={"jit": "off"})
+    """EXPLAIN (ANALYZE, BUFFERS) of each statement, as text, on a connection set up as the
+    API's are (its planner costs among them), so that the plans are the ones it gets."""
+    server_settings = connect_args(Settings(database_url=url))["server_settings"]
+    conn = await asyncpg.connect(url, server_settings=server_settings)
     out: list[str] = []
     try:
         for sql, args in sent:
