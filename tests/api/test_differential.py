@@ -327,7 +327,7 @@ async def test_report(seeded: Database, synthetic: Database) -> None:
 async def test_a_batch_of_lookups_reads_each_record_by_its_key(synthetic: Database) -> None:
     """The API's connections price reads as from memory (soilapi.db.session.connect_args).
     With PostgreSQL's defaults, made for disks, 50 records looked up by global ID seemed
-    dearer than reading and hashing all 3,974 records of this database (bench scale 1); at
+    dearer than reading and hashing all the records of this database (about 4,000); at
     bench scale 100 a first page of 20 events hashed all 5,016 of them the same way."""
     async with synthetic.engine.begin() as conn:  # as autovacuum would after the bulk load
         await conn.execute(sa.text("ANALYZE entities"))

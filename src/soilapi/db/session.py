@@ -63,11 +63,12 @@ def connect_args(settings: Settings) -> dict[str, Any]:
             # defaults price a random page read at 4 sequential ones (a disk's), so a page of
             # records looked up by key seemed dearer than hashing a whole table. At bench scale
             # 100 a first page of 20 events hashed all 5,016 (0.85 -> 0.48 ms) and a page of
-            # 100 organisations all 20,049 (2.4 -> 1.0 ms); at the seed's size 50 `nodes`
-            # lookups scanned every record. An index tuple costs a heap tuple's CPU, so
-            # that a count of a whole table stays a sequential scan (an index-only scan of
-            # 100,000 outputs was 35 % slower). Lower random costs (1.1-1.5) turned a
-            # facet's 3,352 agreements into lookups by key, 10 % slower than one hash.
+            # 100 organisations all 20,049 (2.4 -> 1.0 ms); at scale 1, 50 `nodes` lookups
+            # hashed all 3,974 records. An index tuple costs a heap tuple's CPU, so that a
+            # count of a whole table stays a sequential scan (an index-only scan of 100,000
+            # outputs was 35 % slower). A random read at 1.1-1.5 sequential ones was too
+            # cheap: at scale 100 a facet's 3,352 agreements became lookups by key, 10 %
+            # slower than one hash of the table.
             "random_page_cost": "2",
             "cpu_index_tuple_cost": "0.01",
             # plan_cache_mode stays "auto". Forcing generic plans (made for any values) was
