@@ -235,8 +235,10 @@ class Answers:
         self, asked: Asked, open_context: OpenContext, allowed: Collection[OperationType]
     ) -> Answer:
         keys = _Keys(asked)
-        schema_only = _may_be_schema_only(asked, self.limits.tokens)
-        schema_key = keys.key("schema") if schema_only else None
+        # Checked by running it (`context.schema_only`): a query whose root fields are all
+        # meta-fields may read the schema alone.
+        may_read_schema = schema_only(asked.query, asked.operation_name, self.limits.tokens)
+        schema_key = keys.key("schema") if may_read_schema else None
         if schema_key is not None and (body := self.schema_answers.get(schema_key)) is not None:
             return Answer(How.SCHEMA, body=body, tag=schema_key)
         key, body = await self._remembered(keys)
@@ -248,7 +250,7 @@ class Answers:
                 return Answer(How.REMEMBERED, body=body, tag=key)
             result, how = await self._run(context, asked, allowed, keys)
         spent = context.cpu_seconds
-        if schema_key is not None and context.schema_only:  # a query's (_may_be_schema_only)
+        if schema_key is not None and context.schema_only:  # a query's (`schema_only`)
             keep = (self.schema_answers, schema_key)
             return Answer(how, result, keep=keep, cpu_seconds=spent, tag=schema_key)
         # A mutation's answer depends on who sent it, and is never a read to serve again.
@@ -386,9 +388,3 @@ class Answers:
             return None, None
         key = keys.key(read)
         return key, self.responses.get(key, count_miss=count_miss)
-
-
-def _may_be_schema_only(asked: Asked, tokens: int) -> bool:
-    """Whether the request may read the schema alone (checked by running it: `schema_only`):
-    a query whose root fields, read from the parsed document, are all meta-fields."""
-    return schema_only(asked.query, asked.operation_name, tokens)
