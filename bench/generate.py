@@ -29,7 +29,7 @@ from soilapi.seed import dataset
 from soilapi.seed.loader import load
 from soilapi.settings import get_settings
 
-GENERATOR_VERSION = 3  # 2: partner agreements carry their sort dates; 3: revisions
+GENERATOR_VERSION = 4  # 2: agreements carry their sort dates; 3: revisions; 4: written at 1
 DEFAULT_SEED = 42
 CHUNK = 20_000
 
@@ -135,7 +135,8 @@ async def _fill(url: str, scale: int, seed: int) -> Built:
 
 # The history a registry built by writes would have: each record and relation created once,
 # in bulk (the feed's order is the insertion's: records by slug, then relations by id). Only
-# targets without a revision get one, so revisions the seed loader recorded stay as they are.
+# targets without a revision get one, so revisions the seed loader recorded stay as they are;
+# the synthetic rows were written at revision 1 already (bench.synthetic.ENTITY).
 # Written in SQL, not through soilapi.repositories.history.record, which numbers revisions
 # one batch at a time: 800,000 rows at scale 100 are one INSERT ... SELECT here.
 CREATE_REVISIONS = (
@@ -143,14 +144,14 @@ CREATE_REVISIONS = (
                               data_version)
        SELECT e.id, e.kind, 1, 'create', jsonb_build_object('name', jsonb_build_array(NULL,
               e.name)), 'seed:bench', 'seed', 0
-       FROM entities e WHERE e.revision = 0 ORDER BY e.slug""",
-    "UPDATE entities SET revision = 1 WHERE revision = 0",
+       FROM entities e
+       WHERE NOT EXISTS (SELECT FROM revisions r WHERE r.target_id = e.id) ORDER BY e.slug""",
     """INSERT INTO revisions (target_id, kind, number, operation, diff, actor, actor_role,
                               data_version)
        SELECT r.id, 'relation', 1, 'create', jsonb_build_object('predicate',
               jsonb_build_array(NULL, r.predicate)), 'seed:bench', 'seed', 0
-       FROM relations r WHERE r.revision = 0 ORDER BY r.id""",
-    "UPDATE relations SET revision = 1 WHERE revision = 0",
+       FROM relations r
+       WHERE NOT EXISTS (SELECT FROM revisions v WHERE v.target_id = r.id) ORDER BY r.id""",
 )
 
 

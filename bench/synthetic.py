@@ -29,8 +29,11 @@ OWNER_EVERY = 5  # every fifth organisation is a network with its own list of ag
 SHARE_OF_4P1000 = 0.01  # of the agreements, listed by the seed's "4 per 1000" Initiative
 
 PROV = ("document_id", "line_start", "line_end", "quote", "evidence")
+# Synthetic records and relations are written at revision 1, the revision
+# bench.generate.CREATE_REVISIONS records for them: setting it afterwards rewrote every row
+# (a minute at scale 100, and tables twice their size).
 ENTITY = ("id", "kind", "slug", "name", "acronym", "description", "country_code",
-          "start_date", "start_precision", "end_date", "end_precision")  # fmt: skip
+          "start_date", "start_precision", "end_date", "end_precision", "revision")  # fmt: skip
 COLUMNS: dict[str, tuple[str, ...]] = {
     "entities": ENTITY,
     "organizations": ("id", "org_class", "category", "is_international_org",
@@ -45,7 +48,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "outputs": ("id", "category", "subtitle", "publication_place_id", "launched_date",
                 "launched_precision"),
     "relations": ("id", "subject_id", "predicate", "object_id", "ordinal", "note", "start_date",
-                  "start_precision", "end_date", "end_precision", "rank", *PROV),
+                  "start_precision", "end_date", "end_precision", "rank", *PROV, "revision"),
     "entity_sources": ("id", "entity_id", "property", *PROV),
     "entity_names": ("id", "entity_id", "value", "kind", *PROV),
 }  # fmt: skip
@@ -142,7 +145,7 @@ class Maker:
     def entity(self, kind: str, slug: str, name: str, **cols: Any) -> uuid.UUID:
         """An `entities` row; returns its id (stable from the slug, like the seed's)."""
         eid = stable_id("entity", slug)
-        values = {"id": eid, "kind": kind, "slug": slug, "name": name, **cols}
+        values = {"id": eid, "kind": kind, "slug": slug, "name": name, "revision": 1, **cols}
         self.t.rows["entities"].append(tuple(values.get(c) for c in ENTITY))
         return eid
 
@@ -154,7 +157,7 @@ class Maker:
     def relation(self, subject: uuid.UUID, predicate: str, obj: uuid.UUID, quote: str) -> None:
         """A typed edge subject → object."""
         row = (self.uid(), subject, predicate, obj, None, None, None, None, None, None,
-               "preferred", *self.prov(quote))  # fmt: skip
+               "preferred", *self.prov(quote), 1)  # fmt: skip
         self.t.rows["relations"].append(row)
 
     def org_name(self, country: str | None, noun: str) -> tuple[str, str, str]:
