@@ -18,13 +18,22 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from bench import generate
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.serving import serving
 
 from soilapi import devdb
 from soilapi.app import create_app
 from soilapi.cli import migrate
-from soilapi.db.session import StatementCounter, create_engine, read_only, reading
+from soilapi.db.session import (
+    StatementCounter,
+    create_engine,
+    on_each_statement,
+    read_only,
+    reading,
+)
 from soilapi.graphql import execution
 from soilapi.graphql.context import Context
 from soilapi.graphql.schema import build_schema
@@ -164,6 +173,23 @@ class Api:
             await self._compare(query, variables, body)
         return body
 
+    async def statements(
+        self, query: str, variables: dict[str, Any] | None = None
+    ) -> list[tuple[str, Any]]:
+        """The statements (SQL and values) `query` sends, in order: the compiled client's
+        include those of the resolvers' reference answer."""
+        sent: list[tuple[str, Any]] = []
+
+        def keep(*statement: Any) -> None:
+            sent.append((statement[2], statement[3]))
+
+        on_each_statement(self.engine, keep)
+        try:
+            await self.data(query, variables)
+        finally:
+            sa.event.remove(self.engine.sync_engine, "before_cursor_execute", keep)
+        return sent
+
     async def post_raw(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Send any text, lone surrogates included (escaped in JSON as a client would), and
         return the JSON body without comparing engines: for requests refused before either
@@ -271,6 +297,11 @@ def engine_api(request: pytest.FixtureRequest) -> Api:
     return client
 
 
+def plan_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """A node of EXPLAIN's JSON plan and every node under it (subplans and init plans too)."""
+    return [node, *(n for child in node.get("Plans", ()) for n in plan_nodes(child))]
+
+
 def run_sync(func: Any, *args: Any) -> Any:
     """Run blocking code (alembic's own event loop) outside the test's loop."""
     return asyncio.to_thread(func, *args)
@@ -281,8 +312,6 @@ async def writable_database(server_url: str) -> AsyncIterator[AsyncEngine]:
     """A database of its own, migrated and seeded, for tests that write: the session's
     seeded database stays exactly the seed for every other test. Dropped afterwards."""
     import uuid  # noqa: PLC0415
-
-    import sqlalchemy as sa  # noqa: PLC0415
 
     name = f"writes_{uuid.uuid4().hex[:12]}"
     admin = create_engine(Settings(database_url=server_url), server_url)
@@ -302,5 +331,32 @@ async def writable_database(server_url: str) -> AsyncIterator[AsyncEngine]:
         async with admin.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+@asynccontextmanager
+async def synthetic_database(
+    server_url: str, name: str, scale: int, seed: int
+) -> AsyncIterator[str]:
+    """A database of its own with the seed data and the benchmark's synthetic rows at
+    `scale` (bench.generate), as asyncpg's URL (the form COPY needs). Dropped afterwards."""
+    admin = create_engine(Settings(database_url=server_url), server_url)
+
+    async def run(statement: str) -> None:
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(sa.text(statement))
+
+    try:
+        await run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await run(f'CREATE DATABASE "{name}"')
+        target = make_url(server_url).set(database=name, drivername="postgresql")
+        url = target.render_as_string(hide_password=False)
+        try:
+            await run_sync(generate.migrate_and_fill, url, scale, seed)
+            yield url
+        finally:
+            await run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.dispose()

@@ -27,7 +27,6 @@ import asyncpg  # type: ignore[import-untyped]
 import orjson
 import pytest
 import sqlalchemy as sa
-from bench import generate
 from graphql import (
     ArgumentNode,
     DocumentNode,
@@ -43,11 +42,9 @@ from graphql import (
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from conftest import REFERENCE, error_keys, first_difference, run_sync
+from conftest import REFERENCE, error_keys, first_difference, synthetic_database
 from soilapi.db.session import connect_args, create_engine, on_each_statement, read_only, reading
 from soilapi.graphql import ids
 from soilapi.graphql.context import Context
@@ -163,22 +160,13 @@ async def seeded(engine: AsyncEngine) -> Database:
 @pytest.fixture(scope="module")
 async def synthetic(server_url: str) -> AsyncIterator[Database]:
     """The seed data plus the benchmark's synthetic rows at scale 1, in a database of its own."""
-    admin = create_async_engine(server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    target = make_url(server_url).set(database=SYNTHETIC, drivername="postgresql")
-    url = target.render_as_string(hide_password=False)  # asyncpg's own form, for COPY
-    async with admin.connect() as conn:
-        await conn.execute(sa.text(f"DROP DATABASE IF EXISTS {SYNTHETIC} WITH (FORCE)"))
-        await conn.execute(sa.text(f"CREATE DATABASE {SYNTHETIC}"))
-    engine = create_engine(Settings(database_url=url), normalise_url(url))
-    try:
-        await run_sync(generate.migrate_and_fill, url, 1, 7)
-        await _write_history(engine)
-        yield await _known("synthetic", engine)
-    finally:
-        await engine.dispose()
-        async with admin.connect() as conn:
-            await conn.execute(sa.text(f"DROP DATABASE IF EXISTS {SYNTHETIC} WITH (FORCE)"))
-        await admin.dispose()
+    async with synthetic_database(server_url, SYNTHETIC, 1, 7) as url:
+        engine = create_engine(Settings(database_url=url), normalise_url(url))
+        try:
+            await _write_history(engine)
+            yield await _known("synthetic", engine)
+        finally:
+            await engine.dispose()
 
 
 # --- the queries ---------------------------------------------------------------------------

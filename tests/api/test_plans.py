@@ -16,12 +16,10 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from conftest import ROOT_LISTS as LISTS
-from conftest import Api
-from soilapi.db.session import on_each_statement
+from conftest import Api, plan_nodes
 from soilapi.services.listing import ORDERS
 from soilapi.vocab import EntityKind
 
@@ -50,21 +48,6 @@ async def _plan(url: str, sql: str, args: Any, sorts: bool = False) -> list[str]
     return [row[0] for row in rows]
 
 
-async def _statements(engine_api: Api, query: str) -> list[tuple[str, Any]]:
-    """The statements (SQL and values) the engine sends for `query`."""
-    sent: list[tuple[str, Any]] = []
-
-    def keep(*statement: Any) -> None:
-        sent.append((statement[2], statement[3]))
-
-    on_each_statement(engine_api.engine, keep)
-    try:
-        await engine_api.data(query)
-    finally:
-        event.remove(engine_api.engine.sync_engine, "before_cursor_execute", keep)
-    return sent
-
-
 @pytest.mark.parametrize(("kind", "order", "descending"), CASES)
 async def test_a_first_page_is_read_in_index_order(
     engine_api: Api, database_url: str, kind: EntityKind, order: Any, descending: bool
@@ -73,7 +56,7 @@ async def test_a_first_page_is_read_in_index_order(
         f"{{ {LISTS[kind]}(first: 3, orderBy: {order.name}, "
         f"descending: {str(descending).lower()}) {{ nodes {{ id }} }} }}"
     )
-    sent = await _statements(engine_api, query)
+    sent = await engine_api.statements(query)
     pages = [(sql, args) for sql, args in sent if "LIMIT" in sql]
     assert pages, f"no page statement for {query}"
     url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
@@ -92,7 +75,7 @@ async def test_a_lists_facets_and_totals_read_instruments_from_an_index_alone(
     query = """{ partnerAgreements(countries: ["FR"], first: 1) {
         facets { field value count }
         aggregates { fte instruments byInstrumentType { instrumentType count } } } }"""
-    sent = await _statements(engine_api, query)
+    sent = await engine_api.statements(query)
     url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
     reads = []
     for sql, args in sent:
@@ -118,7 +101,7 @@ async def test_a_nested_page_of_one_kind_is_read_from_its_own_index(
     agreements at scale 100). Only the page's rows then read their detail row."""
     query = """{ organizations(first: 50) { nodes { partnerAgreements(first: 10) {
         nodes { ordinal rawText listAsOf { iso } } } } } }"""
-    sent = await _statements(api, query)
+    sent = await api.statements(query)
     url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
     (sql, args), *_ = [(sql, args) for sql, args in sent if "partner_agreements" in sql]
     plan = await _plan(url, sql, args)
@@ -140,7 +123,7 @@ async def test_a_nested_page_reads_detail_rows_only_for_their_fields(
     async def looked_up(fields: str) -> bool:
         query = f"""{{ organizations(first: 5) {{ nodes {{ partnerAgreements(first: 3) {{
             nodes {{ {fields} }} }} }} }} }}"""
-        sent = await _statements(api, query)
+        sent = await api.statements(query)
         (sql, args), *_ = [(sql, args) for sql, args in sent if "partner_agreements" in sql]
         return any("pk_partner_agreements" in line for line in await _plan(url, sql, args))
 
@@ -160,13 +143,8 @@ async def _json_plan(url: str, sql: str, args: Any) -> dict[str, Any]:
     return plan
 
 
-def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
-    """A plan node and every node under it (subplans and init plans included)."""
-    return [node, *(n for child in node.get("Plans", ()) for n in _nodes(child))]
-
-
 def _scans(node: dict[str, Any], table: str) -> bool:
-    return any(n.get("Relation Name") == table for n in _nodes(node))
+    return any(n.get("Relation Name") == table for n in plan_nodes(node))
 
 
 async def test_a_relation_lists_page_is_chosen_before_any_record_is_read(
@@ -176,13 +154,14 @@ async def test_a_relation_lists_page_is_chosen_before_any_record_is_read(
     are theirs: soilapi.db.models.Relation), so only the page's rows read their record: at
     scale 100 the GSP's first 20 of 707 children read 707 records and sorted them before."""
     query = '{ organization(slug: "gsp") { children(first: 2) { nodes { name } } } }'
-    sent = await _statements(engine_api, query)
+    sent = await engine_api.statements(query)
     url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
     plans = [await _json_plan(url, sql, args) for sql, args in sent if "relations" in sql]
     assert plans, f"no statement read relations ({engine_api.name})"
     for plan in plans:
         # Wherever relations are paged (a LIMIT over them), no record is read under the LIMIT.
-        pages = [n for n in _nodes(plan) if n["Node Type"] == "Limit" and _scans(n, "relations")]
+        limits = [n for n in plan_nodes(plan) if n["Node Type"] == "Limit"]
+        pages = [n for n in limits if _scans(n, "relations")]
         assert pages, json.dumps(plan, indent=1)
         assert all(not _scans(page, "entities") for page in pages), json.dumps(plan, indent=1)
 
@@ -195,11 +174,11 @@ async def test_a_root_lists_records_read_their_detail_rows_in_one_join(
     seed's, PostgreSQL runs such a subquery as a scan of the whole table, once per record
     (0.29 → 0.18 ms of PostgreSQL CPU for 11 records at bench scale 1)."""
     query = "{ organizations(first: 20) { nodes { name category } } }"
-    sent = await _statements(api, query)
+    sent = await api.statements(query)
     url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
     # The compiler's statement (the resolvers' follow, for the client's comparison).
     sql, args = next((sql, args) for sql, args in sent if "json_build_object" in sql)
     plan = await _json_plan(url, sql, args)
-    per_record = [n for n in _nodes(plan) if n.get("Parent Relationship") == "SubPlan"]
+    per_record = [n for n in plan_nodes(plan) if n.get("Parent Relationship") == "SubPlan"]
     assert not any(_scans(n, "organizations") for n in per_record), json.dumps(plan, indent=1)
     assert _scans(plan, "organizations")

@@ -11,11 +11,9 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from conftest import Api
-from soilapi.db.session import on_each_statement
 
 TIMELINE = """
 query($from: String, $to: String, $on: [DateKind!], $kinds: [EntityKind!], $first: Int,
@@ -267,17 +265,11 @@ async def test_every_branch_is_read_in_index_order(api: Api, database_url: str) 
     """With sorts and sequential scans switched off, the page's plan still reads every
     branch from an index, merged in order: no Sort and no Seq Scan node, only the Merge
     Append's incremental sort of entries with the same first day."""
-    sent: list[tuple[str, Any]] = []
-
-    def keep(*statement: Any) -> None:
-        sent.append((statement[2], statement[3]))
-
-    on_each_statement(api.engine, keep)
-    try:
-        for variables in ({"from": "2021-03", "first": 5}, {"to": "2021", "last": 5}):
-            await api.data(PAGE_ONLY, variables)
-    finally:
-        event.remove(api.engine.sync_engine, "before_cursor_execute", keep)
+    sent = [
+        statement
+        for variables in ({"from": "2021-03", "first": 5}, {"to": "2021", "last": 5})
+        for statement in await api.statements(PAGE_ONLY, variables)
+    ]
     # Each page's SQL twice: the compiler's statement (the page inside the JSON answer) and
     # the resolvers' reference answer.
     pages = {sql: args for sql, args in sent if "UNION ALL" in sql and "LIMIT" in sql}
