@@ -20,13 +20,12 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 import httpx
-from sqlalchemy import event
 
 from bench import generate, pg
 from bench.suite import BY_NAME, Operation
 from bench.variables import Unavailable, Variables
 from soilapi.app import create_app
-from soilapi.db.session import connect_args, create_engine, on_each_statement
+from soilapi.db.session import connect_args, create_engine, statements_sent
 from soilapi.settings import Settings
 
 Statement = tuple[str, Any]
@@ -42,24 +41,20 @@ async def statements(url: str, body: bytes, compiler: bool) -> list[Statement]:
     )
     engine = create_engine(settings, url)
     app = create_app(settings, engine=engine)
-    sent: list[Statement] = []
-
-    def keep(*statement: Any) -> None:
-        sent.append((statement[2], statement[3]))
-
     headers = {"content-type": "application/json"}
+
+    async def send(http: httpx.AsyncClient) -> None:
+        answer = await http.post("/graphql", content=body, headers=headers)
+        if answer.status_code != 200 or answer.json().get("errors"):
+            raise SystemExit(f"the operation failed: {answer.text[:500]}")
+
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
-            for attempt in range(2):
-                if attempt:
-                    on_each_statement(engine, keep)
-                answer = await http.post("/graphql", content=body, headers=headers)
-                found = answer.json()
-                if answer.status_code != 200 or found.get("errors"):
-                    raise SystemExit(f"the operation failed: {answer.text[:500]}")
+            await send(http)  # warms the caches: the repeat sends what a warm server does
+            with statements_sent(engine) as sent:
+                await send(http)
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", keep)
         await app.state.version_probe.close()
         await engine.dispose()
     return sent

@@ -30,9 +30,9 @@ from soilapi.cli import migrate
 from soilapi.db.session import (
     StatementCounter,
     create_engine,
-    on_each_statement,
     read_only,
     reading,
+    statements_sent,
 )
 from soilapi.graphql import execution
 from soilapi.graphql.context import Context
@@ -178,16 +178,8 @@ class Api:
     ) -> list[tuple[str, Any]]:
         """The statements (SQL and values) `query` sends, in order: the compiled client's
         include those of the resolvers' reference answer."""
-        sent: list[tuple[str, Any]] = []
-
-        def keep(*statement: Any) -> None:
-            sent.append((statement[2], statement[3]))
-
-        on_each_statement(self.engine, keep)
-        try:
+        with statements_sent(self.engine) as sent:
             await self.data(query, variables)
-        finally:
-            sa.event.remove(self.engine.sync_engine, "before_cursor_execute", keep)
         return sent
 
     async def post_raw(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from graphql import GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLObjectType
-from sqlalchemy import event
 from strawberry.types.arguments import convert_arguments
 
 from soilapi.db import session
-from soilapi.db.session import Prepared, on_each_statement
+from soilapi.db.session import Prepared, statements_sent
 from soilapi.graphql import ids
 from soilapi.graphql.compiler import argument_plan, converted_arguments
 from soilapi.graphql.schema import schema
@@ -155,18 +154,10 @@ async def test_root_fields_too_long_together_run_one_by_one(
     declared = ", ".join(f"$slug{i}: String!" for i in range(len(slugs)))
     query = f"query({declared}) {{ {roots} }}"
     variables = {f"slug{i}": slug for i, slug in enumerate(slugs)}
-    sent: list[str] = []
-
-    def keep(*statement: Any) -> None:
-        if statement[2].startswith("SELECT CAST((SELECT"):
-            sent.append(statement[2])
-
     first = await api.data(query, variables)
-    on_each_statement(api.engine, keep)
-    try:
+    with statements_sent(api.engine) as all_sent:
         again = await api.data(query, variables)
-    finally:
-        event.remove(api.engine.sync_engine, "before_cursor_execute", keep)
+    sent = [sql for sql, _ in all_sent if sql.startswith("SELECT CAST((SELECT")]
     assert again == first
     assert [first[f"o{i}"]["slug"] for i in range(len(slugs))] == slugs
     assert len(sent) == len(slugs)
@@ -199,12 +190,6 @@ async def test_a_page_size_is_written_into_a_statement_unless_it_binds_a_filter(
     LIMIT made it plan again at every run), and another page size is another statement; a
     cursor stays bound. One that binds a filter's values (here a country) keeps its size bound
     too, so that PostgreSQL goes on planning it for the values at hand."""
-    sent: list[tuple[str, Any]] = []
-
-    def keep(*statement: Any) -> None:
-        if statement[2].startswith("SELECT CAST((SELECT"):  # a compiled root field's
-            sent.append((statement[2], list(statement[3] or ())))
-
     plain = "query($n: Int!) { organizations(first: $n) { nodes { slug } } }"
     dated = "query($n: Int!) { timeline(first: $n) { nodes { dateKind } } }"
     filtered = (
@@ -214,15 +199,15 @@ async def test_a_page_size_is_written_into_a_statement_unless_it_binds_a_filter(
     after = "query($n: Int!, $a: String) { organizations(first: $n, after: $a) { nodes { slug } } }"
     paged = "query($n: Int!) { organizations(first: $n) { pageInfo { endCursor } } }"
     cursor = (await api.data(paged, {"n": 3}))["organizations"]
-    on_each_statement(api.engine, keep)
-    try:
+    with statements_sent(api.engine) as all_sent:
         three = await api.data(plain, {"n": 3})
         four = await api.data(plain, {"n": 4})
         german = await api.data(filtered, {"n": 2, "c": ["DE"]})
         timeline = await api.data(dated, {"n": 2})
         later = await api.data(after, {"n": 2, "a": cursor["pageInfo"]["endCursor"]})
-    finally:
-        event.remove(api.engine.sync_engine, "before_cursor_execute", keep)
+    sent = [  # the compiled root fields' statements
+        (sql, list(args or ())) for sql, args in all_sent if sql.startswith("SELECT CAST((SELECT")
+    ]
     assert [len(three["organizations"]["nodes"]), len(four["organizations"]["nodes"])] == [3, 4]
     assert len(german["organizations"]["nodes"]) == 2
     assert len(timeline["timeline"]["nodes"]) == 2

@@ -45,7 +45,13 @@ from hypothesis_graphql import queries
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conftest import REFERENCE, error_keys, first_difference, synthetic_database
-from soilapi.db.session import connect_args, create_engine, on_each_statement, read_only, reading
+from soilapi.db.session import (
+    connect_args,
+    create_engine,
+    read_only,
+    reading,
+    statements_sent,
+)
 from soilapi.graphql import ids
 from soilapi.graphql.context import Context
 from soilapi.graphql.pagination import feed_cursor
@@ -320,17 +326,9 @@ async def test_a_batch_of_lookups_reads_each_record_by_its_key(synthetic: Databa
     async with synthetic.engine.begin() as conn:  # as autovacuum would after the bulk load
         await conn.execute(sa.text("ANALYZE entities"))
     wanted = synthetic.ids[:: max(1, len(synthetic.ids) // 50)][:50]
-    sent: list[tuple[str, Any]] = []
-
-    def keep(*statement: Any) -> None:
-        sent.append((statement[2], statement[3]))
-
-    on_each_statement(synthetic.engine, keep)
-    try:
-        query = f"{{ nodes(ids: {orjson.dumps(wanted).decode()}) {{ id }} }}"
+    query = f"{{ nodes(ids: {orjson.dumps(wanted).decode()}) {{ id }} }}"
+    with statements_sent(synthetic.engine) as sent:
         assert (await _answer(COMPILED, synthetic, query))["errors"] == []
-    finally:
-        sa.event.remove(synthetic.engine.sync_engine, "before_cursor_execute", keep)
     (sql, args), *_ = [(sql, args) for sql, args in sent if "entities" in sql]
     url = synthetic.engine.url.set(drivername="postgresql").render_as_string(False)
     server_settings = connect_args(Settings(database_url=url))["server_settings"]

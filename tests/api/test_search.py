@@ -11,12 +11,11 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conftest import Api
-from soilapi.db.session import on_each_statement
+from soilapi.db.session import statements_sent
 from soilapi.graphql.examples import SEARCH
 from soilapi.repositories import search
 from soilapi.vocab import SearchLanguage
@@ -363,17 +362,9 @@ async def test_every_search_of_a_shape_shares_one_plan(engine_api: Api, database
     (planning was a fifth of a search's database time): prepared on one connection and run
     with eight other queries, each is run on PostgreSQL's plan for any values, and the
     answers are those of each query."""
-    sent: list[tuple[str, Any]] = []
-
-    def keep(*statement: Any) -> None:
-        if "websearch_to_tsquery" in statement[2]:
-            sent.append((statement[2], list(statement[3] or ())))
-
-    on_each_statement(engine_api.engine, keep)
-    try:
+    with statements_sent(engine_api.engine) as all_sent:
         await hits(engine_api, "soil partnership", first=3)
-    finally:
-        event.remove(engine_api.engine.sync_engine, "before_cursor_execute", keep)
+    sent = [(sql, list(args or ())) for sql, args in all_sent if "websearch_to_tsquery" in sql]
     assert sent, "no search statement"
     url = make_url(database_url).set(drivername="postgresql").render_as_string(False)
     words = ["erosion", "Petursdottir", "GSP", "soil", "carbon", "INSER", "europe", "4p1000"]

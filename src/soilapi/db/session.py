@@ -5,7 +5,8 @@ import logging
 import math
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Self, TypeAlias, TypeVar
@@ -204,6 +205,22 @@ def on_each_statement(engine: AsyncEngine | AsyncConnection, listener: Callable[
     target = engine.sync_engine if isinstance(engine, AsyncEngine) else engine.sync_connection
     if not event.contains(target, "before_cursor_execute", listener):
         event.listen(target, "before_cursor_execute", listener)
+
+
+@contextmanager
+def statements_sent(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
+    """The statements (SQL text, bound values) the engine sends while in the block, in
+    order; tests and `bench.explain` inspect or EXPLAIN them."""
+    sent: list[tuple[str, Any]] = []
+
+    def keep(*statement: Any) -> None:
+        sent.append((statement[2], statement[3]))
+
+    on_each_statement(engine, keep)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", keep)
 
 
 class StatementCounter:
